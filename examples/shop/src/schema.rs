@@ -1,0 +1,75 @@
+//! The shop's schema, declared as Rust structs.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Utc};
+use migrate_runtime::{PgEnum, Table};
+use uuid::Uuid;
+
+/// Where an order is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PgEnum)]
+#[migrate(type_name = "order_status")]
+pub enum OrderStatus {
+    Pending,
+    Paid,
+    Shipped,
+    Cancelled,
+}
+
+/// A customer account.
+#[derive(Debug, Table)]
+#[migrate(table_name = "customers")]
+#[migrate(index(name = "customers_lower_email_idx", expr = "lower(email)", unique))]
+pub struct Customer {
+    #[migrate(primary_key, identity)]
+    pub id: i64,
+    #[migrate(column_type = "varchar(320)")]
+    pub email: String,
+    pub display_name: String,
+    #[migrate(default = "now()")]
+    pub created_at: DateTime<Utc>,
+}
+
+/// Something for sale.
+#[derive(Debug, Table)]
+#[migrate(table_name = "products")]
+pub struct Product {
+    #[migrate(primary_key, default = "gen_random_uuid()")]
+    pub id: Uuid,
+    #[migrate(unique, column_type = "varchar(64)")]
+    pub sku: String,
+    pub name: String,
+    #[migrate(check = "price_cents >= 0")]
+    pub price_cents: i64,
+    #[migrate(default = "'{}'::jsonb")]
+    pub attributes: serde_json::Value,
+    #[migrate(index(method = "gin"))]
+    pub tags: Vec<String>,
+}
+
+/// An order placed by a customer.
+#[derive(Debug, Table)]
+#[migrate(table_name = "orders")]
+#[migrate(index(columns(customer_id, placed_at)))]
+pub struct Order {
+    #[migrate(primary_key, identity)]
+    pub id: i64,
+    #[migrate(references = "customers", on_delete = "cascade")]
+    pub customer_id: i64,
+    #[migrate(default = "'pending'")]
+    pub status: OrderStatus,
+    #[migrate(default = "now()")]
+    pub placed_at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+/// One line of an order.
+#[derive(Debug, Table)]
+#[migrate(table_name = "order_items", primary_key(order_id, product_id))]
+pub struct OrderItem {
+    #[migrate(references = "orders", on_delete = "cascade")]
+    pub order_id: i64,
+    #[migrate(references = "products(id)")]
+    pub product_id: Uuid,
+    #[migrate(check = "quantity > 0")]
+    pub quantity: i32,
+}

@@ -1,0 +1,573 @@
+//! The build.rs helper.
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     migrate_build::compile();
+//! }
+//! ```
+//!
+//! or, configured:
+//!
+//! ```no_run
+//! fn main() {
+//!     migrate_build::Config::new().source("src/schema.rs").run_or_exit();
+//! }
+//! ```
+//!
+//! It finds the `#[derive(Table)]`/`#[derive(PgEnum)]` declarations in the crate's sources,
+//! diffs them against the checked-in snapshot (`migrate.snapshot.json`, beside `migrations/`)
+//! and, by [`Mode`]:
+//! - **review** (default, local): writes the new plan as pending files under `migrate.pending/`
+//!   for review; nothing accepted is touched;
+//! - **accept** (`MIGRATE_ACCEPT=1`): writes the migration files and the new snapshot;
+//! - **check** (`CI` set): writes nothing; a stale snapshot or edited generated file fails.
+//!
+//! Refusals tied to a field are left to the derive, which reports them spanned on the field;
+//! this helper reports what only it can see (a struct that disappeared, a reference to a table
+//! nobody declares) with the file and line.
+
+mod discover;
+mod report;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use migrate_core::pipeline::{self, CratePlan};
+use migrate_core::plan::Verdict;
+use migrate_core::render::{self, GeneratedFile, PLANS_DIR};
+use migrate_core::snapshot::{self, DEFAULT_FILE_NAME, Snapshot, SnapshotError};
+
+pub use discover::{Declarations, SourceFile};
+
+/// The folder, beside the snapshot, that holds a plan waiting for review.
+pub const PENDING_DIR: &str = "migrate.pending";
+/// Set to `1` to accept the pending plan.
+pub const ACCEPT_ENV: &str = "MIGRATE_ACCEPT";
+
+/// What the helper may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Write a new plan as pending files; never touch accepted files.
+    Review,
+    /// Make the current plan the accepted state: write migrations and the snapshot.
+    Accept,
+    /// Write nothing; fail when the snapshot or generated files are stale (CI).
+    Check,
+}
+
+impl Mode {
+    /// `MIGRATE_ACCEPT=1` → accept; otherwise `CI` set → check; otherwise review.
+    pub fn from_env() -> Mode {
+        let set = |name: &str| {
+            std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+        };
+        if set(ACCEPT_ENV) {
+            Mode::Accept
+        } else if set("CI") {
+            Mode::Check
+        } else {
+            Mode::Review
+        }
+    }
+}
+
+/// Why the helper failed. `Display` gives the full, rendered text.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or folder could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The snapshot is broken (nothing is written while it is).
+    #[error(
+        "{0}\n  help: fix it by hand or restore it from version control; nothing is overwritten while it is broken"
+    )]
+    Snapshot(#[from] SnapshotError),
+    /// Declarations that only the build helper can judge are wrong; rendered with snippets.
+    #[error("{rendered}")]
+    Declarations {
+        /// How many problems.
+        count: usize,
+        /// The rendered diagnostics.
+        rendered: String,
+    },
+    /// In check mode: the snapshot or generated files are out of date.
+    #[error("{0}")]
+    Stale(String),
+    /// Accepting would overwrite an accepted file with different content.
+    #[error(
+        "{path} already exists with different content; accepted migrations are never rewritten. Restore it from version control, or remove it if it was never applied anywhere"
+    )]
+    Conflict {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A required environment variable is missing (outside a build script, set the paths).
+    #[error("{0} is not set; call from build.rs or set the path on the Config")]
+    Env(&'static str),
+}
+
+/// Configuration, builder-style.
+#[derive(Debug, Clone)]
+pub struct Config {
+    manifest_dir: Option<PathBuf>,
+    sources: Vec<PathBuf>,
+    snapshot: Option<PathBuf>,
+    migrations: Option<PathBuf>,
+    out_dir: Option<PathBuf>,
+    mode: Option<Mode>,
+    cargo_output: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The planning result.
+    pub crate_plan: CratePlan,
+    /// The files of the new release, relative to the migrations folder (empty if no change).
+    pub files: Vec<GeneratedFile>,
+    /// The next snapshot's canonical text, when there is a plan.
+    pub next_snapshot: Option<String>,
+    /// Human-readable lines about what happened (also printed as cargo warnings).
+    pub messages: Vec<String>,
+    /// Sources that did not parse (planning was skipped).
+    pub unparsable: Vec<PathBuf>,
+}
+
+/// Runs the helper with the default configuration; on failure prints the diagnostics and exits
+/// with status 1 (no panic, no backtrace).
+pub fn compile() {
+    Config::new().run_or_exit();
+}
+
+impl Config {
+    /// Defaults: sources `src/`, snapshot `migrate.snapshot.json`, migrations `migrations/`,
+    /// all relative to `CARGO_MANIFEST_DIR`; the mode from the environment.
+    pub fn new() -> Self {
+        Self {
+            manifest_dir: None,
+            sources: Vec::new(),
+            snapshot: None,
+            migrations: None,
+            out_dir: None,
+            mode: None,
+            cargo_output: true,
+        }
+    }
+
+    /// The crate root (default: `CARGO_MANIFEST_DIR`).
+    pub fn manifest_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.manifest_dir = Some(dir.into());
+        self
+    }
+
+    /// A file or folder to scan for declarations (repeatable; default `src`).
+    pub fn source(&mut self, path: impl Into<PathBuf>) -> &mut Self {
+        self.sources.push(path.into());
+        self
+    }
+
+    /// The snapshot file (default `migrate.snapshot.json`).
+    pub fn snapshot(&mut self, path: impl Into<PathBuf>) -> &mut Self {
+        self.snapshot = Some(path.into());
+        self
+    }
+
+    /// The migrations folder (default `migrations`).
+    pub fn migrations_dir(&mut self, path: impl Into<PathBuf>) -> &mut Self {
+        self.migrations = Some(path.into());
+        self
+    }
+
+    /// Where to write the generated Rust file (default `OUT_DIR`; none outside build scripts).
+    pub fn out_dir(&mut self, path: impl Into<PathBuf>) -> &mut Self {
+        self.out_dir = Some(path.into());
+        self
+    }
+
+    /// Overrides the mode chosen from the environment.
+    pub fn mode(&mut self, mode: Mode) -> &mut Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// Whether to print `cargo:` lines (default true; turn off outside build scripts).
+    pub fn cargo_output(&mut self, on: bool) -> &mut Self {
+        self.cargo_output = on;
+        self
+    }
+
+    fn root(&self) -> Result<PathBuf, Error> {
+        match &self.manifest_dir {
+            Some(dir) => Ok(dir.clone()),
+            None => std::env::var_os("CARGO_MANIFEST_DIR")
+                .map(PathBuf::from)
+                .ok_or(Error::Env("CARGO_MANIFEST_DIR")),
+        }
+    }
+
+    fn resolve(&self, root: &Path, path: &Option<PathBuf>, default: &str) -> PathBuf {
+        let path = path.clone().unwrap_or_else(|| PathBuf::from(default));
+        if path.is_absolute() {
+            path
+        } else {
+            root.join(path)
+        }
+    }
+
+    /// The snapshot file's path.
+    pub fn snapshot_path(&self) -> Result<PathBuf, Error> {
+        Ok(self.resolve(&self.root()?, &self.snapshot, DEFAULT_FILE_NAME))
+    }
+
+    /// The migrations folder's path.
+    pub fn migrations_path(&self) -> Result<PathBuf, Error> {
+        Ok(self.resolve(&self.root()?, &self.migrations, "migrations"))
+    }
+
+    fn source_paths(&self, root: &Path) -> Vec<PathBuf> {
+        if self.sources.is_empty() {
+            vec![root.join("src")]
+        } else {
+            self.sources
+                .iter()
+                .map(|s| {
+                    if s.is_absolute() {
+                        s.clone()
+                    } else {
+                        root.join(s)
+                    }
+                })
+                .collect()
+        }
+    }
+
+    /// Plans without writing anything: reads sources and snapshot, returns the outcome.
+    pub fn generate(&self) -> Result<Outcome, Error> {
+        let root = self.root()?;
+        let snapshot_path = self.snapshot_path()?;
+        let files = discover::rust_files(&self.source_paths(&root))?;
+        let declarations = discover::discover(&files)?;
+        let snapshot = Snapshot::load(&snapshot_path)?.unwrap_or_default();
+        let crate_plan = pipeline::plan_crate(
+            &snapshot,
+            &declarations.tables,
+            &declarations.enums,
+            proc_macro2::Span::call_site(),
+        );
+
+        let mut messages = Vec::new();
+        if !declarations.unparsable.is_empty() {
+            return Ok(Outcome {
+                crate_plan,
+                files: Vec::new(),
+                next_snapshot: None,
+                messages,
+                unparsable: declarations.unparsable,
+            });
+        }
+        if !crate_plan.diagnostics.is_empty() {
+            let mut rendered = String::new();
+            for d in &crate_plan.diagnostics {
+                rendered.push_str(&report::render(d, &declarations.files));
+                rendered.push('\n');
+            }
+            return Err(Error::Declarations {
+                count: crate_plan.diagnostics.len(),
+                rendered,
+            });
+        }
+        let derive_errors = crate_plan.derive_errors + declarations.attribute_errors.len();
+        if derive_errors > 0 {
+            messages.push(format!(
+                "no plan written: {derive_errors} declaration problem(s) are reported as compile errors on the fields"
+            ));
+        }
+        for d in &crate_plan.decisions {
+            if let Verdict::Allowed { reason, cost } = &d.verdict {
+                messages.push(format!(
+                    "UNSAFE change allowed ({}): {cost}; reason: {reason}",
+                    d.catalog
+                ));
+            }
+        }
+        let (files, next_snapshot) = match (&crate_plan.plan, &crate_plan.next_snapshot) {
+            (Some(plan), Some(next)) if derive_errors == 0 => {
+                let files = render::render_release(plan);
+                let mut next = next.clone();
+                let prefix = relative(&root, &self.migrations_path()?);
+                for f in &files {
+                    next.generated
+                        .insert(join(&prefix, &f.path), snapshot::content_hash(&f.content));
+                }
+                (files, Some(next.to_canonical_string()))
+            }
+            _ => (Vec::new(), None),
+        };
+        Ok(Outcome {
+            crate_plan,
+            files,
+            next_snapshot,
+            messages,
+            unparsable: Vec::new(),
+        })
+    }
+
+    /// Plans and writes according to the mode. Prints `cargo:` lines when enabled.
+    pub fn run(&self) -> Result<Outcome, Error> {
+        let root = self.root()?;
+        let mode = self.mode.unwrap_or_else(Mode::from_env);
+        let snapshot_path = self.snapshot_path()?;
+        let migrations = self.migrations_path()?;
+        if self.cargo_output {
+            for source in self.source_paths(&root) {
+                println!("cargo:rerun-if-changed={}", source.display());
+            }
+            println!("cargo:rerun-if-changed={}", snapshot_path.display());
+            println!("cargo:rerun-if-changed={}", migrations.display());
+            println!("cargo:rerun-if-env-changed={ACCEPT_ENV}");
+            println!("cargo:rerun-if-env-changed=CI");
+            // The derive reads the snapshot from here, so both look at the same file.
+            println!(
+                "cargo:rustc-env=MIGRATE_SNAPSHOT={}",
+                snapshot_path.display()
+            );
+        }
+
+        let mut outcome = self.generate()?;
+        let accepted = Snapshot::load(&snapshot_path)?.unwrap_or_default();
+        check_manifest(&root, &accepted)?;
+
+        if !outcome.unparsable.is_empty() {
+            let list: Vec<String> = outcome
+                .unparsable
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            outcome.messages.push(format!(
+                "no plan: {} do(es) not parse; the compiler reports why",
+                list.join(", ")
+            ));
+        } else if let (Some(plan), Some(next_snapshot)) =
+            (&outcome.crate_plan.plan, &outcome.next_snapshot)
+        {
+            let pending_root = root.join(PENDING_DIR);
+            let release = plan.release.number;
+            match mode {
+                Mode::Check => {
+                    return Err(Error::Stale(stale_message(&outcome, &snapshot_path)));
+                }
+                Mode::Review => {
+                    let pending_migrations = pending_root.join(relative(&root, &migrations));
+                    for f in &outcome.files {
+                        write_if_changed(&pending_migrations.join(&f.path), &f.content)?;
+                    }
+                    let pending_snapshot = pending_root.join(relative(&root, &snapshot_path));
+                    write_if_changed(&pending_snapshot, next_snapshot)?;
+                    outcome.messages.push(format!(
+                        "release {release} is pending ({} step(s)): review {}/, then accept with `{ACCEPT_ENV}=1 cargo build`",
+                        plan.steps.len(),
+                        PENDING_DIR
+                    ));
+                }
+                Mode::Accept => {
+                    for f in &outcome.files {
+                        let path = migrations.join(&f.path);
+                        match std::fs::read_to_string(&path) {
+                            Ok(existing) if existing != f.content => {
+                                return Err(Error::Conflict { path });
+                            }
+                            _ => write_if_changed(&path, &f.content)?,
+                        }
+                    }
+                    // The snapshot goes last: if anything above failed, nothing is accepted.
+                    write_atomically(&snapshot_path, next_snapshot)?;
+                    remove_pending(&pending_root)?;
+                    outcome.messages.push(format!(
+                        "accepted release {release}: {} file(s) in {}",
+                        outcome.files.len(),
+                        migrations.display()
+                    ));
+                }
+            }
+        } else if mode != Mode::Check && outcome.crate_plan.derive_errors == 0 {
+            remove_pending(&root.join(PENDING_DIR))?;
+        }
+
+        if self.cargo_output {
+            for m in &outcome.messages {
+                println!("cargo:warning={m}");
+            }
+        }
+        if let Some(out_dir) = self
+            .out_dir
+            .clone()
+            .or_else(|| std::env::var_os("OUT_DIR").map(PathBuf::from))
+        {
+            let accepted = Snapshot::load(&snapshot_path)?.unwrap_or_default();
+            let pending = outcome
+                .crate_plan
+                .plan
+                .as_ref()
+                .filter(|_| mode != Mode::Accept)
+                .map(|plan| {
+                    let files = render::group_files(plan);
+                    render::render_summary(plan, &files)
+                });
+            write_if_changed(
+                &out_dir.join("migrate_schema.rs"),
+                &generated_rust(&accepted, &migrations, pending.as_deref())?,
+            )?;
+        }
+        Ok(outcome)
+    }
+
+    /// [`Config::run`], printing the error and exiting with status 1 on failure.
+    pub fn run_or_exit(&self) {
+        if let Err(e) = self.run() {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn stale_message(outcome: &Outcome, snapshot_path: &Path) -> String {
+    let mut text = format!(
+        "error: the declared schema differs from the accepted snapshot {}\n",
+        snapshot_path.display()
+    );
+    if let Some(plan) = &outcome.crate_plan.plan {
+        let _ = writeln!(
+            text,
+            "  release {} would run {} step(s):",
+            plan.release.number,
+            plan.steps.len()
+        );
+        for step in &plan.steps {
+            let _ = writeln!(text, "    - {} ({})", step.description, step.catalog);
+        }
+    }
+    text.push_str(&format!(
+        "  help: run `{ACCEPT_ENV}=1 cargo build` locally, review the migration files and commit them with the snapshot\n  note: with CI set, nothing is written"
+    ));
+    text
+}
+
+/// Every generated file listed in the snapshot must exist with the accepted content.
+fn check_manifest(root: &Path, accepted: &Snapshot) -> Result<(), Error> {
+    let mut problems = Vec::new();
+    for (path, hash) in &accepted.generated {
+        match std::fs::read_to_string(root.join(path)) {
+            Ok(content) if snapshot::content_hash(&content) == *hash => {}
+            Ok(_) => problems.push(format!("    - {path} was edited after it was accepted")),
+            Err(_) => problems.push(format!("    - {path} is missing")),
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Stale(format!(
+        "error: generated migration files differ from what the snapshot accepted:\n{}\n  help: restore them from version control (`git checkout -- <file>`); accepted migrations may already have run somewhere, so they are never rewritten",
+        problems.join("\n")
+    )))
+}
+
+/// The Rust file `include_schema!()` pulls in.
+fn generated_rust(
+    accepted: &Snapshot,
+    migrations: &Path,
+    pending: Option<&str>,
+) -> Result<String, Error> {
+    let plans = migrations.join(PLANS_DIR);
+    let mut summaries = Vec::new();
+    if plans.is_dir() {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&plans)
+            .map_err(|source| Error::Io {
+                path: plans.clone(),
+                source,
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "md"))
+            .collect();
+        names.sort();
+        for name in names {
+            summaries.push(std::fs::read_to_string(&name).map_err(|source| Error::Io {
+                path: name.clone(),
+                source,
+            })?);
+        }
+    }
+    let summary = summaries.join("\n");
+    let pending = match pending {
+        Some(text) => format!("Some({text:?})"),
+        None => "None".into(),
+    };
+    Ok(format!(
+        "/// The accepted release.\npub const RELEASE: u32 = {};\n/// The schema of views for the accepted release.\npub const VIEWS_SCHEMA: &str = {:?};\n/// Plan summaries of every accepted release, oldest first.\npub const PLAN_SUMMARY: &str = {:?};\n/// The plan waiting for review, if any.\npub const PENDING: Option<&str> = {};\n",
+        accepted.release.number, accepted.release.views_schema, summary, pending
+    ))
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+fn join(prefix: &str, path: &str) -> String {
+    if prefix.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{prefix}/{path}")
+    }
+}
+
+/// Writes only when the content differs, so mtimes (and rebuilds) stay put.
+fn write_if_changed(path: &Path, content: &str) -> Result<(), Error> {
+    if std::fs::read_to_string(path).is_ok_and(|existing| existing == content) {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+            path: parent.to_owned(),
+            source,
+        })?;
+    }
+    std::fs::write(path, content).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Writes through a temporary file and a rename, so a crash never leaves half a snapshot.
+fn write_atomically(path: &Path, content: &str) -> Result<(), Error> {
+    let tmp = path.with_extension("json.tmp");
+    write_if_changed(&tmp, content)?;
+    std::fs::rename(&tmp, path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn remove_pending(dir: &Path) -> Result<(), Error> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(Error::Io {
+            path: dir.to_owned(),
+            source,
+        }),
+    }
+}

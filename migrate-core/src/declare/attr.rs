@@ -1,0 +1,829 @@
+//! The `#[migrate(...)]` attribute grammar, parsed with `syn::meta`.
+//!
+//! Every problem becomes a spanned diagnostic in a [`Ctxt`]; parsing carries on with the next
+//! attribute so the user sees all mistakes at once. Duplicate keys are reported on the second use.
+
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::spanned::Spanned as _;
+use syn::{Data, DeriveInput, Fields, LitStr};
+
+use super::types::{DeclaredType, map_rust_type};
+use super::{
+    DeclaredCheck, DeclaredEnum, DeclaredField, DeclaredForeignKey, DeclaredIndex, DeclaredKey,
+    DeclaredTable, DeclaredUnique, Spanned, snake_case,
+};
+use crate::diagnostic::{Ctxt, Diagnostic};
+use crate::model::{ColumnType, FkAction, QualifiedName};
+use crate::sql;
+
+/// The helper attribute's name.
+pub const ATTR: &str = "migrate";
+
+const STRUCT_KEYS: &str = "table_name, schema, primary_key(..), unique(..), index(..), check(..), \
+    foreign_key(..), renamed_from, drop, drop_column, allow_unsafe";
+const FIELD_KEYS: &str = "column_name, column_type, primary_key, unique, index, default, check, \
+    references, on_delete, on_update, identity, renamed_from, skip, allow_unsafe";
+const INDEX_KEYS: &str = "columns(..), expr, name, method, where, unique";
+const FK_KEYS: &str = "columns(..), references, on_delete, on_update, name";
+
+/// Parses a struct with `#[derive(Table)]`.
+pub fn parse_table(input: &DeriveInput) -> Result<DeclaredTable, Vec<Diagnostic>> {
+    let mut cx = Ctxt::new();
+    let table = parse_table_inner(&mut cx, input);
+    let diagnostics = cx.finish();
+    if diagnostics.is_empty() {
+        Ok(table)
+    } else {
+        Err(diagnostics)
+    }
+}
+
+/// Parses an enum with `#[derive(PgEnum)]`.
+pub fn parse_enum(input: &DeriveInput) -> Result<DeclaredEnum, Vec<Diagnostic>> {
+    let mut cx = Ctxt::new();
+    let declared = parse_enum_inner(&mut cx, input);
+    let diagnostics = cx.finish();
+    if diagnostics.is_empty() {
+        Ok(declared)
+    } else {
+        Err(diagnostics)
+    }
+}
+
+fn migrate_attrs(attrs: &[syn::Attribute]) -> impl Iterator<Item = &syn::Attribute> {
+    attrs.iter().filter(|a| a.path().is_ident(ATTR))
+}
+
+/// Stores a value once; a second use is an error on the second use's span.
+fn set_once<T>(cx: &mut Ctxt, slot: &mut Option<Spanned<T>>, value: T, span: Span, key: &str) {
+    if slot.is_some() {
+        cx.error(span, format!("duplicate migrate attribute `{key}`"));
+    } else {
+        *slot = Some(Spanned::new(value, span));
+    }
+}
+
+fn key_of(meta: &ParseNestedMeta) -> String {
+    meta.path
+        .get_ident()
+        .map(|i| i.to_string().trim_start_matches("r#").to_owned())
+        .unwrap_or_else(|| {
+            let path = &meta.path;
+            quote::quote!(#path).to_string().replace(' ', "")
+        })
+}
+
+fn lit(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
+    meta.value()?.parse::<LitStr>()
+}
+
+/// A string literal naming an identifier: checked against PostgreSQL's 63-byte limit.
+fn ident_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
+    let lit = lit(meta)?;
+    sql::check_ident(&lit.value()).map_err(|e| syn::Error::new(lit.span(), e))?;
+    Ok(Spanned::new(lit.value(), lit.span()))
+}
+
+/// A string literal holding a SQL expression: parsed with sqlparser, normalised.
+fn expr_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
+    let lit = lit(meta)?;
+    let normalized = sql::normalize_expr(&lit.value()).map_err(|e| {
+        syn::Error::new(
+            lit.span(),
+            format!("invalid SQL expression `{}`: {e}", lit.value()),
+        )
+    })?;
+    Ok(Spanned::new(normalized, lit.span()))
+}
+
+fn reason_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
+    let lit = lit(meta)?;
+    if lit.value().trim().len() < 10 {
+        return Err(syn::Error::new(
+            lit.span(),
+            "`allow_unsafe` needs a written reason (at least a few words): \
+             `allow_unsafe = \"table is empty in every environment\"`",
+        ));
+    }
+    Ok(Spanned::new(lit.value().trim().to_owned(), lit.span()))
+}
+
+fn action_lit(meta: &ParseNestedMeta) -> syn::Result<FkAction> {
+    let lit = lit(meta)?;
+    FkAction::parse(&lit.value()).ok_or_else(|| {
+        syn::Error::new(
+            lit.span(),
+            format!(
+                "unknown referential action `{}`; use one of \"no action\", \"restrict\", \
+                 \"cascade\", \"set null\", \"set default\"",
+                lit.value()
+            ),
+        )
+    })
+}
+
+/// `(a, b, name = "x")`-style lists: bare identifiers are columns.
+fn column_list(
+    meta: &ParseNestedMeta,
+    mut other: impl FnMut(&ParseNestedMeta) -> syn::Result<bool>,
+) -> syn::Result<Vec<Spanned<String>>> {
+    let mut columns = Vec::new();
+    meta.parse_nested_meta(|inner| {
+        if other(&inner)? {
+            return Ok(());
+        }
+        if inner.input.peek(syn::Token![=]) || inner.input.peek(syn::token::Paren) {
+            return Err(inner.error(format!("unknown key `{}` here", key_of(&inner))));
+        }
+        let name = key_of(&inner);
+        columns.push(Spanned::new(name, inner.path.span()));
+        Ok(())
+    })?;
+    if columns.is_empty() {
+        return Err(meta.error("list at least one column"));
+    }
+    Ok(columns)
+}
+
+/// `references = "users"`, `"users(id)"` or `"app.users(tenant_id, id)"`.
+fn parse_reference(
+    lit: &LitStr,
+    default_schema: &str,
+) -> syn::Result<(QualifiedName, Vec<String>)> {
+    let text = lit.value();
+    let bad = |why: &str| {
+        syn::Error::new(
+            lit.span(),
+            format!("invalid reference `{text}`: {why}; write `references = \"table(column)\"`"),
+        )
+    };
+    let (table_part, columns) = match text.find('(') {
+        Some(open) => {
+            let inner = text[open + 1..]
+                .strip_suffix(')')
+                .ok_or_else(|| bad("missing `)`"))?;
+            let columns: Vec<String> = inner.split(',').map(|c| c.trim().to_owned()).collect();
+            if columns.iter().any(|c| c.is_empty()) {
+                return Err(bad("empty column name"));
+            }
+            (text[..open].trim(), columns)
+        }
+        None => (text.trim(), Vec::new()),
+    };
+    let (schema, table) = match table_part.split_once('.') {
+        Some((s, t)) => (s.trim(), t.trim()),
+        None => (default_schema, table_part),
+    };
+    for name in [schema, table]
+        .into_iter()
+        .chain(columns.iter().map(String::as_str))
+    {
+        if !name.chars().all(|c| c.is_alphanumeric() || c == '_') || name.is_empty() {
+            return Err(bad(&format!("`{name}` is not a plain identifier")));
+        }
+        sql::check_ident(name).map_err(|e| bad(&e))?;
+    }
+    Ok((QualifiedName::new(schema, table), columns))
+}
+
+#[derive(Default)]
+struct StructAttrs {
+    table_name: Option<Spanned<String>>,
+    schema: Option<Spanned<String>>,
+    primary_key: Option<Spanned<Vec<Spanned<String>>>>,
+    uniques: Vec<DeclaredUnique>,
+    indexes: Vec<DeclaredIndex>,
+    checks: Vec<DeclaredCheck>,
+    foreign_keys: Vec<ForeignKeyDraft>,
+    renamed_from: Option<Spanned<String>>,
+    drop: Option<Spanned<()>>,
+    drop_columns: Vec<Spanned<String>>,
+    allow_unsafe: Option<Spanned<String>>,
+}
+
+/// A foreign key whose referenced schema defaults to the table's, known only at the end.
+struct ForeignKeyDraft {
+    name: Option<String>,
+    columns: Vec<Spanned<String>>,
+    references: LitStr,
+    on_delete: FkAction,
+    on_update: FkAction,
+    span: Span,
+}
+
+fn parse_table_inner(cx: &mut Ctxt, input: &DeriveInput) -> DeclaredTable {
+    let rust_name = input.ident.to_string();
+    let mut attrs = StructAttrs::default();
+    for attr in migrate_attrs(&input.attrs) {
+        let result = attr.parse_nested_meta(|meta| parse_struct_key(cx, &mut attrs, &meta));
+        if let Err(e) = result {
+            cx.syn_error(e);
+        }
+    }
+
+    let fields = match &input.data {
+        Data::Struct(s) => match &s.fields {
+            Fields::Named(named) => named.named.iter().collect::<Vec<_>>(),
+            _ => {
+                cx.error(
+                    input.ident.span(),
+                    "`#[derive(Table)]` needs a struct with named fields",
+                );
+                Vec::new()
+            }
+        },
+        _ => {
+            cx.error(
+                input.ident.span(),
+                "`#[derive(Table)]` applies to structs; use `#[derive(PgEnum)]` for enums",
+            );
+            Vec::new()
+        }
+    };
+
+    let mut declared_fields = Vec::new();
+    let mut field_pk: Vec<Spanned<String>> = Vec::new();
+    for field in fields {
+        if let Some(f) = parse_field(cx, field, &mut attrs, &mut field_pk) {
+            declared_fields.push(f);
+        }
+    }
+
+    if !field_pk.is_empty() {
+        if let Some(pk) = &attrs.primary_key {
+            cx.error(
+                pk.span,
+                "the primary key is declared both on the struct and on a field; keep one",
+            );
+        } else {
+            let span = field_pk[0].span;
+            attrs.primary_key = Some(Spanned::new(field_pk, span));
+        }
+    }
+
+    let schema = attrs
+        .schema
+        .map_or_else(|| "public".to_owned(), |s| s.value);
+    let table_name = attrs
+        .table_name
+        .map_or_else(|| snake_case(&rust_name), |t| t.value);
+    if let Err(e) = sql::check_ident(&table_name) {
+        cx.error(input.ident.span(), e);
+    }
+    let foreign_keys = attrs
+        .foreign_keys
+        .into_iter()
+        .filter_map(|draft| match parse_reference(&draft.references, &schema) {
+            Ok((references, referenced_columns)) => Some(DeclaredForeignKey {
+                name: draft.name,
+                columns: draft.columns,
+                references,
+                referenced_columns,
+                on_delete: draft.on_delete,
+                on_update: draft.on_update,
+                span: draft.span,
+            }),
+            Err(e) => {
+                cx.syn_error(e);
+                None
+            }
+        })
+        .collect();
+
+    DeclaredTable {
+        rust_name,
+        span: input.ident.span(),
+        name: QualifiedName::new(schema, table_name),
+        fields: declared_fields,
+        primary_key: attrs.primary_key,
+        uniques: attrs.uniques,
+        indexes: attrs.indexes,
+        checks: attrs.checks,
+        foreign_keys,
+        renamed_from: attrs.renamed_from,
+        drop: attrs.drop.map(|d| d.span),
+        drop_columns: attrs.drop_columns,
+        allow_unsafe: attrs.allow_unsafe,
+    }
+}
+
+fn parse_struct_key(
+    cx: &mut Ctxt,
+    attrs: &mut StructAttrs,
+    meta: &ParseNestedMeta,
+) -> syn::Result<()> {
+    let key = key_of(meta);
+    let span = meta.path.span();
+    match key.as_str() {
+        "table_name" => {
+            let v = ident_lit(meta)?;
+            set_once(cx, &mut attrs.table_name, v.value, span, &key);
+        }
+        "schema" => {
+            let v = ident_lit(meta)?;
+            set_once(cx, &mut attrs.schema, v.value, span, &key);
+        }
+        "primary_key" => {
+            let columns = column_list(meta, |_| Ok(false))?;
+            set_once(cx, &mut attrs.primary_key, columns, span, &key);
+        }
+        "unique" => {
+            let mut name = None;
+            let columns = column_list(meta, |inner| {
+                if inner.path.is_ident("name") {
+                    name = Some(ident_lit(inner)?.value);
+                    return Ok(true);
+                }
+                Ok(false)
+            })?;
+            attrs.uniques.push(DeclaredUnique {
+                name,
+                columns,
+                span,
+            });
+        }
+        "index" => {
+            let index = parse_index(meta, true)?;
+            attrs.indexes.push(index);
+        }
+        "check" => {
+            if meta.input.peek(syn::Token![=]) {
+                let expr = expr_lit(meta)?;
+                attrs.checks.push(DeclaredCheck {
+                    name: None,
+                    column: None,
+                    expr: expr.value,
+                    span,
+                });
+            } else {
+                let mut name = None;
+                let mut expr = None;
+                meta.parse_nested_meta(|inner| {
+                    match key_of(&inner).as_str() {
+                        "name" => name = Some(ident_lit(&inner)?.value),
+                        "expr" => expr = Some(expr_lit(&inner)?.value),
+                        other => {
+                            return Err(inner.error(format!(
+                                "unknown check key `{other}`; expected name, expr"
+                            )));
+                        }
+                    }
+                    Ok(())
+                })?;
+                let expr = expr.ok_or_else(|| meta.error("`check(..)` needs `expr = \"…\"`"))?;
+                attrs.checks.push(DeclaredCheck {
+                    name,
+                    column: None,
+                    expr,
+                    span,
+                });
+            }
+        }
+        "foreign_key" => {
+            let mut name = None;
+            let mut columns = Vec::new();
+            let mut references = None;
+            let (mut on_delete, mut on_update) = (FkAction::NoAction, FkAction::NoAction);
+            meta.parse_nested_meta(|inner| {
+                match key_of(&inner).as_str() {
+                    "name" => name = Some(ident_lit(&inner)?.value),
+                    "columns" => columns = column_list(&inner, |_| Ok(false))?,
+                    "references" => references = Some(lit(&inner)?),
+                    "on_delete" => on_delete = action_lit(&inner)?,
+                    "on_update" => on_update = action_lit(&inner)?,
+                    other => {
+                        return Err(inner.error(format!(
+                            "unknown foreign_key key `{other}`; expected one of {FK_KEYS}"
+                        )));
+                    }
+                }
+                Ok(())
+            })?;
+            if columns.is_empty() {
+                return Err(meta.error("`foreign_key(..)` needs `columns(..)`"));
+            }
+            let references = references.ok_or_else(|| {
+                meta.error("`foreign_key(..)` needs `references = \"table(column)\"`")
+            })?;
+            attrs.foreign_keys.push(ForeignKeyDraft {
+                name,
+                columns,
+                references,
+                on_delete,
+                on_update,
+                span,
+            });
+        }
+        "renamed_from" => {
+            let v = ident_lit(meta)?;
+            set_once(cx, &mut attrs.renamed_from, v.value, v.span, &key);
+        }
+        "drop" => set_once(cx, &mut attrs.drop, (), span, &key),
+        "drop_column" => attrs.drop_columns.push(ident_lit(meta)?),
+        "allow_unsafe" => {
+            let v = reason_lit(meta)?;
+            set_once(cx, &mut attrs.allow_unsafe, v.value, v.span, &key);
+        }
+        "column_name" | "column_type" | "default" | "references" | "skip" | "identity" => {
+            return Err(meta.error(format!("`{key}` belongs on a field, not on the struct")));
+        }
+        _ => {
+            return Err(meta.error(format!(
+                "unknown migrate attribute `{key}` on a struct; expected one of {STRUCT_KEYS}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn parse_index(meta: &ParseNestedMeta, needs_keys: bool) -> syn::Result<DeclaredIndex> {
+    let span = meta.path.span();
+    let mut index = DeclaredIndex {
+        name: None,
+        keys: Vec::new(),
+        unique: false,
+        method: "btree".into(),
+        predicate: None,
+        span,
+    };
+    if meta.input.peek(syn::token::Paren) {
+        meta.parse_nested_meta(|inner| {
+            match key_of(&inner).as_str() {
+                "columns" => {
+                    let columns = column_list(&inner, |_| Ok(false))?;
+                    index.keys.extend(columns.into_iter().map(DeclaredKey::Column));
+                }
+                "expr" => index.keys.push(DeclaredKey::Expr(expr_lit(&inner)?)),
+                "name" => index.name = Some(ident_lit(&inner)?.value),
+                "method" => {
+                    let lit = lit(&inner)?;
+                    let method = lit.value().to_ascii_lowercase();
+                    if !["btree", "hash", "gin", "gist", "spgist", "brin"].contains(&method.as_str()) {
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            format!("unknown index method `{method}`; use btree, hash, gin, gist, spgist or brin"),
+                        ));
+                    }
+                    index.method = method;
+                }
+                "where" => index.predicate = Some(expr_lit(&inner)?.value),
+                "unique" => index.unique = true,
+                other => {
+                    return Err(inner.error(format!("unknown index key `{other}`; expected one of {INDEX_KEYS}")));
+                }
+            }
+            Ok(())
+        })?;
+    }
+    if needs_keys && index.keys.is_empty() {
+        return Err(meta.error("an index on the struct needs `columns(..)` or `expr = \"…\"`"));
+    }
+    Ok(index)
+}
+
+#[derive(Default)]
+struct FieldAttrs {
+    column_name: Option<Spanned<String>>,
+    column_type: Option<Spanned<ColumnType>>,
+    primary_key: Option<Spanned<()>>,
+    unique: Option<Spanned<()>>,
+    index: Option<Spanned<DeclaredIndex>>,
+    default: Option<Spanned<String>>,
+    check: Option<Spanned<String>>,
+    references: Option<Spanned<LitStr>>,
+    on_delete: Option<Spanned<FkAction>>,
+    on_update: Option<Spanned<FkAction>>,
+    identity: Option<Spanned<()>>,
+    renamed_from: Option<Spanned<String>>,
+    skip: Option<Spanned<()>>,
+    allow_unsafe: Option<Spanned<String>>,
+}
+
+fn parse_field(
+    cx: &mut Ctxt,
+    field: &syn::Field,
+    table: &mut StructAttrs,
+    field_pk: &mut Vec<Spanned<String>>,
+) -> Option<DeclaredField> {
+    let ident = field.ident.as_ref()?;
+    let rust_name = ident.to_string().trim_start_matches("r#").to_owned();
+    let mut a = FieldAttrs::default();
+    for attr in migrate_attrs(&field.attrs) {
+        let result = attr.parse_nested_meta(|meta| {
+            let key = key_of(&meta);
+            let span = meta.path.span();
+            match key.as_str() {
+                "column_name" => {
+                    let v = ident_lit(&meta)?;
+                    set_once(cx, &mut a.column_name, v.value, span, &key);
+                }
+                "column_type" => {
+                    let lit = lit(&meta)?;
+                    let (name, dims) = sql::canonical_type(&lit.value()).map_err(|e| {
+                        syn::Error::new(lit.span(), format!("invalid column type `{}`: {e}", lit.value()))
+                    })?;
+                    let ty = ColumnType::Builtin { name, array_dims: dims };
+                    set_once(cx, &mut a.column_type, ty, lit.span(), &key);
+                }
+                "primary_key" => set_once(cx, &mut a.primary_key, (), span, &key),
+                "unique" => set_once(cx, &mut a.unique, (), span, &key),
+                "index" => {
+                    let index = parse_index(&meta, false)?;
+                    if !index.keys.is_empty() {
+                        return Err(syn::Error::new(
+                            span,
+                            "an index on a field indexes that field; put multi-column or expression indexes on the struct",
+                        ));
+                    }
+                    set_once(cx, &mut a.index, index, span, &key);
+                }
+                "default" => {
+                    let v = expr_lit(&meta)?;
+                    set_once(cx, &mut a.default, v.value, v.span, &key);
+                }
+                "check" => {
+                    let v = expr_lit(&meta)?;
+                    set_once(cx, &mut a.check, v.value, v.span, &key);
+                }
+                "references" => {
+                    let v = lit(&meta)?;
+                    set_once(cx, &mut a.references, v, span, &key);
+                }
+                "on_delete" => {
+                    let v = action_lit(&meta)?;
+                    set_once(cx, &mut a.on_delete, v, span, &key);
+                }
+                "on_update" => {
+                    let v = action_lit(&meta)?;
+                    set_once(cx, &mut a.on_update, v, span, &key);
+                }
+                "identity" => set_once(cx, &mut a.identity, (), span, &key),
+                "renamed_from" => {
+                    let v = ident_lit(&meta)?;
+                    set_once(cx, &mut a.renamed_from, v.value, v.span, &key);
+                }
+                "skip" => set_once(cx, &mut a.skip, (), span, &key),
+                "allow_unsafe" => {
+                    let v = reason_lit(&meta)?;
+                    set_once(cx, &mut a.allow_unsafe, v.value, v.span, &key);
+                }
+                "table_name" | "schema" | "foreign_key" | "drop" | "drop_column" => {
+                    return Err(meta.error(format!("`{key}` belongs on the struct, not on a field")));
+                }
+                _ => {
+                    return Err(meta.error(format!(
+                        "unknown migrate attribute `{key}` on a field; expected one of {FIELD_KEYS}"
+                    )));
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            cx.syn_error(e);
+        }
+    }
+
+    if let Some(skip) = &a.skip {
+        let others = a.column_name.is_some()
+            || a.column_type.is_some()
+            || a.primary_key.is_some()
+            || a.default.is_some()
+            || a.references.is_some()
+            || a.index.is_some()
+            || a.unique.is_some();
+        if others {
+            cx.error(
+                skip.span,
+                "a skipped field has no column; remove its other migrate attributes",
+            );
+        }
+        return None;
+    }
+
+    let column = a.column_name.map_or_else(|| rust_name.clone(), |c| c.value);
+    if let Err(e) = sql::check_ident(&column) {
+        cx.error(ident.span(), e);
+    }
+
+    let mapped = map_rust_type(&field.ty);
+    let (ty, nullable) = match (&a.column_type, mapped) {
+        (Some(explicit), mapped) => {
+            let nullable = super::types::peel_option(&field.ty).1;
+            let _ = mapped;
+            (DeclaredType::Sql(explicit.value.clone()), nullable)
+        }
+        (None, Ok(m)) => (m.ty, m.nullable),
+        (None, Err(e)) => {
+            cx.push(Diagnostic::error(field.ty.span(), e));
+            (DeclaredType::Sql(ColumnType::builtin("text")), true)
+        }
+    };
+
+    if let (Some(on), None) = (a.on_delete.as_ref().or(a.on_update.as_ref()), &a.references) {
+        cx.error(
+            on.span,
+            "`on_delete`/`on_update` need `references = \"table(column)\"` on the same field",
+        );
+    }
+    if let Some(identity) = &a.identity {
+        if nullable {
+            cx.error(identity.span, "an identity column cannot be `Option<_>`");
+        }
+        if a.default.is_some() {
+            cx.error(
+                identity.span,
+                "an identity column cannot also have a `default`",
+            );
+        }
+        if !matches!(&ty, DeclaredType::Sql(ColumnType::Builtin { name, array_dims: 0 })
+            if ["smallint", "integer", "bigint"].contains(&name.as_str()))
+        {
+            cx.error(identity.span, "an identity column must be i16, i32 or i64");
+        }
+    }
+
+    let col = Spanned::new(column.clone(), ident.span());
+    if let Some(pk) = &a.primary_key {
+        field_pk.push(Spanned::new(column.clone(), pk.span));
+        if nullable {
+            cx.error(
+                field.ty.span(),
+                "a primary-key column cannot be `Option<_>`; primary keys are NOT NULL",
+            );
+        }
+    }
+    if let Some(u) = &a.unique {
+        table.uniques.push(DeclaredUnique {
+            name: None,
+            columns: vec![col.clone()],
+            span: u.span,
+        });
+    }
+    if let Some(index) = a.index {
+        let mut index = index.value;
+        index.keys.push(DeclaredKey::Column(col.clone()));
+        table.indexes.push(index);
+    }
+    if let Some(check) = a.check {
+        table.checks.push(DeclaredCheck {
+            name: None,
+            column: Some(column.clone()),
+            expr: check.value,
+            span: check.span,
+        });
+    }
+    if let Some(references) = a.references {
+        table.foreign_keys.push(ForeignKeyDraft {
+            name: None,
+            columns: vec![col],
+            references: references.value,
+            on_delete: a.on_delete.map_or(FkAction::NoAction, |a| a.value),
+            on_update: a.on_update.map_or(FkAction::NoAction, |a| a.value),
+            span: references.span,
+        });
+    }
+
+    Some(DeclaredField {
+        rust_name,
+        span: ident.span(),
+        ty_span: field.ty.span(),
+        column,
+        ty,
+        column_type_span: a.column_type.map(|c| c.span),
+        nullable,
+        default: a.default,
+        identity: a.identity.is_some(),
+        renamed_from: a.renamed_from,
+        allow_unsafe: a.allow_unsafe,
+    })
+}
+
+fn parse_enum_inner(cx: &mut Ctxt, input: &DeriveInput) -> DeclaredEnum {
+    let rust_name = input.ident.to_string();
+    let mut type_name: Option<Spanned<String>> = None;
+    let mut schema: Option<Spanned<String>> = None;
+    let mut rename_all: Option<Spanned<String>> = None;
+    for attr in migrate_attrs(&input.attrs) {
+        let result = attr.parse_nested_meta(|meta| {
+            let key = key_of(&meta);
+            let span = meta.path.span();
+            match key.as_str() {
+                "type_name" => {
+                    let v = ident_lit(&meta)?;
+                    set_once(cx, &mut type_name, v.value, span, &key);
+                }
+                "schema" => {
+                    let v = ident_lit(&meta)?;
+                    set_once(cx, &mut schema, v.value, span, &key);
+                }
+                "rename_all" => {
+                    let lit = lit(&meta)?;
+                    if rename(&lit.value(), "X").is_none() {
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            format!(
+                                "unknown rename_all style `{}`; use snake_case, lowercase, UPPERCASE, \
+                                 SCREAMING_SNAKE_CASE, kebab-case or PascalCase",
+                                lit.value()
+                            ),
+                        ));
+                    }
+                    set_once(cx, &mut rename_all, lit.value(), span, &key);
+                }
+                _ => {
+                    return Err(meta.error(format!(
+                        "unknown migrate attribute `{key}` on an enum; expected one of type_name, schema, rename_all"
+                    )));
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            cx.syn_error(e);
+        }
+    }
+    let style = rename_all.map_or_else(|| "snake_case".to_owned(), |r| r.value);
+    let mut values: Vec<Spanned<String>> = Vec::new();
+    match &input.data {
+        Data::Enum(data) => {
+            if data.variants.is_empty() {
+                cx.error(
+                    input.ident.span(),
+                    "a PostgreSQL enum needs at least one variant",
+                );
+            }
+            for variant in &data.variants {
+                if !matches!(variant.fields, Fields::Unit) {
+                    cx.error(
+                        variant.ident.span(),
+                        "a PostgreSQL enum variant cannot carry data",
+                    );
+                    continue;
+                }
+                let mut renamed: Option<Spanned<String>> = None;
+                for attr in migrate_attrs(&variant.attrs) {
+                    let result = attr.parse_nested_meta(|meta| {
+                        if meta.path.is_ident("rename") {
+                            let lit = lit(&meta)?;
+                            if lit.value().is_empty() || lit.value().len() > sql::MAX_IDENT_BYTES {
+                                return Err(syn::Error::new(
+                                    lit.span(),
+                                    "an enum label must be 1 to 63 bytes",
+                                ));
+                            }
+                            set_once(cx, &mut renamed, lit.value(), lit.span(), "rename");
+                            Ok(())
+                        } else {
+                            Err(meta.error(format!(
+                                "unknown migrate attribute `{}` on a variant; expected rename",
+                                key_of(&meta)
+                            )))
+                        }
+                    });
+                    if let Err(e) = result {
+                        cx.syn_error(e);
+                    }
+                }
+                let label = renamed.map_or_else(
+                    || rename(&style, &variant.ident.to_string()).unwrap_or_default(),
+                    |r| r.value,
+                );
+                if let Some(first) = values.iter().find(|v| v.value == label) {
+                    let _ = first;
+                    cx.error(
+                        variant.ident.span(),
+                        format!("two variants map to the label `{label}`"),
+                    );
+                }
+                values.push(Spanned::new(label, variant.ident.span()));
+            }
+        }
+        _ => cx.error(
+            input.ident.span(),
+            "`#[derive(PgEnum)]` applies to enums with unit variants",
+        ),
+    }
+    DeclaredEnum {
+        rust_name: rust_name.clone(),
+        span: input.ident.span(),
+        name: QualifiedName::new(
+            schema.map_or_else(|| "public".to_owned(), |s| s.value),
+            type_name.map_or_else(|| snake_case(&rust_name), |t| t.value),
+        ),
+        values,
+    }
+}
+
+/// Applies a `rename_all` style to a variant name.
+fn rename(style: &str, ident: &str) -> Option<String> {
+    Some(match style {
+        "snake_case" => snake_case(ident),
+        "lowercase" => ident.to_lowercase(),
+        "UPPERCASE" => ident.to_uppercase(),
+        "SCREAMING_SNAKE_CASE" => snake_case(ident).to_uppercase(),
+        "kebab-case" => snake_case(ident).replace('_', "-"),
+        "PascalCase" => ident.to_owned(),
+        _ => return None,
+    })
+}

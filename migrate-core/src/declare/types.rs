@@ -1,0 +1,192 @@
+//! Rust type → PostgreSQL type mapping for fields without an explicit `column_type`.
+
+use syn::{GenericArgument, PathArguments, Type};
+
+use crate::model::ColumnType;
+
+/// What a field's Rust type says about its column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeclaredType {
+    /// A known SQL type.
+    Sql(ColumnType),
+    /// A type the derive cannot map by itself: expected to be a `#[derive(PgEnum)]` enum,
+    /// resolved by name later (and checked by a trait bound in the generated code).
+    RustEnum {
+        /// The last path segment, e.g. `OrderStatus`.
+        ident: String,
+        /// Array dimensions (`Vec<OrderStatus>` is 1).
+        array_dims: u8,
+    },
+}
+
+/// The mapping of a field's type: the column type and whether it is `Option<_>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedType {
+    /// The column type.
+    pub ty: DeclaredType,
+    /// `Option<T>` maps to a nullable column.
+    pub nullable: bool,
+}
+
+/// Peels `Option<T>` off a type: returns the inner type and whether it was optional.
+pub fn peel_option(ty: &Type) -> (&Type, bool) {
+    match generic_arg("Option", ty) {
+        Some(inner) => (inner, true),
+        None => (ty, false),
+    }
+}
+
+/// Maps a Rust field type onto a column type. The error text names the fix.
+pub fn map_rust_type(ty: &Type) -> Result<MappedType, String> {
+    let (inner, nullable) = peel_option(ty);
+    if generic_arg("Option", inner).is_some() {
+        return Err("`Option<Option<_>>` has no column form; use a single `Option<_>`".into());
+    }
+    Ok(MappedType {
+        ty: map_scalar_or_array(inner)?,
+        nullable,
+    })
+}
+
+fn map_scalar_or_array(ty: &Type) -> Result<DeclaredType, String> {
+    if let Some(elem) = generic_arg("Vec", ty) {
+        if last_ident(elem).as_deref() == Some("u8") {
+            return Ok(DeclaredType::Sql(ColumnType::builtin("bytea")));
+        }
+        return Ok(match map_scalar_or_array(elem)? {
+            DeclaredType::Sql(t) => DeclaredType::Sql(t.array_of()),
+            DeclaredType::RustEnum { ident, array_dims } => DeclaredType::RustEnum {
+                ident,
+                array_dims: array_dims + 1,
+            },
+        });
+    }
+    let Some(ident) = last_ident(ty) else {
+        return Err(format!(
+            "no PostgreSQL type for `{}`; declare one with `#[migrate(column_type = \"…\")]`",
+            quote::quote!(#ty)
+        ));
+    };
+    let builtin = |name: &str| Ok(DeclaredType::Sql(ColumnType::builtin(name)));
+    match ident.as_str() {
+        "i16" => builtin("smallint"),
+        "i32" => builtin("integer"),
+        "i64" => builtin("bigint"),
+        "f32" => builtin("real"),
+        "f64" => builtin("double precision"),
+        "bool" => builtin("boolean"),
+        "String" | "str" => builtin("text"),
+        "Uuid" => builtin("uuid"),
+        "NaiveDate" | "Date" => builtin("date"),
+        "NaiveTime" | "Time" => builtin("time without time zone"),
+        "NaiveDateTime" | "PrimitiveDateTime" => builtin("timestamp without time zone"),
+        "DateTime" | "OffsetDateTime" => builtin("timestamp with time zone"),
+        "Value" | "JsonValue" | "Json" => builtin("jsonb"),
+        "Decimal" | "BigDecimal" => builtin("numeric"),
+        "IpNetwork" | "IpAddr" | "IpInet" => builtin("inet"),
+        "PgInterval" => builtin("interval"),
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i128" | "isize" => Err(format!(
+            "PostgreSQL has no `{ident}` type; use i16, i32 or i64, \
+             or declare `#[migrate(column_type = \"…\")]`"
+        )),
+        _ if ident.starts_with(|c: char| c.is_ascii_uppercase()) && !has_generics(ty) => {
+            Ok(DeclaredType::RustEnum {
+                ident,
+                array_dims: 0,
+            })
+        }
+        _ => Err(format!(
+            "no PostgreSQL type for `{}`; declare one with `#[migrate(column_type = \"…\")]`",
+            quote::quote!(#ty)
+        )),
+    }
+}
+
+fn last_ident(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| s.ident.to_string()),
+        Type::Reference(r) => last_ident(&r.elem),
+        Type::Group(g) => last_ident(&g.elem),
+        Type::Paren(p) => last_ident(&p.elem),
+        _ => None,
+    }
+}
+
+fn has_generics(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| !s.arguments.is_empty()))
+}
+
+/// If `ty` is `Wrapper<T>` (by last path segment), returns `T`.
+fn generic_arg<'a>(wrapper: &str, ty: &'a Type) -> Option<&'a Type> {
+    let Type::Path(p) = ty else { return None };
+    let segment = p.path.segments.last()?;
+    if segment.ident != wrapper {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    let mut types = args.args.iter().filter_map(|a| match a {
+        GenericArgument::Type(t) => Some(t),
+        _ => None,
+    });
+    let first = types.next()?;
+    types.next().is_none().then_some(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(src: &str) -> Result<MappedType, String> {
+        map_rust_type(&syn::parse_str(src).unwrap())
+    }
+
+    #[test]
+    fn maps_the_documented_types() {
+        let sql = |name: &str, nullable| {
+            Ok(MappedType {
+                ty: DeclaredType::Sql(ColumnType::builtin(name)),
+                nullable,
+            })
+        };
+        assert_eq!(map("i64"), sql("bigint", false));
+        assert_eq!(map("Option<String>"), sql("text", true));
+        assert_eq!(map("Vec<u8>"), sql("bytea", false));
+        assert_eq!(
+            map("chrono::DateTime<chrono::Utc>"),
+            sql("timestamp with time zone", false)
+        );
+        assert_eq!(map("serde_json::Value"), sql("jsonb", false));
+        assert_eq!(map("rust_decimal::Decimal"), sql("numeric", false));
+        assert_eq!(
+            map("Vec<i32>"),
+            Ok(MappedType {
+                ty: DeclaredType::Sql(ColumnType::builtin("integer").array_of()),
+                nullable: false
+            })
+        );
+        assert_eq!(
+            map("Option<Vec<Status>>"),
+            Ok(MappedType {
+                ty: DeclaredType::RustEnum {
+                    ident: "Status".into(),
+                    array_dims: 1
+                },
+                nullable: true
+            })
+        );
+    }
+
+    #[test]
+    fn refuses_types_without_a_column_form() {
+        assert!(map("u32").unwrap_err().contains("no `u32` type"));
+        assert!(map("Option<Option<i32>>").is_err());
+        assert!(
+            map("HashMap<String, i32>")
+                .unwrap_err()
+                .contains("column_type")
+        );
+        assert!(map("(i32, i32)").is_err());
+    }
+}

@@ -1,0 +1,779 @@
+//! Stage 3, *diff*: the accepted schema (snapshot) against the declarations. The result is a
+//! list of [`Change`]s, each with the span of the declaration that causes it and the declared
+//! intent (renames, drops, escape hatches). Intent is read, never guessed: a column that
+//! disappears without `drop_column` is a [`Change::ColumnDisappeared`], not a drop.
+//!
+//! [`diff_table`] is what the derive runs for its own struct; [`diff_schema`] is what the build
+//! helper runs for the whole crate. The second calls the first, so both see the same changes.
+
+use proc_macro2::Span;
+
+use crate::declare::{DeclaredEnum, Resolved, Spanned};
+use crate::model::{Column, EnumType, ForeignKey, Index, QualifiedName, Schema, Table};
+
+/// One difference between the snapshot and the declarations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// T1: a table that is not in the snapshot.
+    CreateTable(Table),
+    /// T2: a table on its way out. `declared` is false when its struct simply vanished.
+    DropTable {
+        /// The table as accepted.
+        table: Table,
+        /// Whether `#[migrate(drop)]` declares the intent.
+        declared: bool,
+    },
+    /// T3: `renamed_from` on the struct.
+    RenameTable {
+        /// Old name.
+        from: QualifiedName,
+        /// New name.
+        to: QualifiedName,
+    },
+    /// C1–C4, C12: a new column on an existing table.
+    AddColumn {
+        /// The table.
+        table: QualifiedName,
+        /// The column.
+        column: Column,
+    },
+    /// C5: `drop_column = "…"`.
+    DropColumn {
+        /// The table.
+        table: QualifiedName,
+        /// The column as accepted.
+        column: Column,
+    },
+    /// A column of the snapshot that no field declares, with no drop or rename declared.
+    ColumnDisappeared {
+        /// The table.
+        table: QualifiedName,
+        /// The column as accepted.
+        column: Column,
+    },
+    /// C8: `renamed_from` on a field.
+    RenameColumn {
+        /// The table.
+        table: QualifiedName,
+        /// Old name.
+        from: String,
+        /// New name.
+        to: String,
+    },
+    /// C9/C10: the column type changed.
+    AlterColumnType {
+        /// The table.
+        table: QualifiedName,
+        /// The column (new name).
+        column: String,
+        /// Accepted type.
+        from: crate::model::ColumnType,
+        /// Declared type.
+        to: crate::model::ColumnType,
+    },
+    /// C6: nullable → NOT NULL.
+    SetNotNull {
+        /// The table.
+        table: QualifiedName,
+        /// The column.
+        column: String,
+    },
+    /// C7: NOT NULL → nullable.
+    DropNotNull {
+        /// The table.
+        table: QualifiedName,
+        /// The column.
+        column: String,
+    },
+    /// C11: the default changed, was added or removed.
+    ChangeDefault {
+        /// The table.
+        table: QualifiedName,
+        /// The column.
+        column: String,
+        /// Accepted default.
+        from: Option<String>,
+        /// Declared default.
+        to: Option<String>,
+    },
+    /// C12: identity added to or removed from an existing column.
+    ChangeIdentity {
+        /// The table.
+        table: QualifiedName,
+        /// The column.
+        column: String,
+    },
+    /// I4: the primary key changed.
+    ChangePrimaryKey {
+        /// The table.
+        table: QualifiedName,
+        /// Accepted key.
+        from: Vec<String>,
+        /// Declared key.
+        to: Vec<String>,
+    },
+    /// I1/I5: a new index on an existing table.
+    AddIndex {
+        /// The table.
+        table: QualifiedName,
+        /// The index.
+        index: Index,
+    },
+    /// I2: an index no longer declared.
+    DropIndex {
+        /// The table.
+        table: QualifiedName,
+        /// The index as accepted.
+        index: Index,
+    },
+    /// An index or constraint whose name stayed but whose definition changed.
+    RedefineObject {
+        /// The table.
+        table: QualifiedName,
+        /// Its name.
+        name: String,
+    },
+    /// I3/K1/K2: a constraint added to an existing table.
+    AddConstraint {
+        /// The table.
+        table: QualifiedName,
+        /// Its name.
+        name: String,
+        /// `I3`, `K1` or `K2`.
+        catalog: &'static str,
+    },
+    /// K3: a constraint no longer declared.
+    DropConstraint {
+        /// The table.
+        table: QualifiedName,
+        /// Its name.
+        name: String,
+    },
+    /// A new enum type.
+    CreateEnum(EnumType),
+    /// E1: labels appended or inserted.
+    AddEnumValues {
+        /// The type.
+        name: QualifiedName,
+        /// New labels.
+        values: Vec<String>,
+    },
+    /// E2: a label removed, renamed or moved.
+    RewriteEnum {
+        /// The type.
+        name: QualifiedName,
+        /// The accepted labels missing or out of order.
+        removed: Vec<String>,
+    },
+    /// An enum of the snapshot that no `#[derive(PgEnum)]` declares.
+    EnumDisappeared(EnumType),
+}
+
+/// Which tool reports a change: the derive (spanned in the struct) or the build helper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reporter {
+    /// `#[derive(Table)]` or `#[derive(PgEnum)]` reports it as a compile error.
+    Derive,
+    /// The build helper reports it (it concerns no declaration that still exists).
+    BuildHelper,
+}
+
+/// A change located in the source.
+#[derive(Debug, Clone)]
+pub struct Located {
+    /// The change.
+    pub change: Change,
+    /// The declaration that causes it.
+    pub span: Span,
+    /// Who reports it if it is refused.
+    pub reporter: Reporter,
+    /// The `allow_unsafe` reason that covers it, if any.
+    pub allow_unsafe: Option<Spanned<String>>,
+}
+
+/// A declaration that does not make sense against the snapshot (a stale hint); always an error.
+#[derive(Debug, Clone)]
+pub struct HintError {
+    /// The hint's span.
+    pub span: Span,
+    /// What is wrong.
+    pub message: String,
+    /// The fix.
+    pub help: String,
+}
+
+/// The diff of one table (or one enum).
+#[derive(Debug, Clone, Default)]
+pub struct TableDiff {
+    /// Changes in declaration order.
+    pub changes: Vec<Located>,
+    /// Stale or contradictory hints.
+    pub hint_errors: Vec<HintError>,
+}
+
+/// Diffs one resolved table against the snapshot.
+pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
+    let decl = new.decl;
+    let table = &new.table;
+    let mut out = TableDiff::default();
+    let derive = |change: Change, span: Span, allow: Option<&Spanned<String>>| Located {
+        change,
+        span,
+        reporter: Reporter::Derive,
+        allow_unsafe: allow.or(decl.allow_unsafe.as_ref()).cloned(),
+    };
+
+    let mut old = snapshot.table(&table.name);
+    if let Some(hint) = &decl.renamed_from {
+        let from = QualifiedName::new(table.name.schema.clone(), hint.value.clone());
+        match (snapshot.table(&from), old) {
+            (Some(_), Some(_)) => out.hint_errors.push(HintError {
+                span: hint.span,
+                message: format!("`renamed_from = \"{}\"`, but both `{from}` and `{}` are in the snapshot", hint.value, table.name),
+                help: "a rename needs the old table to be gone from the declarations; remove the hint or the other struct".into(),
+            }),
+            (Some(accepted), None) => {
+                out.changes.push(derive(Change::RenameTable { from: from.clone(), to: table.name.clone() }, hint.span, None));
+                old = Some(accepted);
+            }
+            (None, Some(_)) => out.hint_errors.push(HintError {
+                span: hint.span,
+                message: format!("stale rename hint: `{}` is already the accepted name and `{}` is gone", table.name, hint.value),
+                help: "the rename was accepted in an earlier release; remove `renamed_from`".into(),
+            }),
+            (None, None) => out.hint_errors.push(HintError {
+                span: hint.span,
+                message: format!("`renamed_from = \"{}\"` matches no table in the snapshot", hint.value),
+                help: "check the old name (it is the SQL table name, schema-local), or remove the hint".into(),
+            }),
+        }
+    }
+
+    let Some(old) = old else {
+        if let Some(span) = decl.drop {
+            out.hint_errors.push(HintError {
+                span,
+                message: format!(
+                    "`drop` on `{}`, which is not in the snapshot",
+                    decl.rust_name
+                ),
+                help: "a table that was never accepted has nothing to drop; delete the struct"
+                    .into(),
+            });
+        }
+        for c in &decl.drop_columns {
+            out.hint_errors.push(stale_drop_column(c, &table.name));
+        }
+        for f in decl.fields.iter().filter_map(|f| f.renamed_from.as_ref()) {
+            out.hint_errors.push(HintError {
+                span: f.span,
+                message: format!(
+                    "`renamed_from` on a column of `{}`, which is a new table",
+                    table.name
+                ),
+                help: "remove the hint: every column of a new table is new".into(),
+            });
+        }
+        out.changes
+            .push(derive(Change::CreateTable(table.clone()), decl.span, None));
+        return out;
+    };
+
+    if let Some(span) = decl.drop {
+        out.changes.push(derive(
+            Change::DropTable {
+                table: old.clone(),
+                declared: true,
+            },
+            span,
+            None,
+        ));
+        return out;
+    }
+
+    let name = &table.name;
+    // Old column name → new column name, for matching constraints across renames.
+    let mut renamed: Vec<(String, String)> = Vec::new();
+    let mut matched_old: Vec<&str> = Vec::new();
+    for field in &decl.fields {
+        let Some(column) = table.column(&field.column) else {
+            continue;
+        };
+        let allow = field.allow_unsafe.as_ref();
+        let accepted = match &field.renamed_from {
+            Some(hint) => {
+                match (old.column(&hint.value), old.column(&column.name)) {
+                    (Some(prev), None) => {
+                        out.changes.push(derive(
+                            Change::RenameColumn {
+                                table: name.clone(),
+                                from: hint.value.clone(),
+                                to: column.name.clone(),
+                            },
+                            hint.span,
+                            allow,
+                        ));
+                        renamed.push((hint.value.clone(), column.name.clone()));
+                        Some(prev)
+                    }
+                    (Some(_), Some(_)) => {
+                        out.hint_errors.push(HintError {
+                        span: hint.span,
+                        message: format!("`renamed_from = \"{}\"`, but `{}` and `{}` both exist in the snapshot", hint.value, hint.value, column.name),
+                        help: format!("declare the old column's fate first: `#[migrate(drop_column = \"{}\")]`, or remove the hint", hint.value),
+                    });
+                        old.column(&column.name)
+                    }
+                    (None, Some(current)) => {
+                        out.hint_errors.push(HintError {
+                        span: hint.span,
+                        message: format!("stale rename hint: `{}` is already the accepted name and `{}` is gone", column.name, hint.value),
+                        help: "the rename was accepted in an earlier release; remove `renamed_from`".into(),
+                    });
+                        Some(current)
+                    }
+                    (None, None) => {
+                        out.hint_errors.push(HintError {
+                        span: hint.span,
+                        message: format!("`renamed_from = \"{}\"` matches no column of `{name}` in the snapshot", hint.value),
+                        help: format!("the accepted columns are: {}", column_names(old)),
+                    });
+                        None
+                    }
+                }
+            }
+            None => old.column(&column.name),
+        };
+        let Some(accepted) = accepted else {
+            out.changes.push(derive(
+                Change::AddColumn {
+                    table: name.clone(),
+                    column: column.clone(),
+                },
+                field.span,
+                allow,
+            ));
+            continue;
+        };
+        matched_old.push(&accepted.name);
+        let column_name = column.name.clone();
+        if accepted.ty != column.ty && !new.unresolved.contains(&column.name) {
+            let span = field.column_type_span.unwrap_or(field.ty_span);
+            out.changes.push(derive(
+                Change::AlterColumnType {
+                    table: name.clone(),
+                    column: column_name.clone(),
+                    from: accepted.ty.clone(),
+                    to: column.ty.clone(),
+                },
+                span,
+                allow,
+            ));
+        }
+        if accepted.nullable && !column.nullable {
+            out.changes.push(derive(
+                Change::SetNotNull {
+                    table: name.clone(),
+                    column: column_name.clone(),
+                },
+                field.ty_span,
+                allow,
+            ));
+        }
+        if !accepted.nullable && column.nullable {
+            out.changes.push(derive(
+                Change::DropNotNull {
+                    table: name.clone(),
+                    column: column_name.clone(),
+                },
+                field.ty_span,
+                allow,
+            ));
+        }
+        if accepted.default != column.default {
+            let span = field.default.as_ref().map_or(field.span, |d| d.span);
+            out.changes.push(derive(
+                Change::ChangeDefault {
+                    table: name.clone(),
+                    column: column_name.clone(),
+                    from: accepted.default.clone(),
+                    to: column.default.clone(),
+                },
+                span,
+                allow,
+            ));
+        }
+        if accepted.identity != column.identity {
+            out.changes.push(derive(
+                Change::ChangeIdentity {
+                    table: name.clone(),
+                    column: column_name,
+                },
+                field.span,
+                allow,
+            ));
+        }
+    }
+
+    for dropped in &decl.drop_columns {
+        if decl.field(&dropped.value).is_some() {
+            out.hint_errors.push(HintError {
+                span: dropped.span,
+                message: format!(
+                    "`drop_column = \"{}\"`, but a field still declares that column",
+                    dropped.value
+                ),
+                help: "remove the field, or remove the `drop_column`".into(),
+            });
+        } else if old.column(&dropped.value).is_none() {
+            out.hint_errors.push(stale_drop_column(dropped, name));
+        }
+    }
+    for column in &old.columns {
+        if matched_old.contains(&column.name.as_str()) {
+            continue;
+        }
+        match decl.drop_columns.iter().find(|d| d.value == column.name) {
+            Some(dropped) => out.changes.push(derive(
+                Change::DropColumn {
+                    table: name.clone(),
+                    column: column.clone(),
+                },
+                dropped.span,
+                None,
+            )),
+            None => out.changes.push(derive(
+                Change::ColumnDisappeared {
+                    table: name.clone(),
+                    column: column.clone(),
+                },
+                decl.span,
+                None,
+            )),
+        }
+    }
+
+    let rename = |c: &String| {
+        renamed
+            .iter()
+            .find(|(from, _)| from == c)
+            .map_or_else(|| c.clone(), |(_, to)| to.clone())
+    };
+    let old_pk: Vec<String> = old.primary_key.iter().map(rename).collect();
+    if old_pk != table.primary_key {
+        let span = decl.primary_key.as_ref().map_or(decl.span, |pk| pk.span);
+        out.changes.push(derive(
+            Change::ChangePrimaryKey {
+                table: name.clone(),
+                from: old.primary_key.clone(),
+                to: table.primary_key.clone(),
+            },
+            span,
+            None,
+        ));
+    }
+
+    let span_of = |object: &str| new.object_spans.get(object).copied().unwrap_or(decl.span);
+    // Each kind of named object: what an addition is, and the catalog row it belongs to.
+    let mut object_changes: Vec<(ObjectDiff, String, Change)> = Vec::new();
+    for (kind, index) in diff_objects(
+        &old.indexes,
+        &table.indexes,
+        |i| &i.name,
+        |a, b| renamed_index(a, &rename) == *b,
+    ) {
+        let added = Change::AddIndex {
+            table: name.clone(),
+            index: index.clone(),
+        };
+        let removed = Change::DropIndex {
+            table: name.clone(),
+            index: index.clone(),
+        };
+        object_changes.push((
+            kind,
+            index.name.clone(),
+            if kind == ObjectDiff::Removed {
+                removed
+            } else {
+                added
+            },
+        ));
+    }
+    for (kind, unique) in diff_objects(
+        &old.uniques,
+        &table.uniques,
+        |u| &u.name,
+        |a, b| a.columns.iter().map(rename).collect::<Vec<_>>() == b.columns,
+    ) {
+        object_changes.push((
+            kind,
+            unique.name.clone(),
+            Change::AddConstraint {
+                table: name.clone(),
+                name: unique.name.clone(),
+                catalog: "I3",
+            },
+        ));
+    }
+    for (kind, check) in diff_objects(
+        &old.checks,
+        &table.checks,
+        |c| &c.name,
+        |a, b| a.expr == b.expr,
+    ) {
+        object_changes.push((
+            kind,
+            check.name.clone(),
+            Change::AddConstraint {
+                table: name.clone(),
+                name: check.name.clone(),
+                catalog: "K1",
+            },
+        ));
+    }
+    let resolved_fks: Vec<ForeignKey> = table
+        .foreign_keys
+        .iter()
+        .filter(|f| !new.unresolved.contains(&f.name))
+        .cloned()
+        .collect();
+    let old_fks: Vec<ForeignKey> = old
+        .foreign_keys
+        .iter()
+        .filter(|f| !new.unresolved.contains(&f.name))
+        .cloned()
+        .collect();
+    for (kind, fk) in diff_objects(
+        &old_fks,
+        &resolved_fks,
+        |f| &f.name,
+        |a, b| {
+            ForeignKey {
+                columns: a.columns.iter().map(rename).collect(),
+                ..a.clone()
+            } == *b
+        },
+    ) {
+        object_changes.push((
+            kind,
+            fk.name.clone(),
+            Change::AddConstraint {
+                table: name.clone(),
+                name: fk.name.clone(),
+                catalog: "K2",
+            },
+        ));
+    }
+    for (kind, object, change) in object_changes {
+        let located = match kind {
+            ObjectDiff::Added => derive(change, span_of(&object), None),
+            ObjectDiff::Removed => match change {
+                Change::DropIndex { .. } => derive(change, decl.span, None),
+                _ => derive(
+                    Change::DropConstraint {
+                        table: name.clone(),
+                        name: object,
+                    },
+                    decl.span,
+                    None,
+                ),
+            },
+            ObjectDiff::Changed => derive(
+                Change::RedefineObject {
+                    table: name.clone(),
+                    name: object.clone(),
+                },
+                span_of(&object),
+                None,
+            ),
+        };
+        out.changes.push(located);
+    }
+    out
+}
+
+/// How a named object differs between the snapshot and the declaration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ObjectDiff {
+    Added,
+    Removed,
+    Changed,
+}
+
+fn renamed_index(index: &Index, rename: &dyn Fn(&String) -> String) -> Index {
+    let keys = index
+        .keys
+        .iter()
+        .map(|k| match k {
+            crate::model::IndexKey::Column(c) => crate::model::IndexKey::Column(rename(c)),
+            other => other.clone(),
+        })
+        .collect();
+    Index {
+        keys,
+        ..index.clone()
+    }
+}
+
+/// Matches two lists of named objects by name: new ones in declaration order, then removed ones.
+fn diff_objects<'a, T>(
+    old: &'a [T],
+    new: &'a [T],
+    name: impl Fn(&T) -> &String,
+    same: impl Fn(&T, &T) -> bool,
+) -> Vec<(ObjectDiff, &'a T)> {
+    let mut out = Vec::new();
+    for n in new {
+        match old.iter().find(|o| name(o) == name(n)) {
+            None => out.push((ObjectDiff::Added, n)),
+            Some(o) if !same(o, n) => out.push((ObjectDiff::Changed, n)),
+            Some(_) => {}
+        }
+    }
+    for o in old {
+        if !new.iter().any(|n| name(n) == name(o)) {
+            out.push((ObjectDiff::Removed, o));
+        }
+    }
+    out
+}
+
+fn stale_drop_column(dropped: &Spanned<String>, table: &QualifiedName) -> HintError {
+    HintError {
+        span: dropped.span,
+        message: format!("`drop_column = \"{}\"` matches no column of `{table}` in the snapshot", dropped.value),
+        help: "if the drop was accepted in an earlier release, remove the `drop_column`; otherwise check the name".into(),
+    }
+}
+
+fn column_names(table: &Table) -> String {
+    table
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Diffs one enum declaration against the snapshot.
+pub fn diff_enum(snapshot: &Schema, declared: &DeclaredEnum) -> TableDiff {
+    let mut out = TableDiff::default();
+    let model = declared.to_model();
+    let located = |change, span| Located {
+        change,
+        span,
+        reporter: Reporter::Derive,
+        allow_unsafe: None,
+    };
+    let Some(accepted) = snapshot.enums.get(&model.name.key()) else {
+        out.changes
+            .push(located(Change::CreateEnum(model), declared.span));
+        return out;
+    };
+    // The accepted labels must still be there, in the same relative order.
+    let kept: Vec<&String> = model
+        .values
+        .iter()
+        .filter(|v| accepted.values.contains(v))
+        .collect();
+    let removed: Vec<String> = accepted
+        .values
+        .iter()
+        .filter(|v| !model.values.contains(v))
+        .cloned()
+        .collect();
+    if !removed.is_empty()
+        || kept
+            .iter()
+            .map(|v| v.as_str())
+            .ne(accepted.values.iter().map(String::as_str))
+    {
+        let removed = if removed.is_empty() {
+            accepted.values.clone()
+        } else {
+            removed
+        };
+        out.changes.push(located(
+            Change::RewriteEnum {
+                name: model.name.clone(),
+                removed,
+            },
+            declared.span,
+        ));
+        return out;
+    }
+    for value in &declared.values {
+        if !accepted.values.contains(&value.value) {
+            out.changes.push(located(
+                Change::AddEnumValues {
+                    name: model.name.clone(),
+                    values: vec![value.value.clone()],
+                },
+                value.span,
+            ));
+        }
+    }
+    out
+}
+
+/// Everything the build helper finds: per-declaration diffs plus the cross-table changes.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaDiff {
+    /// All changes, tables first in declaration order, then removals.
+    pub changes: Vec<Located>,
+    /// All stale hints.
+    pub hint_errors: Vec<HintError>,
+}
+
+/// Diffs the whole declared schema against the snapshot.
+pub fn diff_schema(
+    snapshot: &Schema,
+    tables: &[Resolved<'_>],
+    enums: &[DeclaredEnum],
+    fallback_span: Span,
+) -> SchemaDiff {
+    let mut out = SchemaDiff::default();
+    for e in enums {
+        let d = diff_enum(snapshot, e);
+        out.changes.extend(d.changes);
+        out.hint_errors.extend(d.hint_errors);
+    }
+    for t in tables {
+        let d = diff_table(snapshot, t);
+        out.changes.extend(d.changes);
+        out.hint_errors.extend(d.hint_errors);
+    }
+    let declared = |key: &str| {
+        tables.iter().any(|t| {
+            t.table.name.key() == key
+                || t.decl.renamed_from.as_ref().is_some_and(|h| {
+                    QualifiedName::new(t.table.name.schema.clone(), h.value.clone()).key() == key
+                })
+        })
+    };
+    for (key, table) in &snapshot.tables {
+        if !declared(key) {
+            out.changes.push(Located {
+                change: Change::DropTable {
+                    table: table.clone(),
+                    declared: false,
+                },
+                span: fallback_span,
+                reporter: Reporter::BuildHelper,
+                allow_unsafe: None,
+            });
+        }
+    }
+    for (key, e) in &snapshot.enums {
+        if !enums.iter().any(|d| d.name.key() == *key) {
+            out.changes.push(Located {
+                change: Change::EnumDisappeared(e.clone()),
+                span: fallback_span,
+                reporter: Reporter::BuildHelper,
+                allow_unsafe: None,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,24 @@
+//! The shared core of the migrate tool: one model, one attribute parser, one planner.
+//!
+//! The pipeline, in the order a declaration walks through it:
+//! 1. [`declare`]: `#[derive(Table)]`/`#[derive(PgEnum)]` input → declarations with spans;
+//!    [`declare::DeclaredTable::resolve`] turns them into [`model`] tables.
+//! 2. [`snapshot`]: the accepted schema, read from the checked-in file.
+//! 3. [`diff`]: snapshot against declarations → located [`diff::Change`]s.
+//! 4. [`plan`]: each change gets a verdict (safe, refused, not supported yet) and safe ones become
+//!    steps with their lock, transaction mode and phase.
+//! 5. [`render`]: steps → migration files (sqlx layout) and the plan summary.
+//!
+//! The derive and the build helper call the same functions; nothing is parsed or decided twice.
+
+pub mod declare;
+pub mod diagnostic;
+pub mod diff;
+pub mod model;
+pub mod pipeline;
+pub mod plan;
+pub mod render;
+pub mod snapshot;
+pub mod sql;
+
+pub use diagnostic::{Ctxt, Diagnostic, Severity};

@@ -1,0 +1,292 @@
+//! The stages run in order, for the two front ends:
+//! - [`check_table`] / [`check_enum`]: what `#[derive(Table)]` / `#[derive(PgEnum)]` run for
+//!   one declaration against the snapshot, giving spanned compile errors.
+//! - [`plan_crate`]: what the build helper runs for every declaration of a crate, giving the
+//!   cross-table diagnostics, the plan and the next snapshot.
+//!
+//! Both go through the same resolve → diff → decide path, so a change the derive refuses is
+//! exactly a change the build helper will not plan.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::Span;
+
+use crate::declare::{Catalog, DeclaredEnum, DeclaredTable, Resolved};
+use crate::diagnostic::Diagnostic;
+use crate::diff::{self, Change, HintError, Reporter};
+use crate::model::{Schema, Table};
+use crate::plan::{self, Decision, Plan};
+use crate::snapshot::{Release, Snapshot};
+
+fn hint_diagnostic(h: &HintError) -> Diagnostic {
+    Diagnostic::error(h.span, h.message.clone()).help(h.help.clone())
+}
+
+/// What the derive reports for one table struct: attribute errors first, then every refused or
+/// unsupported change and stale hint, each spanned in the struct.
+pub fn check_table(snapshot: &Schema, decl: &DeclaredTable) -> Vec<Diagnostic> {
+    let resolved = match decl.resolve(&Catalog::from_schema(snapshot)) {
+        Ok(r) => r,
+        Err(diagnostics) => return diagnostics,
+    };
+    let table_diff = diff::diff_table(snapshot, &resolved);
+    let mut out: Vec<Diagnostic> = table_diff.hint_errors.iter().map(hint_diagnostic).collect();
+    out.extend(
+        plan::decide(&table_diff.changes, snapshot)
+            .iter()
+            .filter_map(Decision::diagnostic),
+    );
+    out
+}
+
+/// What the derive reports for one enum.
+pub fn check_enum(snapshot: &Schema, decl: &DeclaredEnum) -> Vec<Diagnostic> {
+    let enum_diff = diff::diff_enum(snapshot, decl);
+    let mut out: Vec<Diagnostic> = enum_diff.hint_errors.iter().map(hint_diagnostic).collect();
+    out.extend(
+        plan::decide(&enum_diff.changes, snapshot)
+            .iter()
+            .filter_map(Decision::diagnostic),
+    );
+    out
+}
+
+/// The build helper's result for a whole crate.
+#[derive(Debug)]
+pub struct CratePlan {
+    /// Problems only the build helper can report (cross-table), with spans in the sources.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many refusals the derive reports as compile errors (the build helper leaves them to it).
+    pub derive_errors: usize,
+    /// Every decision, for reporting.
+    pub decisions: Vec<Decision>,
+    /// The plan, when nothing blocks it and something changed.
+    pub plan: Option<Plan>,
+    /// The snapshot to accept with the plan (without the generated-file manifest).
+    pub next_snapshot: Option<Snapshot>,
+}
+
+/// Plans a crate: every declared table and enum against the accepted snapshot.
+///
+/// `crate_span` is used for diagnostics about declarations that no longer exist (a struct that
+/// disappeared has no span of its own).
+pub fn plan_crate(
+    snapshot: &Snapshot,
+    tables: &[DeclaredTable],
+    enums: &[DeclaredEnum],
+    crate_span: Span,
+) -> CratePlan {
+    let mut diagnostics = Vec::new();
+    let mut derive_errors = 0;
+
+    check_unique_names(tables, enums, &mut diagnostics);
+    let catalog = Catalog::from_declarations(tables, enums);
+    let mut resolved: Vec<Resolved<'_>> = Vec::new();
+    for table in tables {
+        match table.resolve(&catalog) {
+            Ok(r) => {
+                for (column, rust_type, span) in &r.unknown_types {
+                    diagnostics.push(
+                        Diagnostic::error(*span, format!("`{rust_type}` (column `{}.{column}`) has no PostgreSQL type", r.table.name))
+                            .help(format!("derive it: `#[derive(PgEnum)] enum {rust_type} {{ … }}` in the scanned sources, or declare `#[migrate(column_type = \"…\")]` on the field")),
+                    );
+                }
+                resolved.push(r);
+            }
+            // Attribute errors are the derive's to report, spanned in the struct.
+            Err(errors) => derive_errors += errors.len(),
+        }
+    }
+    check_references(&resolved, &mut diagnostics);
+
+    let schema_diff = diff::diff_schema(&snapshot.schema, &resolved, enums, crate_span);
+    derive_errors += schema_diff.hint_errors.len();
+    let decisions = plan::decide(&schema_diff.changes, &snapshot.schema);
+    for d in &decisions {
+        if let Some(diagnostic) = d.diagnostic() {
+            match d.reporter() {
+                Reporter::Derive => derive_errors += 1,
+                Reporter::BuildHelper => diagnostics.push(diagnostic),
+            }
+        }
+    }
+
+    check_cycles(&decisions, &resolved, &mut diagnostics);
+    let attribute_errors = resolved.len() != tables.len();
+    let blocked = attribute_errors || !diagnostics.is_empty() || derive_errors > 0;
+    let (plan, next_snapshot) = if blocked || decisions.is_empty() {
+        (None, None)
+    } else {
+        let release = Release::numbered(snapshot.release.number + 1);
+        let plan = plan::build_plan(release.clone(), &decisions, &snapshot.schema);
+        let next = Snapshot {
+            release,
+            schema: next_schema(&snapshot.schema, &resolved, enums),
+            ..snapshot.clone()
+        };
+        (Some(plan), Some(next))
+    };
+    CratePlan {
+        diagnostics,
+        derive_errors,
+        decisions,
+        plan,
+        next_snapshot,
+    }
+}
+
+/// The declared schema as the snapshot will hold it: columns of accepted tables keep their
+/// physical order, new columns are appended in declaration order.
+fn next_schema(accepted: &Schema, resolved: &[Resolved<'_>], enums: &[DeclaredEnum]) -> Schema {
+    let mut schema = Schema::default();
+    for r in resolved {
+        if r.decl.drop.is_some() {
+            continue;
+        }
+        let mut table: Table = r.table.clone();
+        if let Some(old) = accepted.table(&table.name) {
+            let mut columns = Vec::new();
+            for old_column in &old.columns {
+                if let Some(c) = table.columns.iter().find(|c| c.name == old_column.name) {
+                    columns.push(c.clone());
+                }
+            }
+            for c in &table.columns {
+                if !columns.iter().any(|k| k.name == c.name) {
+                    columns.push(c.clone());
+                }
+            }
+            table.columns = columns;
+        }
+        schema.tables.insert(table.name.key(), table);
+    }
+    for e in enums {
+        schema.enums.insert(e.name.key(), e.to_model());
+    }
+    schema
+}
+
+fn check_unique_names(tables: &[DeclaredTable], enums: &[DeclaredEnum], out: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    for t in tables {
+        if let Some(first) = seen.insert(t.name.key(), &t.rust_name) {
+            out.push(
+                Diagnostic::error(
+                    t.span,
+                    format!(
+                        "`{}` and `{}` both declare table `{}`",
+                        first, t.rust_name, t.name
+                    ),
+                )
+                .help("give one of them another `table_name = \"…\"`"),
+            );
+        }
+    }
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    for e in enums {
+        if let Some(first) = seen.insert(e.name.key(), &e.rust_name) {
+            out.push(Diagnostic::error(
+                e.span,
+                format!(
+                    "`{}` and `{}` both declare enum type `{}`",
+                    first, e.rust_name, e.name
+                ),
+            ));
+        }
+    }
+}
+
+/// Foreign keys must point at a declared table, at columns that it declares unique.
+/// Index names must be unique within a schema (PostgreSQL puts indexes in the schema namespace).
+fn check_references(resolved: &[Resolved<'_>], out: &mut Vec<Diagnostic>) {
+    let by_name: BTreeMap<String, &Table> = resolved
+        .iter()
+        .map(|r| (r.table.name.key(), &r.table))
+        .collect();
+    let mut index_names: BTreeMap<(String, String), &str> = BTreeMap::new();
+    for r in resolved {
+        let span_of = |name: &str| r.object_spans.get(name).copied().unwrap_or(r.decl.span);
+        for fk in &r.table.foreign_keys {
+            let Some(target) = by_name.get(&fk.references.key()) else {
+                let known: Vec<&str> = by_name.keys().map(String::as_str).collect();
+                out.push(
+                    Diagnostic::error(
+                        span_of(&fk.name),
+                        format!(
+                            "`{}` references table `{}`, which no struct declares",
+                            r.table.name, fk.references
+                        ),
+                    )
+                    .help(format!(
+                        "declare it with `#[derive(Table)]`, or fix the name; declared tables: {}",
+                        known.join(", ")
+                    )),
+                );
+                continue;
+            };
+            let mut wanted = fk.referenced_columns.clone();
+            wanted.sort();
+            let mut keys: Vec<Vec<String>> = vec![target.primary_key.clone()];
+            keys.extend(target.uniques.iter().map(|u| u.columns.clone()));
+            keys.extend(
+                target
+                    .indexes
+                    .iter()
+                    .filter(|i| i.unique && i.predicate.is_none())
+                    .filter_map(|i| {
+                        i.keys
+                            .iter()
+                            .map(|k| match k {
+                                crate::model::IndexKey::Column(c) => Some(c.clone()),
+                                crate::model::IndexKey::Expr(_) => None,
+                            })
+                            .collect::<Option<Vec<_>>>()
+                    }),
+            );
+            let unique = keys.into_iter().any(|mut k| {
+                k.sort();
+                k == wanted
+            });
+            if !unique {
+                out.push(
+                    Diagnostic::error(span_of(&fk.name), format!(
+                        "`{}` references `{}({})`, but those columns are not its primary key or a unique constraint",
+                        r.table.name, fk.references, fk.referenced_columns.join(", ")
+                    ))
+                    .help("PostgreSQL requires the referenced columns to be unique: reference the primary key, or declare `unique` on them"),
+                );
+            }
+        }
+        for index in &r.table.indexes {
+            let key = (r.table.name.schema.clone(), index.name.clone());
+            if let Some(first) = index_names.insert(key, &r.decl.rust_name) {
+                out.push(
+                    Diagnostic::error(span_of(&index.name), format!("index name `{}` is used by `{first}` and `{}`; index names are unique per schema", index.name, r.decl.rust_name))
+                        .help("give one of them `name = \"…\"`"),
+                );
+            }
+        }
+    }
+}
+
+/// Foreign keys that form a cycle among tables created in the same release would need their
+/// constraints added after both tables exist; this version refuses them.
+fn check_cycles(decisions: &[Decision], resolved: &[Resolved<'_>], out: &mut Vec<Diagnostic>) {
+    let new_tables: Vec<&Table> = decisions
+        .iter()
+        .filter_map(|d| match &d.located.change {
+            Change::CreateTable(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    if let Some(cycle) = plan::reference_cycle(&new_tables) {
+        let span = resolved
+            .iter()
+            .find(|r| cycle.contains(&r.table.name.key()))
+            .map_or_else(Span::call_site, |r| r.decl.span);
+        out.push(
+            Diagnostic::error(span, format!("schema change not supported yet: the new tables {} reference each other in a cycle", cycle.join(", ")))
+                .help("create them in two releases: the second adds the foreign key that closes the cycle"),
+        );
+    }
+}

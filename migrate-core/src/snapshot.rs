@@ -1,0 +1,203 @@
+//! The checked-in snapshot: the accepted schema, the release it belongs to, the work still in
+//! flight, and a manifest of the generated files so CI can tell when they are stale.
+//!
+//! The file is canonical JSON: maps sorted, pretty-printed, LF, trailing newline. Loading a
+//! hand-broken file reports the file and line and never overwrites it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::model::Schema;
+
+/// The snapshot format this crate reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The default snapshot file name, beside the `migrations/` folder.
+pub const DEFAULT_FILE_NAME: &str = "migrate.snapshot.json";
+
+/// The accepted state of a crate's schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// File format version ([`FORMAT_VERSION`]).
+    pub format: u32,
+    /// The release this schema belongs to.
+    pub release: Release,
+    /// The accepted schema.
+    pub schema: Schema,
+    /// Changes whose later phases (backfill, contract) have not run yet.
+    #[serde(default)]
+    pub in_flight: Vec<InFlight>,
+    /// Generated files (relative to the crate) and the SHA-256 of their accepted content.
+    #[serde(default)]
+    pub generated: BTreeMap<String, String>,
+}
+
+/// A release: the number and the schema of views its binary reads and writes through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    /// 0 before anything was accepted, then 1, 2, …
+    pub number: u32,
+    /// The PostgreSQL schema that will hold this release's views.
+    pub views_schema: String,
+}
+
+impl Release {
+    /// The release with this number and the conventional views-schema name.
+    pub fn numbered(number: u32) -> Self {
+        Self {
+            number,
+            views_schema: format!("release_{number:04}"),
+        }
+    }
+}
+
+/// A change accepted in some release whose backfill or contract is still to run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InFlight {
+    /// The release that expanded it.
+    pub release: u32,
+    /// The catalog row (`C8`, `C10`, …).
+    pub catalog: String,
+    /// What is waiting, in words.
+    pub description: String,
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Self {
+            format: FORMAT_VERSION,
+            release: Release::numbered(0),
+            schema: Schema::default(),
+            in_flight: Vec::new(),
+            generated: BTreeMap::new(),
+        }
+    }
+}
+
+/// Why a snapshot could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// The file exists but cannot be read.
+    #[error("cannot read the snapshot {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a valid snapshot.
+    #[error("{path}:{line}:{column}: the snapshot is not valid: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Written by a newer version of this tool.
+    #[error(
+        "{path}: snapshot format {found} is not supported (this build reads format {FORMAT_VERSION}); upgrade the migrate crates"
+    )]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// The format it declares.
+        found: u32,
+    },
+}
+
+impl Snapshot {
+    /// Reads a snapshot. A missing file means nothing was accepted yet: `Ok(None)`.
+    pub fn load(path: &Path) -> Result<Option<Snapshot>, SnapshotError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(SnapshotError::Io {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
+        Self::parse(&text, path).map(Some)
+    }
+
+    /// Parses snapshot text; `path` is only used in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Snapshot, SnapshotError> {
+        #[derive(Deserialize)]
+        struct VersionProbe {
+            format: u32,
+        }
+        let parse_error = |e: serde_json::Error| SnapshotError::Parse {
+            path: path.to_owned(),
+            line: e.line().max(1),
+            column: e.column().max(1),
+            message: e.to_string(),
+        };
+        let probe: VersionProbe = serde_json::from_str(text).map_err(parse_error)?;
+        if probe.format != FORMAT_VERSION {
+            return Err(SnapshotError::Version {
+                path: path.to_owned(),
+                found: probe.format,
+            });
+        }
+        serde_json::from_str(text).map_err(parse_error)
+    }
+
+    /// The canonical text: sorted, pretty JSON with LF line endings and a trailing newline.
+    pub fn to_canonical_string(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a snapshot always serialises");
+        text.push('\n');
+        text
+    }
+}
+
+/// SHA-256 of a file's content, lowercase hex.
+pub fn content_hash(content: &str) -> String {
+    Sha256::digest(content.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_byte_identically() {
+        let snapshot = Snapshot::default();
+        let text = snapshot.to_canonical_string();
+        let again = Snapshot::parse(&text, Path::new("s.json"))
+            .unwrap()
+            .to_canonical_string();
+        assert_eq!(text, again);
+        assert!(text.ends_with("}\n") && !text.contains('\r'));
+    }
+
+    #[test]
+    fn broken_file_reports_line() {
+        let text = "{\n  \"format\": 1,\n  \"release\": oops\n}\n";
+        let err = Snapshot::parse(text, Path::new("migrate.snapshot.json")).unwrap_err();
+        let SnapshotError::Parse { line, .. } = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(*line, 3);
+        assert!(
+            err.to_string().starts_with("migrate.snapshot.json:3:"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn newer_format_is_refused() {
+        let err = Snapshot::parse("{\"format\": 99}", Path::new("s.json")).unwrap_err();
+        assert!(matches!(err, SnapshotError::Version { found: 99, .. }));
+    }
+}

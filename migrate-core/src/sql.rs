@@ -1,0 +1,399 @@
+//! SQL helpers shared by every stage: identifier quoting and length limits, parsing the SQL
+//! snippets that attributes carry (with sqlparser, PostgreSQL dialect), canonical type names,
+//! default-expression volatility and deterministic generated names.
+
+use std::ops::ControlFlow;
+
+use sha2::{Digest, Sha256};
+use sqlparser::ast::{Expr, visit_expressions};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::Token;
+
+/// PostgreSQL truncates identifiers longer than this many bytes (NAMEDATALEN - 1).
+pub const MAX_IDENT_BYTES: usize = 63;
+
+/// Quotes an identifier: `"name"`, doubling embedded quotes.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Quotes a string literal: `'text'`, doubling embedded quotes.
+pub fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// Checks an identifier the user declared; the error text says what is wrong.
+pub fn check_ident(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("an identifier cannot be empty".into());
+    }
+    if name.len() > MAX_IDENT_BYTES {
+        return Err(format!(
+            "`{name}` is {} bytes; PostgreSQL silently truncates identifiers to {MAX_IDENT_BYTES} bytes",
+            name.len()
+        ));
+    }
+    if name.contains('\0') {
+        return Err("an identifier cannot contain a NUL byte".into());
+    }
+    Ok(())
+}
+
+/// Parses one SQL expression (a default, a CHECK, an index predicate or key) and returns its
+/// normalised text, so that whitespace or keyword case never shows up as a schema change.
+pub fn normalize_expr(text: &str) -> Result<String, String> {
+    Ok(parse_expr(text)?.to_string())
+}
+
+/// Parses one SQL expression with the PostgreSQL dialect, requiring that nothing follows it.
+pub fn parse_expr(text: &str) -> Result<Expr, String> {
+    let dialect = PostgreSqlDialect {};
+    let mut parser = Parser::new(&dialect)
+        .try_with_sql(text)
+        .map_err(|e| e.to_string())?;
+    let expr = parser.parse_expr().map_err(|e| e.to_string())?;
+    let next = parser.peek_token();
+    if next.token != Token::EOF {
+        return Err(format!("unexpected `{}` after the expression", next.token));
+    }
+    Ok(expr)
+}
+
+/// Parses a column type such as `varchar(80)` or `numeric(12, 2)` and returns PostgreSQL's
+/// canonical spelling (what `format_type` prints) and the number of array dimensions.
+pub fn canonical_type(text: &str) -> Result<(String, u8), String> {
+    let dialect = PostgreSqlDialect {};
+    let mut parser = Parser::new(&dialect)
+        .try_with_sql(text)
+        .map_err(|e| e.to_string())?;
+    let data_type = parser.parse_data_type().map_err(|e| e.to_string())?;
+    let next = parser.peek_token();
+    if next.token != Token::EOF {
+        return Err(format!("unexpected `{}` after the type", next.token));
+    }
+    canonical_type_text(&data_type.to_string())
+}
+
+/// Maps the printed form of a parsed type onto `format_type`'s spelling.
+fn canonical_type_text(printed: &str) -> Result<(String, u8), String> {
+    let mut text = printed.trim().to_ascii_lowercase();
+    let mut dims = 0u8;
+    while let Some(inner) = text.strip_suffix("[]") {
+        text = inner.trim_end().to_owned();
+        dims += 1;
+    }
+    let with_tz = text.contains(" with time zone");
+    let text = text
+        .replace(" with time zone", "")
+        .replace(" without time zone", "");
+    let (base, mods) = match text.find('(') {
+        Some(open) => {
+            let close = text
+                .rfind(')')
+                .ok_or("unbalanced parentheses in the type")?;
+            let mods: Vec<String> = text[open + 1..close]
+                .split(',')
+                .map(|m| m.trim().to_owned())
+                .collect();
+            (text[..open].trim().to_owned(), mods)
+        }
+        None => (text.trim().to_owned(), Vec::new()),
+    };
+    let numbers = |max: usize| -> Result<Vec<u32>, String> {
+        if mods.len() > max {
+            return Err(format!("`{base}` takes at most {max} modifier(s)"));
+        }
+        mods.iter()
+            .map(|m| {
+                m.parse::<u32>()
+                    .map_err(|_| format!("`{m}` is not a valid type modifier"))
+            })
+            .collect()
+    };
+    let precision = |name: &str, p: Vec<u32>| match p.first() {
+        Some(p) => format!("{name}({p})"),
+        None => name.to_owned(),
+    };
+    let canonical = match base.as_str() {
+        "smallint" | "int2" => "smallint".to_owned(),
+        "integer" | "int" | "int4" => "integer".to_owned(),
+        "bigint" | "int8" => "bigint".to_owned(),
+        "real" | "float4" => "real".to_owned(),
+        "double precision" | "float8" | "double" => "double precision".to_owned(),
+        "float" => match numbers(1)?.first() {
+            Some(p) if *p <= 24 => "real".to_owned(),
+            _ => "double precision".to_owned(),
+        },
+        "boolean" | "bool" => "boolean".to_owned(),
+        "text" => "text".to_owned(),
+        "varchar" | "character varying" => precision("character varying", numbers(1)?),
+        "char" | "character" | "bpchar" => {
+            format!("character({})", numbers(1)?.first().copied().unwrap_or(1))
+        }
+        "numeric" | "decimal" | "dec" => match numbers(2)?.as_slice() {
+            [] => "numeric".to_owned(),
+            [p] => format!("numeric({p},0)"),
+            [p, s] => format!("numeric({p},{s})"),
+            _ => unreachable!("numbers(2) returns at most two"),
+        },
+        "timestamp" => precision_with_zone("timestamp", numbers(1)?, with_tz),
+        "timestamptz" => precision_with_zone("timestamp", numbers(1)?, true),
+        "time" => precision_with_zone("time", numbers(1)?, with_tz),
+        "timetz" => precision_with_zone("time", numbers(1)?, true),
+        "interval" => precision("interval", numbers(1)?),
+        "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2" => {
+            return Err(format!(
+                "`{base}` is not a real type; declare the column as an integer with `identity`"
+            ));
+        }
+        other => {
+            if mods.is_empty() {
+                other.to_owned()
+            } else {
+                format!("{other}({})", mods.join(","))
+            }
+        }
+    };
+    Ok((canonical, dims))
+}
+
+fn precision_with_zone(name: &str, p: Vec<u32>, with_tz: bool) -> String {
+    let zone = if with_tz {
+        "with time zone"
+    } else {
+        "without time zone"
+    };
+    match p.first() {
+        Some(p) => format!("{name}({p}) {zone}"),
+        None => format!("{name} {zone}"),
+    }
+}
+
+/// How a default expression behaves when PostgreSQL adds a column with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Volatility {
+    /// Evaluated once at `ADD COLUMN` and stored in the catalog: metadata only on PG ≥ 11.
+    NonVolatile,
+    /// Evaluated per row (or unknown, which is treated the same): `ADD COLUMN` rewrites the table.
+    Volatile,
+}
+
+/// Built-in functions known to be immutable or stable. Anything else counts as volatile.
+const NON_VOLATILE_FUNCTIONS: &[&str] = &[
+    "now",
+    "current_timestamp",
+    "current_date",
+    "current_time",
+    "localtimestamp",
+    "localtime",
+    "transaction_timestamp",
+    "statement_timestamp",
+    "current_user",
+    "current_role",
+    "session_user",
+    "current_schema",
+    "lower",
+    "upper",
+    "length",
+    "abs",
+    "coalesce",
+    "nullif",
+    "greatest",
+    "least",
+    "concat",
+    "to_jsonb",
+    "to_json",
+    "jsonb_build_object",
+    "jsonb_build_array",
+    "json_build_object",
+    "array",
+    "make_date",
+    "make_interval",
+    "to_timestamp",
+    "date_trunc",
+];
+
+/// Decides the volatility of a default expression from its syntax tree, erring towards
+/// volatile: any function not known to be immutable or stable, and any subquery, counts.
+pub fn default_volatility(expr: &Expr) -> Volatility {
+    let verdict = visit_expressions(expr, |e| match e {
+        Expr::Function(f) => {
+            let name = f.name.to_string().to_ascii_lowercase();
+            let name = name.trim_start_matches("pg_catalog.");
+            if NON_VOLATILE_FUNCTIONS.contains(&name) {
+                ControlFlow::Continue(())
+            } else {
+                ControlFlow::Break(())
+            }
+        }
+        Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => ControlFlow::Break(()),
+        _ => ControlFlow::Continue(()),
+    });
+    if verdict.is_break() {
+        Volatility::Volatile
+    } else {
+        Volatility::NonVolatile
+    }
+}
+
+/// Builds a deterministic generated name from parts (`users_email_key`). A name over 63 bytes
+/// is cut and given a short hash of the full name, so two long names never collide.
+pub fn generated_name(parts: &[&str], suffix: &str) -> String {
+    let mut base: String = parts
+        .iter()
+        .map(|p| sanitize(p))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    base.push('_');
+    base.push_str(suffix);
+    if base.len() <= MAX_IDENT_BYTES {
+        return base;
+    }
+    let digest = Sha256::digest(base.as_bytes());
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let keep = MAX_IDENT_BYTES - hash.len() - suffix.len() - 2;
+    let mut cut = keep;
+    while !base.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}_{hash}_{suffix}", &base[..cut])
+}
+
+/// Keeps identifier-friendly characters of an expression so it can be part of a name.
+fn sanitize(text: &str) -> String {
+    let mut out = String::new();
+    for ch in text.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_types_match_format_type() {
+        let cases = [
+            ("int", "integer", 0),
+            ("INT8", "bigint", 0),
+            ("varchar(80)", "character varying(80)", 0),
+            ("character varying", "character varying", 0),
+            ("numeric(12, 2)", "numeric(12,2)", 0),
+            ("decimal(10)", "numeric(10,0)", 0),
+            ("timestamptz", "timestamp with time zone", 0),
+            (
+                "timestamp(3) with time zone",
+                "timestamp(3) with time zone",
+                0,
+            ),
+            ("timestamp", "timestamp without time zone", 0),
+            ("text[]", "text", 1),
+            ("int[][]", "integer", 2),
+            ("citext", "citext", 0),
+            ("bool", "boolean", 0),
+            ("char", "character(1)", 0),
+        ];
+        for (input, name, dims) in cases {
+            assert_eq!(
+                canonical_type(input),
+                Ok((name.to_owned(), dims)),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn serial_and_garbage_types_are_errors() {
+        assert!(canonical_type("serial").unwrap_err().contains("identity"));
+        assert!(canonical_type("varchar(").is_err());
+        assert!(canonical_type("int garbage").is_err());
+    }
+
+    #[test]
+    fn volatility_errs_towards_volatile() {
+        let v = |s: &str| default_volatility(&parse_expr(s).unwrap());
+        assert_eq!(v("0"), Volatility::NonVolatile);
+        assert_eq!(v("'active'"), Volatility::NonVolatile);
+        assert_eq!(v("'{}'::jsonb"), Volatility::NonVolatile);
+        assert_eq!(v("now()"), Volatility::NonVolatile);
+        assert_eq!(v("CURRENT_TIMESTAMP"), Volatility::NonVolatile);
+        assert_eq!(v("gen_random_uuid()"), Volatility::Volatile);
+        assert_eq!(v("random() * 10"), Volatility::Volatile);
+        assert_eq!(v("my_function(1)"), Volatility::Volatile);
+        assert_eq!(v("(SELECT 1)"), Volatility::Volatile);
+    }
+
+    #[test]
+    fn expressions_are_normalised_and_checked() {
+        assert_eq!(normalize_expr("lower( email )").unwrap(), "lower(email)");
+        assert_eq!(
+            normalize_expr("price>0 and  qty >= 1").unwrap(),
+            "price > 0 AND qty >= 1"
+        );
+        assert!(normalize_expr("price >").is_err());
+        assert!(normalize_expr("1; DROP TABLE users").is_err());
+    }
+
+    #[test]
+    fn scripts_with_do_guards_parse() {
+        let script = "SET LOCAL lock_timeout = '100ms';\nDO $$\nBEGIN\n    IF NOT EXISTS (SELECT 1) THEN\n        CREATE TYPE \"public\".\"s\" AS ENUM ('a', 'b');\n    END IF;\nEND\n$$;\nCREATE TABLE t (id int);\n";
+        assert_eq!(parse_script(script), Ok(3));
+        assert!(parse_script("DO $$\nBEGIN\n    IF NOT EXISTS (SELECT 1) THEN\n        CREATE TYPE oops AS;\n    END IF;\nEND\n$$;").is_err());
+    }
+
+    #[test]
+    fn generated_names_fit_and_do_not_collide() {
+        assert_eq!(
+            generated_name(&["users", "email"], "key"),
+            "users_email_key"
+        );
+        assert_eq!(
+            generated_name(&["users", "lower(email)"], "idx"),
+            "users_lower_email_idx"
+        );
+        let long_a = generated_name(&[&"a".repeat(60), "first_column"], "idx");
+        let long_b = generated_name(&[&"a".repeat(60), "second_column"], "idx");
+        assert!(long_a.len() <= MAX_IDENT_BYTES && long_b.len() <= MAX_IDENT_BYTES);
+        assert_ne!(long_a, long_b);
+    }
+}
+
+/// Parses a generated script with sqlparser (PostgreSQL dialect); every generated statement
+/// must pass. Returns the number of statements.
+///
+/// sqlparser does not parse PL/pgSQL, so for the `DO $$ … $$` guards the planner emits (for
+/// DDL without `IF NOT EXISTS`, such as `CREATE TYPE`), the guarded statement inside the
+/// `THEN … END IF;` is parsed instead.
+pub fn parse_script(script: &str) -> Result<usize, String> {
+    let dialect = PostgreSqlDialect {};
+    let mut count = 0;
+    let mut rest = script;
+    while let Some(start) = rest.find("DO $$") {
+        count += Parser::parse_sql(&dialect, &rest[..start])
+            .map_err(|e| e.to_string())?
+            .len();
+        let block = &rest[start..];
+        let end = block.find("END\n$$;").ok_or("unterminated DO block")? + "END\n$$;".len();
+        let body = &block[..end];
+        let inner = body
+            .split_once("THEN")
+            .and_then(|(_, tail)| tail.split_once("END IF;"))
+            .map(|(inner, _)| inner)
+            .ok_or("a DO block must hold `IF … THEN <statement> END IF;`")?;
+        count += Parser::parse_sql(&dialect, inner)
+            .map_err(|e| e.to_string())?
+            .len();
+        rest = &block[end..];
+    }
+    count += Parser::parse_sql(&dialect, rest)
+        .map_err(|e| e.to_string())?
+        .len();
+    Ok(count)
+}

@@ -1,0 +1,243 @@
+//! `#[derive(Table)]` and `#[derive(PgEnum)]`.
+//!
+//! These are shims: parsing, checking against the snapshot and every verdict live in
+//! `migrate-core`, shared with the build helper. The derive reads the checked-in snapshot at
+//! compile time (and makes rustc track it), so an unsafe change fails the build with an error
+//! spanned on the offending field.
+
+use std::path::PathBuf;
+
+use migrate_core::declare::{self, DeclaredType};
+use migrate_core::snapshot::{DEFAULT_FILE_NAME, Snapshot};
+use migrate_core::{Diagnostic, pipeline};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::{DeriveInput, parse_macro_input};
+
+/// Environment variable the build helper sets (`cargo:rustc-env`) to the snapshot's path.
+const SNAPSHOT_ENV: &str = "MIGRATE_SNAPSHOT";
+
+/// Declares a table. See the `migrate-runtime` crate docs for the `#[migrate(...)]` attributes.
+#[proc_macro_derive(Table, attributes(migrate))]
+pub fn derive_table(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand_table(&input).into()
+}
+
+/// Declares a PostgreSQL enum type from a Rust enum with unit variants.
+#[proc_macro_derive(PgEnum, attributes(migrate))]
+pub fn derive_pg_enum(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand_enum(&input).into()
+}
+
+fn snapshot_path() -> PathBuf {
+    if let Ok(path) = std::env::var(SNAPSHOT_ENV) {
+        return PathBuf::from(path);
+    }
+    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    PathBuf::from(dir).join(DEFAULT_FILE_NAME)
+}
+
+/// The snapshot plus the tokens that make rustc re-expand when it changes.
+fn load_snapshot(span: Span) -> (Result<Snapshot, Diagnostic>, TokenStream) {
+    let path = snapshot_path();
+    let env_name = SNAPSHOT_ENV;
+    let mut tracking =
+        quote! { const _: ::core::option::Option<&str> = ::core::option_env!(#env_name); };
+    match Snapshot::load(&path) {
+        Ok(found) => {
+            if found.is_some() {
+                let path_text = path.display().to_string();
+                tracking.extend(quote! { const _: &[u8] = include_bytes!(#path_text); });
+            }
+            (Ok(found.unwrap_or_default()), tracking)
+        }
+        Err(e) => (
+            Err(Diagnostic::error(span, e.to_string())
+                .help("fix the file by hand or restore it from version control (`git checkout -- <file>`); nothing is overwritten while it is broken")),
+            tracking,
+        ),
+    }
+}
+
+fn errors(diagnostics: &[Diagnostic]) -> TokenStream {
+    diagnostics
+        .iter()
+        .map(|d| d.to_syn_error().to_compile_error())
+        .collect()
+}
+
+fn expand_table(input: &DeriveInput) -> TokenStream {
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let declared = declare::parse_table(input);
+    let (snapshot, tracking) = load_snapshot(ident.span());
+
+    let mut diagnostics = Vec::new();
+    let (schema, table, columns, enum_types) = match &declared {
+        Ok(decl) => {
+            match &snapshot {
+                Ok(snapshot) => diagnostics.extend(pipeline::check_table(&snapshot.schema, decl)),
+                Err(d) => diagnostics.push(d.clone()),
+            }
+            let columns: Vec<String> = decl.fields.iter().map(|f| f.column.clone()).collect();
+            // Fields whose Rust type maps to no SQL type by itself must be PgEnum enums;
+            // a trait bound checks that, spanned on the field type.
+            let enum_types: Vec<TokenStream> = input_fields(input)
+                .filter(|(name, _)| {
+                    decl.fields.iter().any(|f| {
+                        &f.rust_name == name
+                            && matches!(f.ty, DeclaredType::RustEnum { .. })
+                            && f.column_type_span.is_none()
+                    })
+                })
+                .map(|(_, ty)| enum_bound(ty))
+                .collect();
+            (
+                decl.name.schema.clone(),
+                decl.name.name.clone(),
+                columns,
+                enum_types,
+            )
+        }
+        Err(errs) => {
+            diagnostics.extend(errs.iter().cloned());
+            // Fallback: still implement the trait so the rest of the crate type-checks and the
+            // user sees only the real mistakes.
+            (
+                "public".to_owned(),
+                declare::snake_case(&ident.to_string()),
+                Vec::new(),
+                Vec::new(),
+            )
+        }
+    };
+    let compile_errors = errors(&diagnostics);
+    quote! {
+        #compile_errors
+        const _: () = {
+            #tracking
+            #[automatically_derived]
+            impl #impl_generics ::migrate_runtime::Table for #ident #ty_generics #where_clause {
+                const SCHEMA: &'static str = #schema;
+                const TABLE: &'static str = #table;
+                const COLUMNS: &'static [&'static str] = &[#(#columns),*];
+            }
+            #(#enum_types)*
+        };
+    }
+}
+
+fn input_fields(input: &DeriveInput) -> impl Iterator<Item = (String, &syn::Type)> {
+    let fields: Vec<&syn::Field> = match &input.data {
+        syn::Data::Struct(s) => s.fields.iter().collect(),
+        _ => Vec::new(),
+    };
+    fields.into_iter().filter_map(|f| {
+        f.ident
+            .as_ref()
+            .map(|i| (i.to_string().trim_start_matches("r#").to_owned(), &f.ty))
+    })
+}
+
+/// `const _: fn() = || need::<Inner>();` spanned on the field type, where `Inner` is the type
+/// with `Option<_>` and `Vec<_>` peeled off.
+fn enum_bound(ty: &syn::Type) -> TokenStream {
+    let mut inner = ty;
+    loop {
+        let (peeled, optional) = declare::types::peel_option(inner);
+        inner = peeled;
+        match vec_elem(inner) {
+            Some(elem) => inner = elem,
+            None if optional => continue,
+            None => break,
+        }
+    }
+    let span = syn::spanned::Spanned::span(inner);
+    let need = format_ident!("__migrate_need_pg_type", span = span);
+    quote::quote_spanned! {span=>
+        const _: fn() = || {
+            fn #need<T: ::migrate_runtime::PgEnum>() {}
+            #need::<#inner>();
+        };
+    }
+}
+
+fn vec_elem(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    let seg = p.path.segments.last()?;
+    if seg.ident != "Vec" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    }
+}
+
+fn expand_enum(input: &DeriveInput) -> TokenStream {
+    let ident = &input.ident;
+    let declared = declare::parse_enum(input);
+    let (snapshot, tracking) = load_snapshot(ident.span());
+    let mut diagnostics = Vec::new();
+    let variants: Vec<&syn::Ident> = match &input.data {
+        syn::Data::Enum(e) => e
+            .variants
+            .iter()
+            .filter(|v| matches!(v.fields, syn::Fields::Unit))
+            .map(|v| &v.ident)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let (schema, type_name, labels) = match &declared {
+        Ok(decl) => {
+            match &snapshot {
+                Ok(snapshot) => diagnostics.extend(pipeline::check_enum(&snapshot.schema, decl)),
+                Err(d) => diagnostics.push(d.clone()),
+            }
+            let labels: Vec<String> = decl.values.iter().map(|v| v.value.clone()).collect();
+            (decl.name.schema.clone(), decl.name.name.clone(), labels)
+        }
+        Err(errs) => {
+            diagnostics.extend(errs.iter().cloned());
+            (
+                "public".to_owned(),
+                declare::snake_case(&ident.to_string()),
+                Vec::new(),
+            )
+        }
+    };
+    let compile_errors = errors(&diagnostics);
+    let body = if labels.len() == variants.len() && !labels.is_empty() {
+        quote! {
+            fn label(&self) -> &'static str {
+                match self { #(Self::#variants => #labels,)* }
+            }
+            fn from_label(label: &str) -> ::core::option::Option<Self> {
+                match label { #(#labels => ::core::option::Option::Some(Self::#variants),)* _ => ::core::option::Option::None }
+            }
+        }
+    } else {
+        quote! {
+            fn label(&self) -> &'static str { "" }
+            fn from_label(_: &str) -> ::core::option::Option<Self> { ::core::option::Option::None }
+        }
+    };
+    quote! {
+        #compile_errors
+        const _: () = {
+            #tracking
+            #[automatically_derived]
+            impl ::migrate_runtime::PgEnum for #ident {
+                const SCHEMA: &'static str = #schema;
+                const TYPE_NAME: &'static str = #type_name;
+                const LABELS: &'static [&'static str] = &[#(#labels),*];
+                #body
+            }
+        };
+    }
+}

@@ -1,0 +1,59 @@
+//! The crate applications depend on.
+//!
+//! Declare tables with `#[derive(Table)]` and PostgreSQL enums with `#[derive(PgEnum)]`; a
+//! `build.rs` calling `migrate_build::compile()` turns the difference from the checked-in
+//! snapshot into migrations. The attribute reference is in the repository README.
+//!
+//! ```ignore
+//! use migrate_runtime::{PgEnum, Table};
+//!
+//! #[derive(Table)]
+//! #[migrate(table_name = "users")]
+//! pub struct User {
+//!     #[migrate(primary_key, identity)]
+//!     pub id: i64,
+//!     #[migrate(unique, column_type = "varchar(320)")]
+//!     pub email: String,
+//!     pub nickname: Option<String>,
+//! }
+//! ```
+
+pub use migrate_macros::{PgEnum, Table};
+
+/// Implemented by `#[derive(Table)]`.
+pub trait Table {
+    /// The PostgreSQL schema of the physical table.
+    const SCHEMA: &'static str;
+    /// The table name.
+    const TABLE: &'static str;
+    /// Column names in declaration order.
+    const COLUMNS: &'static [&'static str];
+}
+
+/// Implemented by `#[derive(PgEnum)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no PostgreSQL column type",
+    label = "no SQL type for this field",
+    note = "derive it with `#[derive(PgEnum)]` if it is an enum, or declare the type on the field: `#[migrate(column_type = \"…\")]`"
+)]
+pub trait PgEnum: Sized + 'static {
+    /// The schema of the enum type.
+    const SCHEMA: &'static str;
+    /// The enum type's name.
+    const TYPE_NAME: &'static str;
+    /// Labels in declaration order.
+    const LABELS: &'static [&'static str];
+    /// This value's label.
+    fn label(&self) -> &'static str;
+    /// The value for a label, if it is one of [`PgEnum::LABELS`].
+    fn from_label(label: &str) -> Option<Self>;
+}
+
+/// Includes what the build helper generated for this crate (`OUT_DIR/migrate_schema.rs`):
+/// `RELEASE`, `VIEWS_SCHEMA`, `PLAN_SUMMARY` and `PENDING`.
+#[macro_export]
+macro_rules! include_schema {
+    () => {
+        include!(concat!(env!("OUT_DIR"), "/migrate_schema.rs"));
+    };
+}
