@@ -27,6 +27,11 @@ pub struct Customer {
     pub display_name: String,
     #[migrate(default = "now()")]
     pub created_at: DateTime<Utc>,
+    /// Added in release 2: nullable, so old binaries' inserts still work.
+    pub phone: Option<String>,
+    /// Added in release 2: a constant default is metadata-only on PostgreSQL 11+.
+    #[migrate(default = "0")]
+    pub loyalty_points: i32,
 }
 
 /// Something for sale.
@@ -55,7 +60,8 @@ pub struct Order {
     pub id: i64,
     #[migrate(references = "customers", on_delete = "cascade")]
     pub customer_id: i64,
-    #[migrate(default = "'pending'")]
+    /// Indexed in release 2: built CONCURRENTLY, in a file of its own.
+    #[migrate(default = "'pending'", index)]
     pub status: OrderStatus,
     #[migrate(default = "now()")]
     pub placed_at: DateTime<Utc>,
