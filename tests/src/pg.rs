@@ -1,0 +1,246 @@
+//! A fresh PostgreSQL database per test, so tests run in parallel.
+//!
+//! The server, in order: `DATABASE_URL` if set; else the local server on 127.0.0.1:5432 (user
+//! `postgres`); else a throwaway cluster started with `initdb`/`pg_ctl` from PATH or
+//! `/usr/lib/postgresql/*/bin`. With none of these, the test fails and says how to get one. It
+//! never skips.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+
+const LOCAL_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+const HOW_TO_GET_ONE: &str = "no PostgreSQL server is reachable, and no throwaway cluster could be started.
+Get one of these:
+  - set DATABASE_URL=postgres://user:password@host:port/postgres (a user that may CREATE DATABASE);
+  - on Debian/Ubuntu, as root: apt-get install -y postgresql && pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start
+    (or run `bash scripts/test.sh`, which does this for you);
+  - put PostgreSQL's initdb and pg_ctl on PATH, and the tests start a throwaway cluster.";
+
+/// The server the tests use: an admin URL (to create and drop databases).
+fn server_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        std::thread::spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            runtime.block_on(find_server())
+        })
+        .join()
+        .unwrap_or_else(|_| panic!("{HOW_TO_GET_ONE}"))
+    })
+}
+
+async fn reachable(url: &str) -> Result<(), String> {
+    let options: PgConnectOptions = url.parse().map_err(|e| format!("{e}"))?;
+    let connect = PgConnection::connect_with(&options);
+    match tokio::time::timeout(Duration::from_secs(5), connect).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out after 5 s".into()),
+    }
+}
+
+async fn find_server() -> String {
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        if let Err(e) = reachable(&url).await {
+            panic!("DATABASE_URL is set but the server cannot be reached: {e}\n\n{HOW_TO_GET_ONE}");
+        }
+        return url;
+    }
+    if reachable(LOCAL_URL).await.is_ok() {
+        return LOCAL_URL.to_owned();
+    }
+    match start_throwaway_cluster() {
+        Ok(url) => match reachable(&url).await {
+            Ok(()) => url,
+            Err(e) => panic!(
+                "a throwaway cluster was started but cannot be reached: {e}\n\n{HOW_TO_GET_ONE}"
+            ),
+        },
+        Err(why) => panic!("{HOW_TO_GET_ONE}\n(throwaway cluster: {why})"),
+    }
+}
+
+fn find_tool(name: &str) -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file());
+    on_path.or_else(|| {
+        let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        versions.sort();
+        versions
+            .into_iter()
+            .rev()
+            .map(|v| v.join("bin").join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Starts a cluster in a temporary folder on a free port; it lives until the machine cleans the
+/// folder (each test process starts at most one).
+fn start_throwaway_cluster() -> Result<String, String> {
+    let initdb = find_tool("initdb").ok_or("initdb not found")?;
+    let pg_ctl = find_tool("pg_ctl").ok_or("pg_ctl not found")?;
+    let dir = std::env::temp_dir().join(format!("migrate-tests-pg-{}", std::process::id()));
+    let data = dir.join("data");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    // initdb refuses to run as root; run the cluster as the `postgres` user then.
+    let as_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let run = |program: &PathBuf, args: &[String]| -> Result<(), String> {
+        let mut cmd = if as_root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(program);
+            c
+        } else {
+            Command::new(program)
+        };
+        let out = cmd
+            .args(args)
+            .output()
+            .map_err(|e| format!("{}: {e}", program.display()))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} failed: {}",
+                program.display(),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    };
+    if as_root {
+        Command::new("chown")
+            .args(["-R", "postgres"])
+            .arg(&dir)
+            .status()
+            .map_err(|e| e.to_string())?;
+    }
+    let data_arg = data.display().to_string();
+    run(
+        &initdb,
+        &[
+            "-D".into(),
+            data_arg.clone(),
+            "-U".into(),
+            "postgres".into(),
+            "--auth=trust".into(),
+        ],
+    )?;
+    let options = format!(
+        "-p {port} -c listen_addresses=127.0.0.1 -k {}",
+        dir.display()
+    );
+    run(
+        &pg_ctl,
+        &[
+            "-D".into(),
+            data_arg,
+            "-l".into(),
+            dir.join("log").display().to_string(),
+            "-o".into(),
+            options,
+            "-w".into(),
+            "start".into(),
+        ],
+    )?;
+    Ok(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+}
+
+/// A database created for one test and dropped when the value is dropped.
+pub struct TestDb {
+    /// A pool on the test database.
+    pub pool: PgPool,
+    /// The database's name.
+    pub name: String,
+    /// Its URL.
+    pub url: String,
+}
+
+impl TestDb {
+    /// Creates a fresh, empty database.
+    pub async fn create() -> TestDb {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let admin_url = server_url();
+        let name = format!(
+            "migrate_test_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let mut admin = PgConnection::connect(admin_url)
+            .await
+            .expect("connect to the admin database");
+        for statement in [
+            format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+            format!("CREATE DATABASE \"{name}\""),
+        ] {
+            sqlx::raw_sql(&statement)
+                .execute(&mut admin)
+                .await
+                .expect("create the test database");
+        }
+        let _ = admin.close().await;
+        let options: PgConnectOptions = admin_url
+            .parse::<PgConnectOptions>()
+            .expect("admin url")
+            .database(&name);
+        let url = format!("{}", options.to_url_lossy());
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .expect("connect to the test database");
+        TestDb { pool, name, url }
+    }
+
+    /// A dedicated connection (for a concurrent session).
+    pub async fn connection(&self) -> PgConnection {
+        let options: PgConnectOptions = self.url.parse().expect("test url");
+        PgConnection::connect_with(&options).await.expect("connect")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let admin_url = server_url().to_owned();
+        // Drop from a separate thread with its own runtime: this runs inside the test's runtime.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut admin = PgConnection::connect(&admin_url).await.ok()?;
+                sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
+}

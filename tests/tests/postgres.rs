@@ -1,0 +1,310 @@
+//! Generated migrations applied to a real PostgreSQL (a fresh database per test), then the
+//! result read back from the catalogs and compared with the declared schema.
+
+use std::path::Path;
+
+use migrate_core::model::Schema;
+use migrate_tests::introspect::{comparable, introspect};
+use migrate_tests::pg::TestDb;
+use migrate_tests::scenario::{Scenario, apply, rerun_file};
+use sqlx::Row;
+
+fn assert_same_schema(live: &Schema, declared: &Schema) {
+    let (live, declared) = (comparable(live), comparable(declared));
+    if live != declared {
+        let live = serde_json::to_string_pretty(&live).unwrap();
+        let declared = serde_json::to_string_pretty(&declared).unwrap();
+        panic!(
+            "the database differs from the declared schema\n--- declared ---\n{declared}\n--- database ---\n{live}"
+        );
+    }
+}
+
+/// Every migration applied by sqlx, then re-run by hand: each must be a no-op the second time.
+async fn apply_and_rerun(db: &TestDb, migrations: &Path, schemas: &[&str]) -> Schema {
+    let ran = apply(&db.pool, migrations).await;
+    assert!(ran > 0, "no migration ran");
+    let after_first = introspect(&db.pool, schemas).await;
+    assert_eq!(
+        apply(&db.pool, migrations).await,
+        0,
+        "sqlx migrate run again must be a no-op"
+    );
+    let mut files: Vec<_> = std::fs::read_dir(migrations)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    for file in files {
+        rerun_file(&db.pool, &file)
+            .await
+            .unwrap_or_else(|e| panic!("re-running {} failed: {e}", file.display()));
+    }
+    assert_eq!(
+        introspect(&db.pool, schemas).await,
+        after_first,
+        "re-running the files changed the schema"
+    );
+    after_first
+}
+
+#[tokio::test]
+async fn example_shop_migrations_build_the_declared_schema() {
+    let db = TestDb::create().await;
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/shop");
+    let snapshot = migrate_core::snapshot::Snapshot::load(&example.join("migrate.snapshot.json"))
+        .unwrap()
+        .unwrap();
+    let live = apply_and_rerun(&db, &example.join("migrations"), &["public"]).await;
+    assert_same_schema(&live, &snapshot.schema);
+}
+
+const EVERYTHING: &str = r#"
+#[derive(PgEnum)]
+#[migrate(type_name = "priority", schema = "inventory")]
+enum Priority { Low, Normal, High }
+
+#[derive(Table)]
+#[migrate(table_name = "warehouses", schema = "inventory")]
+#[migrate(unique(region, code))]
+#[migrate(check(name = "warehouses_capacity_positive", expr = "capacity > 0"))]
+struct Warehouse {
+    #[migrate(primary_key, identity)]
+    id: i32,
+    #[migrate(column_type = "char(2)")]
+    region: String,
+    #[migrate(column_type = "varchar(16)")]
+    code: String,
+    capacity: i64,
+    #[migrate(column_type = "numeric(9,6)")]
+    latitude: Option<f64>,
+    opened_on: Option<chrono::NaiveDate>,
+    closes_at: Option<chrono::NaiveTime>,
+    #[migrate(column_type = "interval")]
+    lead_time: Option<String>,
+}
+
+#[derive(Table)]
+#[migrate(table_name = "stock_items", schema = "inventory", primary_key(warehouse_id, sku))]
+#[migrate(index(name = "stock_items_lower_label_idx", expr = "lower(label)"))]
+#[migrate(index(columns(warehouse_id, updated_at), where = "deleted_at IS NULL"))]
+#[migrate(index(columns(updated_at), method = "brin"))]
+#[migrate(foreign_key(columns(parent_warehouse, parent_sku), references = "stock_items(warehouse_id, sku)", on_delete = "set null"))]
+struct StockItem {
+    #[migrate(references = "warehouses", on_delete = "cascade", on_update = "cascade")]
+    warehouse_id: i32,
+    sku: String,
+    label: String,
+    #[migrate(check = "quantity >= 0", default = "0")]
+    quantity: i16,
+    #[migrate(index(method = "gin"))]
+    tags: Vec<String>,
+    priorities: Vec<Priority>,
+    #[migrate(default = "'normal'")]
+    priority: Priority,
+    weight_kg: f32,
+    volume_l: f64,
+    fragile: bool,
+    photo: Option<Vec<u8>>,
+    external_id: Option<uuid::Uuid>,
+    #[migrate(default = "'{}'::jsonb")]
+    attributes: serde_json::Value,
+    #[migrate(default = "now()")]
+    updated_at: chrono::DateTime<chrono::Utc>,
+    deleted_at: Option<chrono::NaiveDateTime>,
+    parent_warehouse: Option<i32>,
+    parent_sku: Option<String>,
+}
+"#;
+
+#[tokio::test]
+async fn t1_create_tables_with_every_declarable_feature() {
+    let scenario = Scenario::new();
+    scenario.accept(EVERYTHING);
+    let db = TestDb::create().await;
+    let live = apply_and_rerun(&db, &scenario.migrations(), &["inventory"]).await;
+    assert_same_schema(&live, &scenario.snapshot().schema);
+
+    // The constraints are real: a row violating each one is rejected.
+    sqlx::query(
+        "INSERT INTO inventory.warehouses (region, code, capacity) VALUES ('eu', 'a1', 10)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    for (sql, constraint) in [
+        (
+            "INSERT INTO inventory.warehouses (region, code, capacity) VALUES ('eu', 'a1', 5)",
+            "warehouses_region_code_key",
+        ),
+        (
+            "INSERT INTO inventory.warehouses (region, code, capacity) VALUES ('us', 'b1', 0)",
+            "warehouses_capacity_positive",
+        ),
+        (
+            "INSERT INTO inventory.stock_items (warehouse_id, sku, label, tags, priorities, weight_kg, volume_l, fragile) VALUES (999, 's', 'l', '{}', '{}', 1, 1, false)",
+            "stock_items_warehouse_id_fkey",
+        ),
+        (
+            "INSERT INTO inventory.stock_items (warehouse_id, sku, label, quantity, tags, priorities, weight_kg, volume_l, fragile) VALUES (1, 's', 'l', -1, '{}', '{}', 1, 1, false)",
+            "stock_items_quantity_check",
+        ),
+    ] {
+        let err = sqlx::query(sql).execute(&db.pool).await.expect_err(sql);
+        let constraint_name = err
+            .as_database_error()
+            .and_then(|e| e.constraint())
+            .map(str::to_owned);
+        assert_eq!(constraint_name.as_deref(), Some(constraint), "{sql}: {err}");
+    }
+    // Defaults apply, enums and arrays round-trip.
+    let row = sqlx::query(
+        "INSERT INTO inventory.stock_items (warehouse_id, sku, label, tags, priorities, weight_kg, volume_l, fragile)
+         VALUES (1, 's', 'l', '{a,b}', '{low,high}', 1.5, 2.5, true)
+         RETURNING quantity, priority::text, attributes::text, priorities::text[]",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(row.get::<i16, _>(0), 0);
+    assert_eq!(row.get::<String, _>(1), "normal");
+    assert_eq!(row.get::<String, _>(2), "{}");
+    assert_eq!(
+        row.get::<Vec<String>, _>(3),
+        vec!["low".to_owned(), "high".to_owned()]
+    );
+}
+
+const SHOP_V1: &str = r#"
+#[derive(Table)]
+#[migrate(table_name = "accounts")]
+struct Account {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    email: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+"#;
+
+const SHOP_V2: &str = r#"
+#[derive(Table)]
+#[migrate(table_name = "accounts")]
+struct Account {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    /// Now indexed: an index on an existing table.
+    #[migrate(index)]
+    email: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    /// C1: nullable, no default.
+    nickname: Option<String>,
+    /// C2: constant default, NOT NULL.
+    #[migrate(default = "'active'", index(name = "accounts_active_idx", where = "state = 'active'"))]
+    state: String,
+}
+"#;
+
+/// Seeds the table with rows whose content can be compared before and after.
+async fn seed_accounts(db: &TestDb, rows: i64) -> String {
+    sqlx::query("INSERT INTO accounts (email, created_at) SELECT 'user' || g || '@example.com', '2026-01-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, $1) g")
+        .bind(rows)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    accounts_fingerprint(db).await
+}
+
+async fn accounts_fingerprint(db: &TestDb) -> String {
+    sqlx::query_scalar("SELECT md5(string_agg(id || ':' || email || ':' || created_at, ',' ORDER BY id)) FROM accounts")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn c1_c2_i1_second_release_on_a_populated_table() {
+    let scenario = Scenario::new();
+    scenario.accept(SHOP_V1);
+    let db = TestDb::create().await;
+    assert_eq!(apply(&db.pool, &scenario.migrations()).await, 1);
+    let before = seed_accounts(&db, 5_000).await;
+
+    let outcome = scenario.accept(SHOP_V2);
+    let plan = outcome.crate_plan.plan.expect("a plan");
+    let catalog: Vec<&str> = plan.steps.iter().map(|s| s.catalog.as_str()).collect();
+    assert_eq!(
+        catalog,
+        ["C1", "C2", "I5", "I1"],
+        "columns first, then the concurrent indexes (in name order)"
+    );
+
+    // Indexes on an existing table: one CONCURRENTLY statement per file, outside a transaction.
+    let files = scenario.release_files(2);
+    assert_eq!(files.len(), 3, "{files:?}");
+    for index_file in &files[1..] {
+        let sql = std::fs::read_to_string(index_file).unwrap();
+        assert!(sql.starts_with("-- no-transaction\n"), "{sql}");
+        assert_eq!(
+            sql.matches("CREATE INDEX CONCURRENTLY IF NOT EXISTS")
+                .count(),
+            1,
+            "{sql}"
+        );
+        assert_eq!(migrate_core::sql::parse_script(&sql), Ok(1), "{sql}");
+    }
+
+    let live = apply_and_rerun(&db, &scenario.migrations(), &["public"]).await;
+    assert_same_schema(&live, &scenario.snapshot().schema);
+    assert_eq!(
+        accounts_fingerprint(&db).await,
+        before,
+        "existing data changed"
+    );
+    let (states, nicknames): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE state = 'active'), count(nickname) FROM accounts",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (states, nicknames),
+        (5_000, 0),
+        "the constant default fills every existing row, the nullable column is NULL"
+    );
+}
+
+#[tokio::test]
+async fn allow_unsafe_runs_the_naive_statement_and_records_the_reason() {
+    let scenario = Scenario::new();
+    scenario.accept(SHOP_V1);
+    let db = TestDb::create().await;
+    apply(&db.pool, &scenario.migrations()).await;
+    let before = seed_accounts(&db, 100).await;
+
+    let widened = SHOP_V1.replace(
+        "    email: String,",
+        "    #[migrate(column_type = \"varchar(320)\", allow_unsafe = \"accounts holds 100 rows in every environment\")]\n    email: String,",
+    );
+    let outcome = scenario.accept(&widened);
+    assert!(
+        outcome
+            .messages
+            .iter()
+            .any(|m| m.contains("UNSAFE") && m.contains("100 rows")),
+        "{:?}",
+        outcome.messages
+    );
+    let plan_md = std::fs::read_to_string(scenario.migrations().join("plans/0002.md")).unwrap();
+    assert!(
+        plan_md.contains(
+            "UNSAFE, allowed with the reason: accounts holds 100 rows in every environment"
+        ),
+        "{plan_md}"
+    );
+
+    apply(&db.pool, &scenario.migrations()).await;
+    let live = introspect(&db.pool, &["public"]).await;
+    assert_same_schema(&live, &scenario.snapshot().schema);
+    assert_eq!(accounts_fingerprint(&db).await, before);
+}
