@@ -64,7 +64,7 @@ fn map_scalar_or_array(ty: &Type) -> Result<DeclaredType, String> {
     let Some(ident) = last_ident(ty) else {
         return Err(format!(
             "no PostgreSQL type for `{}`; declare one with `#[migrate(column_type = \"…\")]`",
-            quote::quote!(#ty)
+            type_text(ty)
         ));
     };
     let builtin = |name: &str| Ok(DeclaredType::Sql(ColumnType::builtin(name)));
@@ -97,9 +97,21 @@ fn map_scalar_or_array(ty: &Type) -> Result<DeclaredType, String> {
         }
         _ => Err(format!(
             "no PostgreSQL type for `{}`; declare one with `#[migrate(column_type = \"…\")]`",
-            quote::quote!(#ty)
+            type_text(ty)
         )),
     }
+}
+
+/// A type as the user wrote it, without the token spacing `quote` adds.
+fn type_text(ty: &Type) -> String {
+    quote::quote!(#ty)
+        .to_string()
+        .replace(" < ", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" :: ", "::")
+        .replace(" ,", ",")
+        .replace("& ", "&")
 }
 
 fn last_ident(ty: &Type) -> Option<String> {

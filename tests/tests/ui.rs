@@ -1,0 +1,36 @@
+//! Compile-time behaviour of the derives: every attribute error and every refusal is a spanned
+//! compile error naming the fix. Cases are named after the mistake; `.stderr` files are blessed
+//! with `TRYBUILD=overwrite` and reviewed in the diff, never edited by hand.
+
+use std::path::Path;
+
+use migrate_build::{Config, Mode};
+
+#[test]
+fn ui() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/fixture");
+    // The cases diff against the fixture's accepted snapshot, which must match its source.
+    let out = tempfile::tempdir().unwrap();
+    let mode = if std::env::var_os("MIGRATE_ACCEPT").is_some() {
+        Mode::Accept
+    } else {
+        Mode::Check
+    };
+    Config::new()
+        .manifest_dir(&fixture)
+        .out_dir(out.path())
+        .cargo_output(false)
+        .mode(mode)
+        .run()
+        .unwrap_or_else(|e| panic!("the UI fixture's snapshot is stale; refresh it with MIGRATE_ACCEPT=1 on this test:\n{e}"));
+    // trybuild's cargo inherits this process's environment; the derive reads the snapshot path
+    // from it, as it does when the build helper sets it.
+    #[allow(unsafe_code)]
+    // SAFETY: set before any other thread of this test binary reads the environment.
+    unsafe {
+        std::env::set_var("MIGRATE_SNAPSHOT", fixture.join("migrate.snapshot.json"));
+    }
+    let cases = trybuild::TestCases::new();
+    cases.pass("ui/pass/*.rs");
+    cases.compile_fail("ui/fail/*.rs");
+}

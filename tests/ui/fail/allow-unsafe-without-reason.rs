@@ -1,0 +1,12 @@
+use migrate_runtime::Table;
+
+#[derive(Table)]
+#[migrate(table_name = "widgets")]
+pub struct Widget {
+    #[migrate(primary_key)]
+    pub id: i64,
+    #[migrate(allow_unsafe = "ok")]
+    pub name: String,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use migrate_runtime::PgEnum;
+
+#[derive(PgEnum)]
+pub enum Mood {
+    Happy,
+    Sad,
+    Curious,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use migrate_runtime::Table;
+
+#[derive(Table)]
+#[migrate(table_name = "widgets")]
+pub struct Widget {
+    #[migrate(primary_key, nullable)]
+    pub id: i64,
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use migrate_runtime::Table;
+
+#[derive(Table)]
+#[migrate(table_name = "widgets")]
+pub struct Widget {
+    #[migrate(primary_key)]
+    pub id: i64,
+    pub stock: u32,
+}
+
+fn main() {}

@@ -1,0 +1,17 @@
+use migrate_runtime::Table;
+
+#[derive(Table)]
+#[migrate(table_name = "users")]
+pub struct User {
+    #[migrate(primary_key, identity)]
+    pub id: i64,
+    #[migrate(column_type = "varchar(320)", unique)]
+    pub email: String,
+    pub nickname: Option<String>,
+    pub age: i32,
+    pub legacy: Option<String>,
+    #[migrate(default = "gen_random_uuid()")]
+    pub public_id: uuid::Uuid,
+}
+
+fn main() {}
