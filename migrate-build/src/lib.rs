@@ -260,15 +260,16 @@ impl Config {
         let files = discover::rust_files(&self.source_paths(&root))?;
         let declarations = discover::discover(&files)?;
         let snapshot = Snapshot::load(&snapshot_path)?.unwrap_or_default();
-        let crate_plan = pipeline::plan_crate(
-            &snapshot,
-            &declarations.tables,
-            &declarations.enums,
-            proc_macro2::Span::call_site(),
-        );
-
         let mut messages = Vec::new();
         if !declarations.unparsable.is_empty() {
+            // Planning from part of the sources would take every declaration in the rest as dropped.
+            let crate_plan = CratePlan {
+                diagnostics: Vec::new(),
+                derive_errors: 0,
+                decisions: Vec::new(),
+                plan: None,
+                next_snapshot: None,
+            };
             return Ok(Outcome {
                 crate_plan,
                 files: Vec::new(),
@@ -277,6 +278,12 @@ impl Config {
                 unparsable: declarations.unparsable,
             });
         }
+        let crate_plan = pipeline::plan_crate(
+            &snapshot,
+            &declarations.tables,
+            &declarations.enums,
+            proc_macro2::Span::call_site(),
+        );
         if !crate_plan.diagnostics.is_empty() {
             let mut rendered = String::new();
             for d in &crate_plan.diagnostics {
@@ -356,7 +363,7 @@ impl Config {
                 .map(|p| p.display().to_string())
                 .collect();
             outcome.messages.push(format!(
-                "no plan: {} do(es) not parse; the compiler reports why",
+                "no plan: not every source parses ({}); the compiler reports why",
                 list.join(", ")
             ));
         } else if let (Some(plan), Some(next_snapshot)) =
