@@ -1,18 +1,14 @@
 //! The build.rs helper.
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     migrate_build::compile();
-//! }
+//! // build.rs: `fn main() { migrate_build::compile(); }`
+//! migrate_build::compile();
 //! ```
 //!
 //! or, configured:
 //!
 //! ```no_run
-//! fn main() {
-//!     migrate_build::Config::new().source("src/schema.rs").run_or_exit();
-//! }
+//! migrate_build::Config::new().source("src/schema.rs").run_or_exit();
 //! ```
 //!
 //! It finds the `#[derive(Table)]`/`#[derive(PgEnum)]` declarations in the crate's sources,

@@ -274,6 +274,39 @@ fn sanitize(text: &str) -> String {
     out.trim_end_matches('_').to_owned()
 }
 
+/// Parses a generated script with sqlparser (PostgreSQL dialect); every generated statement
+/// must pass. Returns the number of statements.
+///
+/// sqlparser does not parse PL/pgSQL, so for the `DO $$ … $$` guards the planner emits (for
+/// DDL without `IF NOT EXISTS`, such as `CREATE TYPE`), the guarded statement inside the
+/// `THEN … END IF;` is parsed instead.
+pub fn parse_script(script: &str) -> Result<usize, String> {
+    let dialect = PostgreSqlDialect {};
+    let mut count = 0;
+    let mut rest = script;
+    while let Some(start) = rest.find("DO $$") {
+        count += Parser::parse_sql(&dialect, &rest[..start])
+            .map_err(|e| e.to_string())?
+            .len();
+        let block = &rest[start..];
+        let end = block.find("END\n$$;").ok_or("unterminated DO block")? + "END\n$$;".len();
+        let body = &block[..end];
+        let inner = body
+            .split_once("THEN")
+            .and_then(|(_, tail)| tail.split_once("END IF;"))
+            .map(|(inner, _)| inner)
+            .ok_or("a DO block must hold `IF … THEN <statement> END IF;`")?;
+        count += Parser::parse_sql(&dialect, inner)
+            .map_err(|e| e.to_string())?
+            .len();
+        rest = &block[end..];
+    }
+    count += Parser::parse_sql(&dialect, rest)
+        .map_err(|e| e.to_string())?
+        .len();
+    Ok(count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,37 +396,4 @@ mod tests {
         assert!(long_a.len() <= MAX_IDENT_BYTES && long_b.len() <= MAX_IDENT_BYTES);
         assert_ne!(long_a, long_b);
     }
-}
-
-/// Parses a generated script with sqlparser (PostgreSQL dialect); every generated statement
-/// must pass. Returns the number of statements.
-///
-/// sqlparser does not parse PL/pgSQL, so for the `DO $$ … $$` guards the planner emits (for
-/// DDL without `IF NOT EXISTS`, such as `CREATE TYPE`), the guarded statement inside the
-/// `THEN … END IF;` is parsed instead.
-pub fn parse_script(script: &str) -> Result<usize, String> {
-    let dialect = PostgreSqlDialect {};
-    let mut count = 0;
-    let mut rest = script;
-    while let Some(start) = rest.find("DO $$") {
-        count += Parser::parse_sql(&dialect, &rest[..start])
-            .map_err(|e| e.to_string())?
-            .len();
-        let block = &rest[start..];
-        let end = block.find("END\n$$;").ok_or("unterminated DO block")? + "END\n$$;".len();
-        let body = &block[..end];
-        let inner = body
-            .split_once("THEN")
-            .and_then(|(_, tail)| tail.split_once("END IF;"))
-            .map(|(inner, _)| inner)
-            .ok_or("a DO block must hold `IF … THEN <statement> END IF;`")?;
-        count += Parser::parse_sql(&dialect, inner)
-            .map_err(|e| e.to_string())?
-            .len();
-        rest = &block[end..];
-    }
-    count += Parser::parse_sql(&dialect, rest)
-        .map_err(|e| e.to_string())?
-        .len();
-    Ok(count)
 }

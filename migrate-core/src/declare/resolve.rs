@@ -116,13 +116,13 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
                 }
             },
         };
-        if let Some(old) = &field.renamed_from {
-            if old.value == field.column {
-                cx.error(
-                    old.span,
-                    "`renamed_from` names the column's current name; remove it",
-                );
-            }
+        if let Some(old) = &field.renamed_from
+            && old.value == field.column
+        {
+            cx.error(
+                old.span,
+                "`renamed_from` names the column's current name; remove it",
+            );
         }
         columns.push(Column {
             name: field.column.clone(),
@@ -159,14 +159,14 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
         .filter_map(|c| column_ref(cx, c))
         .collect();
     for pk in &primary_key {
-        if let Some(c) = columns.iter().find(|c| &c.name == pk) {
-            if c.nullable {
-                let span = decl.field(pk).map_or(decl.span, |f| f.ty_span);
-                cx.error(
-                    span,
-                    format!("primary-key column `{pk}` cannot be `Option<_>`"),
-                );
-            }
+        if let Some(c) = columns.iter().find(|c| &c.name == pk)
+            && c.nullable
+        {
+            let span = decl.field(pk).map_or(decl.span, |f| f.ty_span);
+            cx.error(
+                span,
+                format!("primary-key column `{pk}` cannot be `Option<_>`"),
+            );
         }
     }
 
