@@ -4,7 +4,7 @@
 //! `build.rs` calling `migrate_build::compile()` turns the difference from the checked-in
 //! snapshot into migrations. The attribute reference is in the repository README.
 //!
-//! ```ignore
+//! ```
 //! use migrate_runtime::{PgEnum, Table};
 //!
 //! #[derive(Table)]

@@ -158,7 +158,7 @@ fn start_throwaway_cluster() -> Result<String, String> {
         &pg_ctl,
         &[
             "-D".into(),
-            data_arg,
+            data_arg.clone(),
             "-l".into(),
             dir.join("log").display().to_string(),
             "-o".into(),
@@ -167,6 +167,26 @@ fn start_throwaway_cluster() -> Result<String, String> {
             "start".into(),
         ],
     )?;
+    // A detached watchdog stops the cluster and removes its folder once this process exits.
+    let stop = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {runner}'{pg_ctl}' -D '{data}' -m immediate stop >/dev/null 2>&1; rm -rf '{dir}'",
+        pid = std::process::id(),
+        runner = if as_root {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        },
+        pg_ctl = pg_ctl.display(),
+        data = data_arg,
+        dir = dir.display(),
+    );
+    Command::new("sh")
+        .args(["-c", &stop])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start the cluster's watchdog: {e}"))?;
     Ok(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
 }
 
