@@ -30,7 +30,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use migrate_core::pipeline::{self, CratePlan};
-use migrate_core::plan::Verdict;
+use migrate_core::plan::{Target, Verdict};
 use migrate_core::render::{self, GeneratedFile, PLANS_DIR};
 use migrate_core::snapshot::{self, DEFAULT_FILE_NAME, Snapshot, SnapshotError};
 
@@ -103,6 +103,9 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
+    /// A configuration value is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
     /// A required environment variable is missing (outside a build script, set the paths).
     #[error("{0} is not set; call from build.rs or set the path on the Config")]
     Env(&'static str),
@@ -118,6 +121,7 @@ pub struct Config {
     out_dir: Option<PathBuf>,
     mode: Option<Mode>,
     cargo_output: bool,
+    target: Target,
 }
 
 impl Default for Config {
@@ -159,6 +163,7 @@ impl Config {
             out_dir: None,
             mode: None,
             cargo_output: true,
+            target: Target::default(),
         }
     }
 
@@ -196,6 +201,13 @@ impl Config {
     pub fn mode(&mut self, mode: Mode) -> &mut Self {
         self.mode = Some(mode);
         self
+    }
+
+    /// The PostgreSQL version the plans target (default 15; at least 12). It decides, for
+    /// example, whether views get `security_invoker`, and refuses CONCURRENTLY on 14.0–14.3.
+    pub fn postgres_version(&mut self, version: &str) -> Result<&mut Self, Error> {
+        self.target = Target::parse(version).map_err(Error::Config)?;
+        Ok(self)
     }
 
     /// Whether to print `cargo:` lines (default true; turn off outside build scripts).
@@ -279,6 +291,7 @@ impl Config {
             &declarations.tables,
             &declarations.enums,
             proc_macro2::Span::call_site(),
+            self.target,
         );
         if !crate_plan.diagnostics.is_empty() {
             let mut rendered = String::new();
@@ -424,10 +437,7 @@ impl Config {
                 .plan
                 .as_ref()
                 .filter(|_| mode != Mode::Accept)
-                .map(|plan| {
-                    let files = render::group_files(plan);
-                    render::render_summary(plan, &files)
-                });
+                .map(|plan| render::render_summary(plan));
             write_if_changed(
                 &out_dir.join("migrate_schema.rs"),
                 &generated_rust(&accepted, &migrations, pending.as_deref())?,

@@ -9,7 +9,9 @@
 use proc_macro2::Span;
 
 use crate::declare::{DeclaredEnum, Resolved, Spanned};
-use crate::model::{Column, EnumType, ForeignKey, Index, QualifiedName, Schema, Table};
+use crate::model::{
+    Check, Column, EnumType, ForeignKey, Index, QualifiedName, Schema, Table, Unique,
+};
 
 /// One difference between the snapshot and the declarations.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,14 +135,26 @@ pub enum Change {
         /// Its name.
         name: String,
     },
-    /// I3/K1/K2: a constraint added to an existing table.
-    AddConstraint {
+    /// I3: a unique constraint added to an existing table.
+    AddUnique {
         /// The table.
         table: QualifiedName,
-        /// Its name.
-        name: String,
-        /// `I3`, `K1` or `K2`.
-        catalog: &'static str,
+        /// The constraint.
+        unique: Unique,
+    },
+    /// K1: a CHECK added to an existing table.
+    AddCheck {
+        /// The table.
+        table: QualifiedName,
+        /// The constraint.
+        check: Check,
+    },
+    /// K2: a foreign key added to an existing table.
+    AddForeignKey {
+        /// The table.
+        table: QualifiedName,
+        /// The constraint.
+        foreign_key: ForeignKey,
     },
     /// K3: a constraint no longer declared.
     DropConstraint {
@@ -149,14 +163,28 @@ pub enum Change {
         /// Its name.
         name: String,
     },
+    /// An index or constraint whose definition is unchanged but whose name changed (usually a
+    /// generated name following a table or column rename).
+    RenameObject {
+        /// The table (new name).
+        table: QualifiedName,
+        /// Whether it is an index (renamed with ALTER INDEX) or a constraint.
+        index: bool,
+        /// Old name.
+        from: String,
+        /// New name.
+        to: String,
+    },
     /// A new enum type.
     CreateEnum(EnumType),
-    /// E1: labels appended or inserted.
-    AddEnumValues {
+    /// E1: a label added.
+    AddEnumValue {
         /// The type.
         name: QualifiedName,
-        /// New labels.
-        values: Vec<String>,
+        /// The new label.
+        value: String,
+        /// Where it goes: after this accepted label (`None`: before the first one).
+        after: Option<String>,
     },
     /// E2: a label removed, renamed or moved.
     RewriteEnum {
@@ -474,65 +502,132 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
     }
 
     let span_of = |object: &str| new.object_spans.get(object).copied().unwrap_or(decl.span);
-    // Each kind of named object: what an addition is, and the catalog row it belongs to.
-    let mut object_changes: Vec<(ObjectDiff, String, Change)> = Vec::new();
-    for (kind, index) in diff_objects(
-        &old.indexes,
+    let mut object_changes: Vec<Located> = Vec::new();
+    let push_common = |kind: ObjectDiff<'_>,
+                       index: bool,
+                       added: &dyn Fn() -> Change,
+                       out: &mut Vec<Located>| match kind {
+        ObjectDiff::Added(new_name) => out.push(derive(added(), span_of(new_name), None)),
+        ObjectDiff::Removed(old_name) => out.push(derive(
+            if index {
+                Change::DropIndex {
+                    table: name.clone(),
+                    index: old
+                        .indexes
+                        .iter()
+                        .find(|i| i.name == old_name)
+                        .cloned()
+                        .expect("removed index is in the snapshot"),
+                }
+            } else {
+                Change::DropConstraint {
+                    table: name.clone(),
+                    name: old_name.to_owned(),
+                }
+            },
+            decl.span,
+            None,
+        )),
+        ObjectDiff::Changed(new_name) => out.push(derive(
+            Change::RedefineObject {
+                table: name.clone(),
+                name: new_name.to_owned(),
+            },
+            span_of(new_name),
+            None,
+        )),
+        ObjectDiff::Renamed { from, to } => out.push(derive(
+            Change::RenameObject {
+                table: name.clone(),
+                index,
+                from: from.to_owned(),
+                to: to.to_owned(),
+            },
+            span_of(to),
+            None,
+        )),
+    };
+    let old_indexes: Vec<Index> = old
+        .indexes
+        .iter()
+        .map(|i| renamed_index(i, &rename))
+        .collect();
+    for kind in diff_objects(
+        &old_indexes,
         &table.indexes,
         |i| &i.name,
-        |a, b| renamed_index(a, &rename) == *b,
+        |a, b| {
+            Index {
+                name: String::new(),
+                ..a.clone()
+            } == Index {
+                name: String::new(),
+                ..b.clone()
+            }
+        },
     ) {
-        let added = Change::AddIndex {
+        let added = |n: &str| table.indexes.iter().find(|i| i.name == n).cloned();
+        let change = |n: &str| Change::AddIndex {
             table: name.clone(),
-            index: index.clone(),
+            index: added(n).expect("added index is declared"),
         };
-        let removed = Change::DropIndex {
-            table: name.clone(),
-            index: index.clone(),
+        let new_name = match kind {
+            ObjectDiff::Added(n) => n.to_owned(),
+            _ => String::new(),
         };
-        object_changes.push((
-            kind,
-            index.name.clone(),
-            if kind == ObjectDiff::Removed {
-                removed
-            } else {
-                added
-            },
-        ));
+        push_common(kind, true, &|| change(&new_name), &mut object_changes);
     }
-    for (kind, unique) in diff_objects(
-        &old.uniques,
+    let old_uniques: Vec<Unique> = old
+        .uniques
+        .iter()
+        .map(|u| Unique {
+            columns: u.columns.iter().map(rename).collect(),
+            ..u.clone()
+        })
+        .collect();
+    for kind in diff_objects(
+        &old_uniques,
         &table.uniques,
         |u| &u.name,
-        |a, b| a.columns.iter().map(rename).collect::<Vec<_>>() == b.columns,
+        |a, b| a.columns == b.columns,
     ) {
-        object_changes.push((
+        let new_name = match kind {
+            ObjectDiff::Added(n) => n.to_owned(),
+            _ => String::new(),
+        };
+        let unique = table.uniques.iter().find(|u| u.name == new_name).cloned();
+        push_common(
             kind,
-            unique.name.clone(),
-            Change::AddConstraint {
+            false,
+            &|| Change::AddUnique {
                 table: name.clone(),
-                name: unique.name.clone(),
-                catalog: "I3",
+                unique: unique.clone().expect("added unique is declared"),
             },
-        ));
+            &mut object_changes,
+        );
     }
-    for (kind, check) in diff_objects(
+    for kind in diff_objects(
         &old.checks,
         &table.checks,
         |c| &c.name,
         |a, b| a.expr == b.expr,
     ) {
-        object_changes.push((
+        let new_name = match kind {
+            ObjectDiff::Added(n) => n.to_owned(),
+            _ => String::new(),
+        };
+        let check = table.checks.iter().find(|c| c.name == new_name).cloned();
+        push_common(
             kind,
-            check.name.clone(),
-            Change::AddConstraint {
+            false,
+            &|| Change::AddCheck {
                 table: name.clone(),
-                name: check.name.clone(),
-                catalog: "K1",
+                check: check.clone().expect("added check is declared"),
             },
-        ));
+            &mut object_changes,
+        );
     }
-    let resolved_fks: Vec<ForeignKey> = table
+    let new_fks: Vec<ForeignKey> = table
         .foreign_keys
         .iter()
         .filter(|f| !new.unresolved.contains(&f.name))
@@ -542,98 +637,97 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
         .foreign_keys
         .iter()
         .filter(|f| !new.unresolved.contains(&f.name))
-        .cloned()
+        .map(|f| ForeignKey {
+            columns: f.columns.iter().map(rename).collect(),
+            ..f.clone()
+        })
         .collect();
-    for (kind, fk) in diff_objects(
+    for kind in diff_objects(
         &old_fks,
-        &resolved_fks,
+        &new_fks,
         |f| &f.name,
         |a, b| {
             ForeignKey {
-                columns: a.columns.iter().map(rename).collect(),
+                name: String::new(),
                 ..a.clone()
-            } == *b
+            } == ForeignKey {
+                name: String::new(),
+                ..b.clone()
+            }
         },
     ) {
-        object_changes.push((
-            kind,
-            fk.name.clone(),
-            Change::AddConstraint {
-                table: name.clone(),
-                name: fk.name.clone(),
-                catalog: "K2",
-            },
-        ));
-    }
-    for (kind, object, change) in object_changes {
-        let located = match kind {
-            ObjectDiff::Added => derive(change, span_of(&object), None),
-            ObjectDiff::Removed => match change {
-                Change::DropIndex { .. } => derive(change, decl.span, None),
-                _ => derive(
-                    Change::DropConstraint {
-                        table: name.clone(),
-                        name: object,
-                    },
-                    decl.span,
-                    None,
-                ),
-            },
-            ObjectDiff::Changed => derive(
-                Change::RedefineObject {
-                    table: name.clone(),
-                    name: object.clone(),
-                },
-                span_of(&object),
-                None,
-            ),
+        let new_name = match kind {
+            ObjectDiff::Added(n) => n.to_owned(),
+            _ => String::new(),
         };
-        out.changes.push(located);
+        let fk = new_fks.iter().find(|f| f.name == new_name).cloned();
+        push_common(
+            kind,
+            false,
+            &|| Change::AddForeignKey {
+                table: name.clone(),
+                foreign_key: fk.clone().expect("added foreign key is declared"),
+            },
+            &mut object_changes,
+        );
     }
+    out.changes.extend(object_changes);
     out
 }
 
 /// How a named object differs between the snapshot and the declaration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ObjectDiff {
-    Added,
-    Removed,
-    Changed,
+enum ObjectDiff<'a> {
+    /// Declared, not accepted (the new name).
+    Added(&'a str),
+    /// Accepted, no longer declared (the old name).
+    Removed(&'a str),
+    /// Same name, other definition.
+    Changed(&'a str),
+    /// Same definition under another name.
+    Renamed { from: &'a str, to: &'a str },
 }
 
-fn renamed_index(index: &Index, rename: &dyn Fn(&String) -> String) -> Index {
-    let keys = index
-        .keys
-        .iter()
-        .map(|k| match k {
-            crate::model::IndexKey::Column(c) => crate::model::IndexKey::Column(rename(c)),
-            other => other.clone(),
-        })
-        .collect();
-    Index {
-        keys,
-        ..index.clone()
-    }
-}
-
-/// Matches two lists of named objects by name: new ones in declaration order, then removed ones.
+/// Matches two lists of named objects: by name first, then unmatched ones by definition (a
+/// rename). New objects come in declaration order, then removed ones.
 fn diff_objects<'a, T>(
     old: &'a [T],
     new: &'a [T],
     name: impl Fn(&T) -> &String,
     same: impl Fn(&T, &T) -> bool,
-) -> Vec<(ObjectDiff, &'a T)> {
+) -> Vec<ObjectDiff<'a>> {
     let mut out = Vec::new();
+    let mut old_matched = vec![false; old.len()];
+    let mut pending_new = Vec::new();
     for n in new {
-        match old.iter().find(|o| name(o) == name(n)) {
-            None => out.push((ObjectDiff::Added, n)),
-            Some(o) if !same(o, n) => out.push((ObjectDiff::Changed, n)),
-            Some(_) => {}
+        match old.iter().position(|o| name(o) == name(n)) {
+            Some(i) => {
+                old_matched[i] = true;
+                if !same(&old[i], n) {
+                    out.push(ObjectDiff::Changed(name(n).as_str()));
+                }
+            }
+            None => pending_new.push(n),
         }
     }
-    for o in old {
-        if !new.iter().any(|n| name(n) == name(o)) {
-            out.push((ObjectDiff::Removed, o));
+    for n in pending_new {
+        let renamed = old.iter().enumerate().find(|(i, o)| {
+            !old_matched[*i] && !new.iter().any(|k| name(k) == name(o)) && same(o, n)
+        });
+        match renamed {
+            Some((i, o)) => {
+                old_matched[i] = true;
+                out.push(ObjectDiff::Renamed {
+                    from: name(o).as_str(),
+                    to: name(n).as_str(),
+                });
+            }
+            None => out.push(ObjectDiff::Added(name(n).as_str())),
+        }
+    }
+    for (i, o) in old.iter().enumerate() {
+        if !old_matched[i] {
+            out.push(ObjectDiff::Removed(name(o).as_str()));
         }
     }
     out
@@ -703,16 +797,19 @@ pub fn diff_enum(snapshot: &Schema, declared: &DeclaredEnum) -> TableDiff {
         ));
         return out;
     }
+    let mut previous: Option<String> = None;
     for value in &declared.values {
         if !accepted.values.contains(&value.value) {
             out.changes.push(located(
-                Change::AddEnumValues {
+                Change::AddEnumValue {
                     name: model.name.clone(),
-                    values: vec![value.value.clone()],
+                    value: value.value.clone(),
+                    after: previous.clone(),
                 },
                 value.span,
             ));
         }
+        previous = Some(value.value.clone());
     }
     out
 }
@@ -776,4 +873,20 @@ pub fn diff_schema(
         }
     }
     out
+}
+
+/// An accepted index with its column keys renamed as declared in this release.
+fn renamed_index(index: &Index, rename: &dyn Fn(&String) -> String) -> Index {
+    let keys = index
+        .keys
+        .iter()
+        .map(|k| match k {
+            crate::model::IndexKey::Column(c) => crate::model::IndexKey::Column(rename(c)),
+            other => other.clone(),
+        })
+        .collect();
+    Index {
+        keys,
+        ..index.clone()
+    }
 }

@@ -14,9 +14,9 @@ use proc_macro2::Span;
 use crate::declare::{Catalog, DeclaredEnum, DeclaredTable, Resolved};
 use crate::diagnostic::Diagnostic;
 use crate::diff::{self, Change, HintError, Reporter};
-use crate::model::{Schema, Table};
-use crate::plan::{self, Decision, Plan};
-use crate::snapshot::{Release, Snapshot};
+use crate::model::{QualifiedName, Schema, Table};
+use crate::plan::{self, Decision, Plan, PlanInput, Target};
+use crate::snapshot::{InFlight, Release, Snapshot};
 
 fn hint_diagnostic(h: &HintError) -> Diagnostic {
     Diagnostic::error(h.span, h.message.clone()).help(h.help.clone())
@@ -75,6 +75,7 @@ pub fn plan_crate(
     tables: &[DeclaredTable],
     enums: &[DeclaredEnum],
     crate_span: Span,
+    target: Target,
 ) -> CratePlan {
     let mut diagnostics = Vec::new();
     let mut derive_errors = 0;
@@ -98,6 +99,7 @@ pub fn plan_crate(
         }
     }
     check_references(&resolved, &mut diagnostics);
+    check_release_views(&resolved, &mut diagnostics);
 
     let schema_diff = diff::diff_schema(&snapshot.schema, &resolved, enums, crate_span);
     derive_errors += schema_diff.hint_errors.len();
@@ -118,10 +120,46 @@ pub fn plan_crate(
         (None, None)
     } else {
         let release = Release::numbered(snapshot.release.number + 1);
-        let plan = plan::build_plan(release.clone(), &decisions, &snapshot.schema);
+        let next_schema = next_schema(&snapshot.schema, &resolved, enums);
+        let plan = plan::build_plan(&PlanInput {
+            release: &release,
+            previous: &snapshot.release,
+            old: &snapshot.schema,
+            next: &next_schema,
+            decisions: &decisions,
+            target,
+        });
+        if target.concurrently_is_unsafe()
+            && plan.steps.iter().any(|s| s.sql.contains("CONCURRENTLY"))
+        {
+            diagnostics.push(
+                Diagnostic::error(crate_span, format!(
+                    "the plan builds or drops indexes CONCURRENTLY, which can corrupt indexes on PostgreSQL {}.{} (fixed in 14.4)",
+                    target.major, target.minor
+                ))
+                .help("upgrade the server to 14.4 or later and set the target version accordingly"),
+            );
+            return CratePlan {
+                diagnostics,
+                derive_errors,
+                decisions,
+                plan: None,
+                next_snapshot: None,
+            };
+        }
+        // What waits for contract is recorded until the next release is planned.
+        let in_flight = plan
+            .phase(plan::Phase::Contract)
+            .map(|s| InFlight {
+                release: release.number,
+                catalog: s.catalog.clone(),
+                description: s.description.clone(),
+            })
+            .collect();
         let next = Snapshot {
             release,
-            schema: next_schema(&snapshot.schema, &resolved, enums),
+            schema: next_schema,
+            in_flight,
             ..snapshot.clone()
         };
         (Some(plan), Some(next))
@@ -144,10 +182,27 @@ fn next_schema(accepted: &Schema, resolved: &[Resolved<'_>], enums: &[DeclaredEn
             continue;
         }
         let mut table: Table = r.table.clone();
-        if let Some(old) = accepted.table(&table.name) {
+        let accepted_name = match &r.decl.renamed_from {
+            Some(hint) if accepted.table(&table.name).is_none() => {
+                QualifiedName::new(table.name.schema.clone(), hint.value.clone())
+            }
+            _ => table.name.clone(),
+        };
+        if let Some(old) = accepted.table(&accepted_name) {
             let mut columns = Vec::new();
             for old_column in &old.columns {
-                if let Some(c) = table.columns.iter().find(|c| c.name == old_column.name) {
+                // A renamed column keeps its physical place under its new name.
+                let new_name = r
+                    .decl
+                    .fields
+                    .iter()
+                    .find(|f| {
+                        f.renamed_from
+                            .as_ref()
+                            .is_some_and(|h| h.value == old_column.name)
+                    })
+                    .map_or(old_column.name.as_str(), |f| f.column.as_str());
+                if let Some(c) = table.columns.iter().find(|c| c.name == new_name) {
                     columns.push(c.clone());
                 }
             }
@@ -288,5 +343,37 @@ fn check_cycles(decisions: &[Decision], resolved: &[Resolved<'_>], out: &mut Vec
             Diagnostic::error(span, format!("schema change not supported yet: the new tables {} reference each other in a cycle", cycle.join(", ")))
                 .help("create them in two releases: the second adds the foreign key that closes the cycle"),
         );
+    }
+}
+
+/// Every table gets a view named after it in the release's schema of views, so two tables of the
+/// same name in different schemas would collide there; a table on its way out cannot be the
+/// target of a foreign key that stays.
+fn check_release_views(resolved: &[Resolved<'_>], out: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeMap<&str, &Resolved<'_>> = BTreeMap::new();
+    for r in resolved.iter().filter(|r| r.decl.drop.is_none()) {
+        if let Some(first) = seen.insert(&r.table.name.name, r) {
+            out.push(
+                Diagnostic::error(r.decl.span, format!(
+                    "`{}` and `{}` would both be the view `{}` in the release's schema of views",
+                    first.table.name, r.table.name, r.table.name.name
+                ))
+                .help("give one of the tables another `table_name`"),
+            );
+        }
+    }
+    for r in resolved.iter().filter(|r| r.decl.drop.is_none()) {
+        for fk in &r.table.foreign_keys {
+            if let Some(target) = resolved
+                .iter()
+                .find(|t| t.table.name == fk.references && t.decl.drop.is_some())
+            {
+                let span = r.object_spans.get(&fk.name).copied().unwrap_or(r.decl.span);
+                out.push(
+                    Diagnostic::error(span, format!("`{}` references `{}`, which is being dropped (`#[migrate(drop)]` on `{}`)", r.table.name, fk.references, target.decl.rust_name))
+                        .help("remove this foreign key in the same release; it is dropped before the table"),
+                );
+            }
+        }
     }
 }

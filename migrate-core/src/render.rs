@@ -1,8 +1,13 @@
-//! Stage 5, *render*: a [`Plan`] becomes files. Expand steps go to the migrations folder in the
-//! layout `sqlx migrate run` accepts: `<version>_<description>.sql`, consecutive transactional
-//! steps in one file (sqlx wraps it in a transaction), and every non-transactional step alone
-//! in a file whose first bytes are `-- no-transaction`. Each release also gets a plan summary
-//! (Markdown, for review) and the plan data (JSON, for the runner).
+//! Stage 5, *render*: a [`Plan`] becomes files.
+//!
+//! - Expand steps go to the migrations folder in the layout `sqlx migrate run` accepts:
+//!   `<version>_<description>.sql`, consecutive transactional steps in one file (sqlx wraps it
+//!   in a transaction), every non-transactional step alone in a file whose first bytes are
+//!   `-- no-transaction`, and a step that needs its own transaction in its own file.
+//! - Contract steps go to `contract/` inside it, in the same layout: a separate sqlx source, run
+//!   once the old binary is gone (`sqlx migrate run --source migrations/contract`).
+//! - Each release gets a plan summary (Markdown, for review) and the plan data (JSON, for the
+//!   runner) in `plans/`, with the backfill jobs and every step's rollback SQL.
 //!
 //! Output is deterministic: same plan, same bytes, LF line endings, trailing newline.
 
@@ -10,6 +15,8 @@ use crate::plan::{Phase, Plan, Step};
 
 /// Folder, inside the migrations folder, for plan summaries and plan data (sqlx ignores it).
 pub const PLANS_DIR: &str = "plans";
+/// Folder, inside the migrations folder, for contract-phase migrations.
+pub const CONTRACT_DIR: &str = "contract";
 
 /// A generated file: its path relative to the migrations folder and its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,28 +30,37 @@ pub struct GeneratedFile {
 /// One migration file and the steps in it.
 #[derive(Debug, Clone)]
 pub struct MigrationFile<'a> {
-    /// The file name.
-    pub name: String,
+    /// The path, relative to the migrations folder.
+    pub path: String,
     /// Its steps.
     pub steps: Vec<&'a Step>,
 }
 
-/// Groups the expand steps of a plan into sqlx migration files.
-pub fn group_files(plan: &Plan) -> Vec<MigrationFile<'_>> {
+/// Groups the steps of one phase into sqlx migration files.
+pub fn group_files(plan: &Plan, phase: Phase) -> Vec<MigrationFile<'_>> {
     let mut groups: Vec<Vec<&Step>> = Vec::new();
-    for step in plan.steps.iter().filter(|s| s.phase == Phase::Expand) {
+    for step in plan.phase(phase) {
+        let joins = |group: &Vec<&Step>| {
+            step.transactional
+                && !step.own_transaction
+                && group.iter().all(|s| s.transactional && !s.own_transaction)
+        };
         match groups.last_mut() {
-            Some(group) if step.transactional && group.iter().all(|s| s.transactional) => {
-                group.push(step)
-            }
+            Some(group) if joins(group) => group.push(step),
             _ => groups.push(vec![step]),
         }
     }
+    // Expand and contract share sqlx's one table of applied versions, so contract files number
+    // from 501 within the release: `0002001_…` is expand, `0002501_…` is contract.
+    let (dir, first) = match phase {
+        Phase::Contract => (format!("{CONTRACT_DIR}/"), 501),
+        _ => (String::new(), 1),
+    };
     groups
         .into_iter()
         .enumerate()
         .map(|(i, steps)| MigrationFile {
-            name: file_name(plan.release.number, i + 1, &steps),
+            path: format!("{dir}{}", file_name(plan.release.number, first + i, &steps)),
             steps,
         })
         .collect()
@@ -71,11 +87,18 @@ fn file_name(release: u32, seq: usize, steps: &[&Step]) -> String {
 }
 
 /// Renders one migration file.
-pub fn render_file(plan: &Plan, file: &MigrationFile<'_>, index: usize, total: usize) -> String {
+pub fn render_file(
+    plan: &Plan,
+    phase: Phase,
+    file: &MigrationFile<'_>,
+    index: usize,
+    total: usize,
+) -> String {
     let mut out = String::new();
     let header = format!(
-        "-- migrate: release {}, expand, file {index} of {total}. Generated from the declared schema; do not edit.\n",
-        plan.release.number
+        "-- migrate: release {}, {}, file {index} of {total}. Generated from the declared schema; do not edit.\n",
+        plan.release.number,
+        phase.name()
     );
     if file.steps.iter().any(|s| !s.transactional) {
         // sqlx runs a file outside a transaction only when these are its very first bytes.
@@ -138,21 +161,21 @@ pub fn lock_summary(step: &Step) -> String {
         .join(", ")
 }
 
-/// Renders every file of a release: migrations, the plan summary and the plan data.
+/// Renders every file of a release: expand and contract migrations, the plan summary and the
+/// plan data.
 pub fn render_release(plan: &Plan) -> Vec<GeneratedFile> {
-    let files = group_files(plan);
-    let total = files.len();
-    let mut out: Vec<GeneratedFile> = files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| GeneratedFile {
-            path: f.name.clone(),
-            content: render_file(plan, f, i + 1, total),
-        })
-        .collect();
+    let mut out = Vec::new();
+    for phase in [Phase::Expand, Phase::Contract] {
+        let files = group_files(plan, phase);
+        let total = files.len();
+        out.extend(files.iter().enumerate().map(|(i, f)| GeneratedFile {
+            path: f.path.clone(),
+            content: render_file(plan, phase, f, i + 1, total),
+        }));
+    }
     out.push(GeneratedFile {
         path: format!("{PLANS_DIR}/{:04}.md", plan.release.number),
-        content: render_summary(plan, &files),
+        content: render_summary(plan),
     });
     let mut json = serde_json::to_string_pretty(plan).expect("a plan always serialises");
     json.push('\n');
@@ -163,24 +186,49 @@ pub fn render_release(plan: &Plan) -> Vec<GeneratedFile> {
     out
 }
 
-/// The human-readable plan: a table of steps, then each step's SQL.
-pub fn render_summary(plan: &Plan, files: &[MigrationFile<'_>]) -> String {
+/// The human-readable plan: changes with their verdicts, the steps by phase, the backfills,
+/// then each step's SQL and rollback.
+pub fn render_summary(plan: &Plan) -> String {
+    let files: Vec<MigrationFile<'_>> = [Phase::Expand, Phase::Contract]
+        .into_iter()
+        .flat_map(|p| group_files(plan, p))
+        .collect();
     let file_of = |step: &Step| {
         files
             .iter()
             .find(|f| f.steps.iter().any(|s| std::ptr::eq(*s, step)))
-            .map_or_else(|| "-".to_owned(), |f| f.name.clone())
+            .map_or_else(|| "-".to_owned(), |f| f.path.clone())
     };
     let mut out = format!(
-        "# Release {} plan\n\nViews schema: `{}`. Steps run in this order; expand files are in the sqlx layout (`sqlx migrate run`).\n\n",
-        plan.release.number, plan.release.views_schema
+        "# Release {} plan\n\nThe binary of release {} reads and writes through the views in schema `{}`. Expand runs before it deploys (`sqlx migrate run`); the backfill after expand; contract once every binary of release {} is gone (`sqlx migrate run --source migrations/contract`).\n",
+        plan.release.number, plan.release.number, plan.release.views_schema, plan.previous.number
     );
-    out.push_str("| # | phase | catalog | step | locks | transaction | file |\n|---|---|---|---|---|---|---|\n");
+    out.push_str("\n## Changes\n\n| catalog | verdict | what and why |\n|---|---|---|\n");
+    for change in &plan.changes {
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            change.catalog,
+            change.verdict,
+            change.reason.replace('|', "\\|")
+        ));
+    }
+    let warnings: Vec<&String> = plan
+        .changes
+        .iter()
+        .filter_map(|c| c.warning.as_ref())
+        .collect();
+    if !warnings.is_empty() {
+        out.push_str("\nWarnings:\n");
+        for w in warnings {
+            out.push_str(&format!("- {w}\n"));
+        }
+    }
+    out.push_str("\n## Steps\n\n| # | phase | catalog | step | locks | transaction | file |\n|---|---|---|---|---|---|---|\n");
     for (i, step) in plan.steps.iter().enumerate() {
         out.push_str(&format!(
             "| {} | {} | {} | {}{} | {} | {} | `{}` |\n",
             i + 1,
-            phase_name(step.phase),
+            step.phase.name(),
             step.catalog,
             step.description,
             if step.unsafe_reason.is_some() {
@@ -189,30 +237,35 @@ pub fn render_summary(plan: &Plan, files: &[MigrationFile<'_>]) -> String {
                 ""
             },
             lock_summary(step),
-            if step.transactional {
-                "yes"
-            } else {
-                "no (runs alone)"
-            },
+            transaction_text(step),
             file_of(step)
         ));
+    }
+    if !plan.backfills.is_empty() {
+        out.push_str("\n## Backfills\n");
+        for b in &plan.backfills {
+            out.push_str(&format!(
+                "\n### {} ({})\n\n- table `{}`, keyset order ({}); batches start at {} rows, sized for {} ms each\n- rows left: `{}`\n\n```sql\n{}\n```\n",
+                b.description,
+                b.catalog,
+                b.table,
+                b.key.join(", "),
+                b.initial_batch_size,
+                b.target_batch_ms,
+                b.rows_left_sql,
+                b.batch_sql
+            ));
+        }
     }
     for (i, step) in plan.steps.iter().enumerate() {
         out.push_str(&format!("\n## {}. {}\n\n", i + 1, step.description));
         out.push_str(&format!(
             "- phase: {}; catalog row {}\n",
-            phase_name(step.phase),
+            step.phase.name(),
             step.catalog
         ));
         out.push_str(&format!("- locks: {}\n", lock_summary(step)));
-        out.push_str(&format!(
-            "- transaction: {}\n",
-            if step.transactional {
-                "yes"
-            } else {
-                "no: runs alone, outside any transaction"
-            }
-        ));
+        out.push_str(&format!("- transaction: {}\n", transaction_text(step)));
         if let Some(ms) = step.lock_timeout_ms {
             out.push_str(&format!("- lock_timeout: {ms} ms\n"));
         }
@@ -220,6 +273,12 @@ pub fn render_summary(plan: &Plan, files: &[MigrationFile<'_>]) -> String {
             out.push_str(&format!("- statement_timeout: {ms} ms\n"));
         }
         out.push_str(&format!("- re-run: {}\n", step.idempotency));
+        if let Some(check) = &step.pre_check {
+            out.push_str(&format!(
+                "- before: `{}` must be 0 ({})\n",
+                check.sql, check.failure
+            ));
+        }
         if let Some(check) = &step.post_check {
             out.push_str(&format!("- after: {check}\n"));
         }
@@ -227,14 +286,21 @@ pub fn render_summary(plan: &Plan, files: &[MigrationFile<'_>]) -> String {
             out.push_str(&format!("- UNSAFE, allowed with the reason: {reason}\n"));
         }
         out.push_str(&format!("\n```sql\n{}\n```\n", step.sql));
+        match (&step.rollback, &step.irreversible) {
+            (Some(rollback), _) => {
+                out.push_str(&format!("\nRollback:\n\n```sql\n{rollback}\n```\n"))
+            }
+            (None, Some(why)) => out.push_str(&format!("\nRollback: not possible ({why}).\n")),
+            (None, None) => {}
+        }
     }
     out
 }
 
-fn phase_name(phase: Phase) -> &'static str {
-    match phase {
-        Phase::Expand => "expand",
-        Phase::Backfill => "backfill",
-        Phase::Contract => "contract",
+fn transaction_text(step: &Step) -> &'static str {
+    match (step.transactional, step.own_transaction) {
+        (false, _) => "no: runs alone, outside any transaction",
+        (true, true) => "yes, its own",
+        (true, false) => "yes",
     }
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use migrate_build::{Config, Error, Mode, Outcome};
+use migrate_core::plan::{Phase, Plan};
 use migrate_core::snapshot::Snapshot;
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
@@ -130,4 +131,107 @@ pub async fn rerun_file(pool: &PgPool, file: &Path) -> Result<(), sqlx::Error> {
         tx.commit().await?;
     }
     Ok(())
+}
+
+impl Scenario {
+    /// The contract migrations folder.
+    pub fn contract_migrations(&self) -> PathBuf {
+        self.migrations().join(migrate_core::render::CONTRACT_DIR)
+    }
+
+    /// The plan data of one release.
+    pub fn plan(&self, release: u32) -> Plan {
+        let path = self.migrations().join(format!("plans/{release:04}.json"));
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("plan data"))
+            .expect("plan data parses")
+    }
+}
+
+/// Applies one sqlx source (expand: `migrations/`, contract: `migrations/contract/`). The two
+/// share sqlx's table of applied versions, so each ignores the other's versions.
+pub async fn apply_source(pool: &PgPool, source: &Path) -> usize {
+    if !source.is_dir() {
+        return 0;
+    }
+    let mut migrator = Migrator::new(source)
+        .await
+        .expect("sqlx reads the migrations folder");
+    migrator.set_ignore_missing(true);
+    let before = applied_count(pool).await;
+    migrator
+        .run(pool)
+        .await
+        .unwrap_or_else(|e| panic!("sqlx migrate run --source {} failed: {e}", source.display()));
+    applied_count(pool).await - before
+}
+
+/// Runs every backfill job of a plan to completion, keyset batch by keyset batch, as a runner
+/// would: the cursor is the last key of each batch. Returns the number of batches.
+pub async fn run_backfills(pool: &PgPool, plan: &Plan, batch_size: i64) -> usize {
+    let mut batches = 0;
+    for job in &plan.backfills {
+        let mut cursor: Option<Vec<String>> = None;
+        loop {
+            let mut query = sqlx::query(&job.batch_sql);
+            for i in 0..job.key.len() {
+                query = query.bind(cursor.as_ref().map(|c| c[i].clone()));
+            }
+            let row = query
+                .bind(batch_size)
+                .fetch_optional(pool)
+                .await
+                .unwrap_or_else(|e| panic!("backfill batch failed: {e}\n{}", job.batch_sql));
+            match row {
+                Some(row) => {
+                    batches += 1;
+                    cursor = Some(
+                        (0..job.key.len())
+                            .map(|i| sqlx::Row::get::<String, _>(&row, i))
+                            .collect(),
+                    );
+                }
+                None => break,
+            }
+        }
+        let left: i64 = sqlx::query_scalar(&job.rows_left_sql)
+            .fetch_one(pool)
+            .await
+            .expect("rows left");
+        assert_eq!(left, 0, "backfill `{}` left {left} row(s)", job.description);
+    }
+    batches
+}
+
+/// Runs the rollback SQL of one phase's steps, last step first.
+pub async fn roll_back(pool: &PgPool, plan: &Plan, phase: Phase) {
+    for step in plan.steps.iter().rev().filter(|s| s.phase == phase) {
+        let Some(sql) = &step.rollback else {
+            panic!(
+                "step `{}` has no rollback: {}",
+                step.description,
+                step.irreversible.as_deref().unwrap_or("?")
+            );
+        };
+        sqlx::raw_sql(sql)
+            .execute(pool)
+            .await
+            .unwrap_or_else(|e| panic!("rollback of `{}` failed: {e}\n{sql}", step.description));
+    }
+}
+
+/// Re-runs every file of one sqlx source by hand (a crash-and-rerun), each must succeed.
+pub async fn rerun_source(pool: &PgPool, source: &Path) {
+    let Ok(entries) = std::fs::read_dir(source) else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    for file in files {
+        rerun_file(pool, &file)
+            .await
+            .unwrap_or_else(|e| panic!("re-running {} failed: {e}", file.display()));
+    }
 }

@@ -1,0 +1,1538 @@
+//! Builds the steps of a release from its decisions, phase by phase.
+//!
+//! The release model (see the safety catalog): at expand time the physical schema is the
+//! previous release's logical schema (its contract has run). Expand adds what both binaries can
+//! live with and creates the new release's schema of views, which maps the new names onto the
+//! physical columns. Contract, once the old binary is gone, drops the previous release's views
+//! first (R10), then makes the physical schema equal to the new logical one: renames, drops and
+//! the constraints the old binary could have violated.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::step::{Backfill, ChangeSummary, LockMode, Phase, Plan, Step};
+use super::{Decision, Verdict};
+use crate::diff::Change;
+use crate::model::{Column, ColumnType, EnumType, Index, IndexKey, QualifiedName, Schema, Table};
+use crate::snapshot::Release;
+use crate::sql::{self, quote_ident, quote_literal};
+
+/// The PostgreSQL version the plan targets (minimum 12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    /// Major version.
+    pub major: u32,
+    /// Minor version.
+    pub minor: u32,
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target {
+            major: 15,
+            minor: 0,
+        }
+    }
+}
+
+impl Target {
+    /// Parses `15`, `14.4`, …; versions before 12 are refused.
+    pub fn parse(text: &str) -> Result<Target, String> {
+        let (major, minor) = match text.trim().split_once('.') {
+            Some((a, b)) => (a.parse::<u32>(), b.parse::<u32>()),
+            None => (text.trim().parse::<u32>(), Ok(0)),
+        };
+        let (Ok(major), Ok(minor)) = (major, minor) else {
+            return Err(format!(
+                "`{text}` is not a PostgreSQL version; write it as `15` or `14.4`"
+            ));
+        };
+        if major < 12 {
+            return Err(format!(
+                "PostgreSQL {major} is not supported; the plans need PostgreSQL 12 or later"
+            ));
+        }
+        Ok(Target { major, minor })
+    }
+
+    /// `CREATE VIEW … WITH (security_invoker = true)` exists from PostgreSQL 15.
+    pub fn security_invoker(self) -> bool {
+        self.major >= 15
+    }
+
+    /// PostgreSQL 14.0–14.3 can corrupt indexes built CONCURRENTLY.
+    pub fn concurrently_is_unsafe(self) -> bool {
+        self.major == 14 && self.minor <= 3
+    }
+}
+
+/// Everything `build_plan` needs.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanInput<'a> {
+    /// The release being planned.
+    pub release: &'a Release,
+    /// The accepted release before it.
+    pub previous: &'a Release,
+    /// The accepted (previous) logical schema, which is the physical schema at expand time.
+    pub old: &'a Schema,
+    /// The new logical schema.
+    pub next: &'a Schema,
+    /// Every decision of the release; only SAFE, PHASED and allowed ones are planned.
+    pub decisions: &'a [Decision],
+    /// The PostgreSQL version.
+    pub target: Target,
+}
+
+/// Maps the new release's names onto the physical names they have until contract.
+#[derive(Debug, Default)]
+struct PhysicalNames {
+    tables: BTreeMap<String, QualifiedName>,
+    columns: BTreeMap<(String, String), String>,
+}
+
+impl PhysicalNames {
+    fn from_decisions(decisions: &[&Decision]) -> Self {
+        let mut names = PhysicalNames::default();
+        for d in decisions {
+            match &d.located.change {
+                Change::RenameTable { from, to } => {
+                    names.tables.insert(to.key(), from.clone());
+                }
+                Change::RenameColumn { table, from, to } => {
+                    names
+                        .columns
+                        .insert((table.key(), to.clone()), from.clone());
+                }
+                _ => {}
+            }
+        }
+        names
+    }
+
+    fn table(&self, logical: &QualifiedName) -> QualifiedName {
+        self.tables
+            .get(&logical.key())
+            .cloned()
+            .unwrap_or_else(|| logical.clone())
+    }
+
+    fn column(&self, table: &QualifiedName, column: &str) -> String {
+        self.columns
+            .get(&(table.key(), column.to_owned()))
+            .cloned()
+            .unwrap_or_else(|| column.to_owned())
+    }
+
+    /// Whether anything of this table is renamed in the release (its new indexes then wait for
+    /// the physical rename, because their expressions name the new columns).
+    fn touches(&self, table: &QualifiedName) -> bool {
+        self.tables.contains_key(&table.key())
+            || self.columns.keys().any(|(t, _)| *t == table.key())
+    }
+}
+
+/// Builds the plan for one release.
+pub fn build_plan(input: &PlanInput<'_>) -> Plan {
+    let decisions: Vec<&Decision> = input
+        .decisions
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.verdict,
+                Verdict::Safe | Verdict::Phased { .. } | Verdict::Allowed { .. }
+            )
+        })
+        .collect();
+    let names = PhysicalNames::from_decisions(&decisions);
+    let mut expand = Vec::new();
+    let mut contract = Vec::new();
+    let mut backfills = Vec::new();
+
+    expand_creations(input, &decisions, &mut expand);
+    for d in &decisions {
+        plan_change(input, d, &names, &mut expand, &mut contract, &mut backfills);
+    }
+    // Indexes on existing tables: CONCURRENTLY, each alone, after the columns they cover.
+    for d in &decisions {
+        if let Change::AddIndex { table, index } = &d.located.change {
+            if index.unique {
+                continue;
+            }
+            let step = create_index_step(table, index, false, &d.catalog_str());
+            if names.touches(table) {
+                contract.push(step.with_phase(Phase::Contract))
+            } else {
+                expand.push(step)
+            }
+        }
+    }
+    expand.extend(release_views(input, &names));
+
+    // Contract: the previous release's views go first, then the physical renames, so every
+    // later contract step names the new release's tables and columns.
+    let mut ordered_contract = Vec::new();
+    if input.previous.number > 0 {
+        ordered_contract.push(drop_previous_views(input));
+    }
+    ordered_contract.extend(
+        contract
+            .iter()
+            .filter(|s| s.slug.starts_with("rename_"))
+            .cloned(),
+    );
+    ordered_contract.extend(
+        contract
+            .into_iter()
+            .filter(|s| !s.slug.starts_with("rename_")),
+    );
+
+    let mut steps = expand;
+    steps.extend(ordered_contract);
+    let changes = input
+        .decisions
+        .iter()
+        .map(|d| ChangeSummary {
+            catalog: d.catalog.to_owned(),
+            verdict: d.verdict_name().to_owned(),
+            reason: match &d.verdict {
+                Verdict::Phased { why } => why.clone(),
+                Verdict::Allowed { reason, cost } => format!("{cost}; allowed because: {reason}"),
+                _ => change_description(&d.located.change),
+            },
+            warning: d.warning.clone(),
+        })
+        .collect();
+    Plan {
+        release: input.release.clone(),
+        previous: input.previous.clone(),
+        changes,
+        steps,
+        backfills,
+    }
+}
+
+impl Decision {
+    fn catalog_str(&self) -> String {
+        self.catalog.to_owned()
+    }
+
+    fn allowed_reason(&self) -> Option<String> {
+        match &self.verdict {
+            Verdict::Allowed { reason, .. } => Some(reason.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl Step {
+    fn with_phase(mut self, phase: Phase) -> Step {
+        self.phase = phase;
+        self
+    }
+}
+
+/// A one-line description of a safe change for the summary.
+fn change_description(change: &Change) -> String {
+    match change {
+        Change::CreateTable(t) => format!("create table {}", t.name),
+        Change::CreateEnum(e) => format!("create enum type {}", e.name),
+        Change::AddColumn { table, column } => format!("add column {table}.{}", column.name),
+        Change::AddIndex { table, index } => format!("create index {} on {table}", index.name),
+        Change::AlterColumnType {
+            table,
+            column,
+            from,
+            to,
+        } => format!("change {table}.{column} from {from} to {to} in place (binary-coercible)"),
+        Change::DropNotNull { table, column } => format!("allow NULL in {table}.{column}"),
+        Change::ChangeDefault {
+            table, column, to, ..
+        } => match to {
+            Some(d) => format!("set the default of {table}.{column} to {d}"),
+            None => format!("drop the default of {table}.{column}"),
+        },
+        Change::DropConstraint { table, name } => format!("drop constraint {name} of {table}"),
+        Change::AddEnumValue { name, value, .. } => format!("add label '{value}' to enum {name}"),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Schemas, enum types (and new labels), and new tables with their indexes.
+fn expand_creations(input: &PlanInput<'_>, decisions: &[&Decision], out: &mut Vec<Step>) {
+    let new_tables: Vec<&Table> = decisions
+        .iter()
+        .filter_map(|d| match &d.located.change {
+            Change::CreateTable(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    let new_enums: Vec<&EnumType> = decisions
+        .iter()
+        .filter_map(|d| match &d.located.change {
+            Change::CreateEnum(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+
+    let known_schemas: BTreeSet<&str> = input
+        .old
+        .tables
+        .values()
+        .map(|t| t.name.schema.as_str())
+        .chain(input.old.enums.values().map(|e| e.name.schema.as_str()))
+        .chain(["public"])
+        .collect();
+    let new_schemas: BTreeSet<&str> = new_tables
+        .iter()
+        .map(|t| t.name.schema.as_str())
+        .chain(new_enums.iter().map(|e| e.name.schema.as_str()))
+        .filter(|s| !known_schemas.contains(s))
+        .collect();
+    for schema in new_schemas {
+        out.push(
+            Step::new(
+                Phase::Expand,
+                "T1",
+                format!("create schema {schema}"),
+                format!("create_schema_{schema}"),
+                format!("CREATE SCHEMA IF NOT EXISTS {};", quote_ident(schema)),
+            )
+            .guard("IF NOT EXISTS")
+            .rollback(format!("DROP SCHEMA IF EXISTS {};", quote_ident(schema))),
+        );
+    }
+    for e in &new_enums {
+        out.push(create_enum_step(e));
+    }
+    // New labels run alone, before anything that could use them as a default.
+    for d in decisions {
+        if let Change::AddEnumValue { name, value, after } = &d.located.change {
+            let position = match after {
+                Some(previous) => format!(" AFTER {}", quote_literal(previous)),
+                None => input
+                    .old
+                    .enums
+                    .get(&name.key())
+                    .and_then(|e| e.values.first())
+                    .map(|first| format!(" BEFORE {}", quote_literal(first)))
+                    .unwrap_or_default(),
+            };
+            out.push(
+                Step::new(
+                    Phase::Expand,
+                    "E1",
+                    format!("add label '{value}' to enum {name}"),
+                    format!("enum_{}_{value}", name.name),
+                    format!(
+                        "ALTER TYPE {} ADD VALUE IF NOT EXISTS {}{position};",
+                        name.sql(),
+                        quote_literal(value)
+                    ),
+                )
+                .non_transactional()
+                .guard("IF NOT EXISTS")
+                .irreversible("PostgreSQL cannot remove a label from an enum"),
+            );
+        }
+    }
+    for table in order_by_references(&new_tables) {
+        out.push(create_table_step(table, &new_tables));
+        for index in &table.indexes {
+            out.push(create_index_step(&table.name, index, true, "T1"));
+        }
+    }
+}
+
+/// The expand, backfill and contract work of one change.
+fn plan_change(
+    input: &PlanInput<'_>,
+    d: &Decision,
+    names: &PhysicalNames,
+    expand: &mut Vec<Step>,
+    contract: &mut Vec<Step>,
+    backfills: &mut Vec<Backfill>,
+) {
+    let catalog = d.catalog;
+    match &d.located.change {
+        Change::AddColumn { table, column } => {
+            let physical = names.table(table);
+            let volatile = matches!(d.verdict, Verdict::Phased { .. });
+            if !volatile {
+                expand.push(add_column_step(
+                    &physical,
+                    column,
+                    catalog,
+                    d.allowed_reason(),
+                ));
+                return;
+            }
+            // C3: add the column without the volatile default (no rewrite), then the default
+            // for new rows, then fill the existing rows in batches.
+            let bare = Column {
+                default: None,
+                nullable: true,
+                ..column.clone()
+            };
+            expand.push(add_column_step(&physical, &bare, catalog, None));
+            let default = column.default.clone().unwrap_or_default();
+            expand.push(
+                Step::new(
+                    Phase::Expand,
+                    catalog,
+                    format!("set the default of {table}.{} for new rows", column.name),
+                    format!("default_{}_{}", table.name, column.name),
+                    format!(
+                        "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {default};",
+                        physical.sql(),
+                        quote_ident(&column.name)
+                    ),
+                )
+                .lock(LockMode::AccessExclusive, &physical, false)
+                .guard("SET DEFAULT is idempotent")
+                .rollback(format!(
+                    "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
+                    physical.sql(),
+                    quote_ident(&column.name)
+                )),
+            );
+            if let Some(t) = input.next.table(table) {
+                backfills.push(backfill_job(catalog, t, &physical, &column.name, &default));
+            }
+            if !column.nullable {
+                contract.extend(set_not_null_steps(table, &column.name, catalog, true));
+            }
+        }
+        Change::DropColumn { table, column } => {
+            let physical = names.table(table);
+            if !column.nullable && column.default.is_none() {
+                expand.push(
+                    Step::new(
+                        Phase::Expand,
+                        catalog,
+                        format!(
+                            "allow NULL in {table}.{} so inserts through the new views succeed",
+                            column.name
+                        ),
+                        format!("nullable_{}_{}", table.name, column.name),
+                        format!(
+                            "ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL;",
+                            physical.sql(),
+                            quote_ident(&column.name)
+                        ),
+                    )
+                    .lock(LockMode::AccessExclusive, &physical, false)
+                    .guard("DROP NOT NULL is idempotent")
+                    .rollback(format!(
+                        "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;",
+                        physical.sql(),
+                        quote_ident(&column.name)
+                    )),
+                );
+            }
+            contract.push(
+                Step::new(
+                    Phase::Contract,
+                    catalog,
+                    format!("drop column {table}.{}", column.name),
+                    format!("drop_{}_{}", table.name, column.name),
+                    format!(
+                        "ALTER TABLE {} DROP COLUMN IF EXISTS {};",
+                        table.sql(),
+                        quote_ident(&column.name)
+                    ),
+                )
+                .lock(LockMode::AccessExclusive, table, false)
+                .guard("IF EXISTS")
+                .irreversible("the column's data is gone"),
+            );
+        }
+        Change::DropTable { table, .. } => {
+            for fk in &table.foreign_keys {
+                contract.push(
+                    Step::new(
+                        Phase::Contract,
+                        catalog,
+                        format!("drop foreign key {} of {}", fk.name, table.name),
+                        format!("drop_fk_{}", fk.name),
+                        format!(
+                            "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+                            table.name.sql(),
+                            quote_ident(&fk.name)
+                        ),
+                    )
+                    .lock(LockMode::AccessExclusive, &table.name, false)
+                    .lock(LockMode::ShareRowExclusive, &fk.references, false)
+                    .guard("IF EXISTS")
+                    .rollback(format!(
+                        "ALTER TABLE {} ADD CONSTRAINT {} {} NOT VALID;",
+                        table.name.sql(),
+                        quote_ident(&fk.name),
+                        foreign_key_clause(fk)
+                    )),
+                );
+            }
+            contract.push(
+                Step::new(
+                    Phase::Contract,
+                    catalog,
+                    format!("drop table {}", table.name),
+                    format!("drop_{}", table.name.name),
+                    format!("DROP TABLE IF EXISTS {};", table.name.sql()),
+                )
+                .lock(LockMode::AccessExclusive, &table.name, false)
+                .guard("IF EXISTS")
+                .irreversible("the table's data is gone"),
+            );
+        }
+        Change::RenameTable { from, to } => {
+            contract.push(
+                Step::new(
+                    Phase::Contract,
+                    catalog,
+                    format!("rename table {from} to {}", to.name),
+                    format!("rename_{}_{}", from.name, to.name),
+                    format!(
+                        "ALTER TABLE IF EXISTS {} RENAME TO {};",
+                        from.sql(),
+                        quote_ident(&to.name)
+                    ),
+                )
+                .lock(LockMode::AccessExclusive, from, false)
+                .guard("IF EXISTS (the old name is gone after the first run)")
+                .rollback(format!(
+                    "ALTER TABLE IF EXISTS {} RENAME TO {};",
+                    to.sql(),
+                    quote_ident(&from.name)
+                )),
+            );
+            // The primary key's generated name follows the table's.
+            let (old_pk, new_pk) = (
+                sql::generated_name(&[&from.name], "pkey"),
+                sql::generated_name(&[&to.name], "pkey"),
+            );
+            if input
+                .old
+                .table(from)
+                .is_some_and(|t| !t.primary_key.is_empty())
+            {
+                contract.push(rename_constraint_step(to, &old_pk, &new_pk, catalog));
+            }
+        }
+        Change::RenameColumn { table, from, to } => {
+            let guard = format!(
+                "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND NOT attisdropped)",
+                quote_literal(&table.sql()),
+                quote_literal(from)
+            );
+            let undo = format!(
+                "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND NOT attisdropped)",
+                quote_literal(&table.sql()),
+                quote_literal(to)
+            );
+            contract.push(
+                Step::new(
+                    Phase::Contract,
+                    catalog,
+                    format!("rename column {table}.{from} to {to}"),
+                    format!("rename_{}_{from}_{to}", table.name),
+                    guarded(
+                        &guard,
+                        &format!(
+                            "ALTER TABLE {} RENAME COLUMN {} TO {};",
+                            table.sql(),
+                            quote_ident(from),
+                            quote_ident(to)
+                        ),
+                    ),
+                )
+                .lock(LockMode::AccessExclusive, table, false)
+                .guard("catalog probe: runs only while the old name exists")
+                .rollback(guarded(
+                    &undo,
+                    &format!(
+                        "ALTER TABLE {} RENAME COLUMN {} TO {};",
+                        table.sql(),
+                        quote_ident(to),
+                        quote_ident(from)
+                    ),
+                )),
+            );
+        }
+        Change::RenameObject {
+            table,
+            index,
+            from,
+            to,
+        } => {
+            if *index {
+                contract.push(
+                    Step::new(
+                        Phase::Contract,
+                        catalog,
+                        format!("rename index {from} to {to}"),
+                        format!("rename_index_{from}"),
+                        format!(
+                            "ALTER INDEX IF EXISTS {} RENAME TO {};",
+                            QualifiedName::new(table.schema.clone(), from.clone()).sql(),
+                            quote_ident(to)
+                        ),
+                    )
+                    .lock(LockMode::ShareUpdateExclusive, table, false)
+                    .guard("IF EXISTS")
+                    .rollback(format!(
+                        "ALTER INDEX IF EXISTS {} RENAME TO {};",
+                        QualifiedName::new(table.schema.clone(), to.clone()).sql(),
+                        quote_ident(from)
+                    )),
+                );
+            } else {
+                contract.push(rename_constraint_step(table, from, to, catalog));
+            }
+        }
+        Change::DropNotNull { table, column } => {
+            let physical = names.table(table);
+            let col = names.column(table, column);
+            expand.push(
+                Step::new(
+                    Phase::Expand,
+                    catalog,
+                    format!("allow NULL in {table}.{column}"),
+                    format!("nullable_{}_{column}", table.name),
+                    format!(
+                        "ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL;",
+                        physical.sql(),
+                        quote_ident(&col)
+                    ),
+                )
+                .lock(LockMode::AccessExclusive, &physical, false)
+                .guard("DROP NOT NULL is idempotent")
+                .rollback(format!(
+                    "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;",
+                    physical.sql(),
+                    quote_ident(&col)
+                )),
+            );
+        }
+        Change::ChangeDefault {
+            table,
+            column,
+            from,
+            to,
+        } => {
+            let physical = names.table(table);
+            let col = quote_ident(&names.column(table, column));
+            let set = |default: &Option<String>| match default {
+                Some(expr) => format!(
+                    "ALTER TABLE {} ALTER COLUMN {col} SET DEFAULT {expr};",
+                    physical.sql()
+                ),
+                None => format!(
+                    "ALTER TABLE {} ALTER COLUMN {col} DROP DEFAULT;",
+                    physical.sql()
+                ),
+            };
+            expand.push(
+                Step::new(
+                    Phase::Expand,
+                    catalog,
+                    change_description(&d.located.change),
+                    format!("default_{}_{column}", table.name),
+                    set(to),
+                )
+                .lock(LockMode::AccessExclusive, &physical, false)
+                .guard("SET/DROP DEFAULT is idempotent")
+                .rollback(set(from)),
+            );
+        }
+        Change::AlterColumnType {
+            table,
+            column,
+            from,
+            to,
+        } => {
+            expand.extend(alter_type_steps(input, names, table, column, from, to, d));
+        }
+        Change::DropConstraint { table, name } => {
+            let physical = names.table(table);
+            let rollback = input
+                .old
+                .table(&physical)
+                .and_then(|t| constraint_clause(t, name))
+                .map(|clause| {
+                    format!(
+                        "ALTER TABLE {} ADD CONSTRAINT {} {clause};",
+                        physical.sql(),
+                        quote_ident(name)
+                    )
+                });
+            let mut step = Step::new(
+                Phase::Expand,
+                catalog,
+                format!("drop constraint {name} of {table}"),
+                format!("drop_constraint_{name}"),
+                format!(
+                    "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+                    physical.sql(),
+                    quote_ident(name)
+                ),
+            )
+            .lock(LockMode::AccessExclusive, &physical, false)
+            .guard("IF EXISTS");
+            step = match rollback {
+                Some(sql) => step.rollback(sql),
+                None => step.irreversible("the constraint's definition is not known"),
+            };
+            expand.push(step);
+        }
+        Change::DropIndex { table, index } => {
+            let qualified = QualifiedName::new(table.schema.clone(), index.name.clone());
+            contract.push(
+                Step::new(
+                    Phase::Contract,
+                    catalog,
+                    format!("drop index {} of {table}", index.name),
+                    format!("drop_index_{}", index.name),
+                    format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified.sql()),
+                )
+                .non_transactional()
+                .lock(LockMode::ShareUpdateExclusive, table, false)
+                .guard("IF EXISTS")
+                .rollback(create_index_sql(table, index, true)),
+            );
+        }
+        Change::AddIndex { table, index } if index.unique => {
+            contract.extend(unique_index_steps(table, index, None, catalog));
+        }
+        Change::AddUnique { table, unique } => {
+            let index = Index {
+                name: unique.name.clone(),
+                keys: unique
+                    .columns
+                    .iter()
+                    .cloned()
+                    .map(IndexKey::Column)
+                    .collect(),
+                unique: true,
+                method: "btree".into(),
+                predicate: None,
+            };
+            contract.extend(unique_index_steps(
+                table,
+                &index,
+                Some(&unique.name),
+                catalog,
+            ));
+        }
+        Change::AddCheck { table, check } => {
+            contract.extend(not_valid_then_validate(
+                table,
+                &check.name,
+                &format!("CHECK ({})", check.expr),
+                catalog,
+                None,
+            ));
+        }
+        Change::AddForeignKey { table, foreign_key } => {
+            contract.extend(not_valid_then_validate(
+                table,
+                &foreign_key.name,
+                &foreign_key_clause(foreign_key),
+                catalog,
+                Some(&foreign_key.references),
+            ));
+        }
+        Change::SetNotNull { table, column } => {
+            contract.extend(set_not_null_steps(table, column, catalog, false));
+        }
+        // Planned in `expand_creations`, after the main loop, or refused before planning.
+        _ => {}
+    }
+}
+
+/// `DO $$ … IF <condition> THEN <statement> END IF; … $$;`: a catalog-probe guard for DDL that
+/// has no `IF [NOT] EXISTS` of its own.
+pub(crate) fn guarded(condition: &str, statement: &str) -> String {
+    format!("DO $$\nBEGIN\n    IF {condition} THEN\n        {statement}\n    END IF;\nEND\n$$;")
+}
+
+/// A pre-check as an executable step: raises (so the file's transaction stops) when the count
+/// of offending rows is not zero.
+fn check_step(
+    table: &QualifiedName,
+    catalog: &str,
+    description: String,
+    slug: String,
+    offending_rows: &str,
+    failure: &str,
+) -> Step {
+    let raise = format!(
+        "RAISE EXCEPTION '{}', ({offending_rows});",
+        failure
+            .replace('\'', "''")
+            .replace('%', "%%")
+            .replace("{}", "%")
+    );
+    Step::new(
+        Phase::Contract,
+        catalog,
+        description,
+        slug,
+        guarded(&format!("({offending_rows}) > 0"), &raise),
+    )
+    .guard("read-only")
+    .pre_check(offending_rows, failure.replace("{}", "N"))
+    .lock(LockMode::ShareUpdateExclusive, table, false)
+    .with_no_locks()
+}
+
+impl Step {
+    /// A read-only check takes only ACCESS SHARE; listing it would mislead.
+    fn with_no_locks(mut self) -> Step {
+        self.locks.clear();
+        self.lock_timeout_ms = None;
+        self.statement_timeout_ms = None;
+        self
+    }
+}
+
+fn rename_constraint_step(table: &QualifiedName, from: &str, to: &str, catalog: &str) -> Step {
+    let exists = |name: &str| {
+        format!(
+            "EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND conname = {})",
+            quote_literal(&table.sql()),
+            quote_literal(name)
+        )
+    };
+    Step::new(
+        Phase::Contract,
+        catalog,
+        format!("rename constraint {from} of {table} to {to}"),
+        format!("rename_constraint_{from}"),
+        guarded(
+            &exists(from),
+            &format!(
+                "ALTER TABLE {} RENAME CONSTRAINT {} TO {};",
+                table.sql(),
+                quote_ident(from),
+                quote_ident(to)
+            ),
+        ),
+    )
+    .lock(LockMode::AccessExclusive, table, false)
+    .guard("catalog probe on pg_constraint")
+    .rollback(guarded(
+        &exists(to),
+        &format!(
+            "ALTER TABLE {} RENAME CONSTRAINT {} TO {};",
+            table.sql(),
+            quote_ident(to),
+            quote_ident(from)
+        ),
+    ))
+}
+
+/// K1/K2 (and C6's check): add NOT VALID (brief), then VALIDATE in a transaction of its own,
+/// which takes SHARE UPDATE EXCLUSIVE and lets writers through.
+fn not_valid_then_validate(
+    table: &QualifiedName,
+    name: &str,
+    clause: &str,
+    catalog: &str,
+    referenced: Option<&QualifiedName>,
+) -> Vec<Step> {
+    let absent = format!(
+        "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND conname = {})",
+        quote_literal(&table.sql()),
+        quote_literal(name)
+    );
+    let mut add = Step::new(
+        Phase::Contract,
+        catalog,
+        format!("add constraint {name} to {table} NOT VALID"),
+        format!("add_{name}"),
+        guarded(
+            &absent,
+            &format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} {clause} NOT VALID;",
+                table.sql(),
+                quote_ident(name)
+            ),
+        ),
+    )
+    .lock(LockMode::AccessExclusive, table, false)
+    .guard("catalog probe on pg_constraint")
+    .rollback(format!(
+        "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+        table.sql(),
+        quote_ident(name)
+    ));
+    if let Some(parent) = referenced {
+        add = add.lock(LockMode::ShareRowExclusive, parent, false);
+    }
+    let mut validate = Step::new(
+        Phase::Contract,
+        catalog,
+        format!("validate constraint {name} of {table}"),
+        format!("validate_{name}"),
+        format!(
+            "ALTER TABLE {} VALIDATE CONSTRAINT {};",
+            table.sql(),
+            quote_ident(name)
+        ),
+    )
+    .lock(LockMode::ShareUpdateExclusive, table, false)
+    .own_transaction()
+    .guard("validating a valid constraint does nothing")
+    .rollback("-- nothing to undo: validation changes no data");
+    if let Some(parent) = referenced {
+        validate
+            .description
+            .push_str(&format!(" (ROW SHARE on {parent})"));
+    }
+    vec![add, validate]
+}
+
+/// C6: never `SET NOT NULL` first. A CHECK (c IS NOT NULL) NOT VALID, validated without
+/// blocking writers, lets `SET NOT NULL` skip its scan (PG ≥ 12); then the check goes.
+fn set_not_null_steps(
+    table: &QualifiedName,
+    column: &str,
+    catalog: &str,
+    after_backfill: bool,
+) -> Vec<Step> {
+    let check = sql::generated_name(&[&table.name, column], "not_null");
+    let nulls = format!(
+        "SELECT count(*) FROM {} WHERE {} IS NULL",
+        table.sql(),
+        quote_ident(column)
+    );
+    let failure = if after_backfill {
+        format!(
+            "{table}.{column} still has {{}} NULL row(s): the backfill is not complete; run it before contract"
+        )
+    } else {
+        format!(
+            "{table}.{column} still has {{}} NULL row(s): fill them before contract makes the column NOT NULL"
+        )
+    };
+    let mut steps = vec![check_step(
+        table,
+        catalog,
+        format!("check that {table}.{column} holds no NULL"),
+        format!("check_nulls_{}_{column}", table.name),
+        &nulls,
+        &failure,
+    )];
+    steps.extend(not_valid_then_validate(
+        table,
+        &check,
+        &format!("CHECK ({} IS NOT NULL)", quote_ident(column)),
+        catalog,
+        None,
+    ));
+    steps.push(
+        Step::new(
+            Phase::Contract,
+            catalog,
+            format!("set {table}.{column} NOT NULL (the valid check spares the scan) and drop the check"),
+            format!("not_null_{}_{column}", table.name),
+            format!(
+                "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;\nALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+                table.sql(),
+                quote_ident(column),
+                table.sql(),
+                quote_ident(&check)
+            ),
+        )
+        .lock(LockMode::AccessExclusive, table, false)
+        .own_transaction()
+        .guard("SET NOT NULL and DROP CONSTRAINT IF EXISTS are idempotent")
+        .rollback(format!("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL;", table.sql(), quote_ident(column))),
+    );
+    steps
+}
+
+/// I3: a duplicate check, the unique index built CONCURRENTLY, and, for a constraint, the
+/// index attached with `ADD CONSTRAINT … UNIQUE USING INDEX` (brief).
+fn unique_index_steps(
+    table: &QualifiedName,
+    index: &Index,
+    constraint: Option<&str>,
+    catalog: &str,
+) -> Vec<Step> {
+    let columns: Vec<String> = index
+        .keys
+        .iter()
+        .map(|k| match k {
+            IndexKey::Column(c) => quote_ident(c),
+            IndexKey::Expr(e) => format!("({e})"),
+        })
+        .collect();
+    let list = columns.join(", ");
+    let predicate = index
+        .predicate
+        .as_ref()
+        .map(|p| format!(" WHERE {p}"))
+        .unwrap_or_default();
+    let duplicates = format!(
+        "SELECT count(*) FROM (SELECT 1 FROM {}{predicate} GROUP BY {list} HAVING count(*) > 1) AS duplicates",
+        table.sql()
+    );
+    let mut steps = vec![check_step(
+        table,
+        catalog,
+        format!("check {table} for duplicates of ({list})"),
+        format!("check_duplicates_{}", index.name),
+        &duplicates,
+        &format!(
+            "{table} has {{}} duplicated value(s) of ({}): remove them before contract adds unique {}",
+            list.replace('"', ""),
+            index.name
+        ),
+    )];
+    steps.push(create_index_step(table, index, false, catalog).with_phase(Phase::Contract));
+    if let Some(name) = constraint {
+        let absent = format!(
+            "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND conname = {})",
+            quote_literal(&table.sql()),
+            quote_literal(name)
+        );
+        steps.push(
+            Step::new(
+                Phase::Contract,
+                catalog,
+                format!("attach unique index {name} as a constraint of {table}"),
+                format!("attach_{name}"),
+                guarded(
+                    &absent,
+                    &format!(
+                        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {};",
+                        table.sql(),
+                        quote_ident(name),
+                        quote_ident(name)
+                    ),
+                ),
+            )
+            .lock(LockMode::AccessExclusive, table, false)
+            .guard("catalog probe on pg_constraint")
+            .rollback(format!(
+                "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+                table.sql(),
+                quote_ident(name)
+            )),
+        );
+    }
+    steps
+}
+
+/// C9 (binary-coercible, in place) or an allowed C10. PostgreSQL refuses to change the type of a
+/// column a view uses, so the views over this table are dropped and put back in the same
+/// transaction; other sessions wait on the views for that instant only.
+#[allow(clippy::too_many_arguments)]
+fn alter_type_steps(
+    input: &PlanInput<'_>,
+    names: &PhysicalNames,
+    table: &QualifiedName,
+    column: &str,
+    from: &ColumnType,
+    to: &ColumnType,
+    d: &Decision,
+) -> Vec<Step> {
+    let physical = names.table(table);
+    let col = quote_ident(&names.column(table, column));
+    let using = if d.catalog == "C10" {
+        format!(" USING {col}::{}", to.sql())
+    } else {
+        String::new()
+    };
+    let mut drop_views = Vec::new();
+    let mut restore = Vec::new();
+    if input.previous.number > 0 {
+        drop_views.push(format!(
+            "DROP VIEW IF EXISTS {}.{};",
+            quote_ident(&input.previous.views_schema),
+            quote_ident(&physical.name)
+        ));
+        if let Some(old) = input.old.table(&physical) {
+            restore.push(view_sql(
+                &input.previous.views_schema,
+                old,
+                &physical,
+                &|c: &str| c.to_owned(),
+                input.target,
+            ));
+        }
+    }
+    drop_views.push(format!(
+        "DROP VIEW IF EXISTS {}.{};",
+        quote_ident(&input.release.views_schema),
+        quote_ident(&table.name)
+    ));
+    let alter = format!(
+        "ALTER TABLE {} ALTER COLUMN {col} TYPE {}{using};",
+        physical.sql(),
+        to.sql()
+    );
+    let back = format!(
+        "ALTER TABLE {} ALTER COLUMN {col} TYPE {} USING {col}::{};",
+        physical.sql(),
+        from.sql(),
+        from.sql()
+    );
+    let mut sql_text = drop_views.join("\n");
+    sql_text.push('\n');
+    sql_text.push_str(&alter);
+    for view in &restore {
+        sql_text.push('\n');
+        sql_text.push_str(view);
+    }
+    let mut rollback = drop_views.join("\n");
+    rollback.push('\n');
+    rollback.push_str(&back);
+    for view in &restore {
+        rollback.push('\n');
+        rollback.push_str(view);
+    }
+    let step = Step::new(
+        Phase::Expand,
+        d.catalog,
+        format!(
+            "change {table}.{column} from {from} to {to}{}",
+            if d.catalog == "C9" {
+                " in place (no rewrite)"
+            } else {
+                " (rewrites the table)"
+            }
+        ),
+        format!("type_{}_{column}", table.name),
+        sql_text,
+    )
+    .lock(LockMode::AccessExclusive, &physical, false)
+    .guard("re-running sets the same type; views are dropped IF EXISTS and recreated")
+    .rollback(rollback)
+    .unsafe_reason(d.allowed_reason());
+    vec![step]
+}
+
+/// The new release's schema of views: one simple (auto-updatable) view per table, with this
+/// release's names over the physical columns.
+fn release_views(input: &PlanInput<'_>, names: &PhysicalNames) -> Vec<Step> {
+    let schema = &input.release.views_schema;
+    let mut sql_text = format!("CREATE SCHEMA IF NOT EXISTS {};", quote_ident(schema));
+    for table in input.next.tables.values() {
+        let physical = names.table(&table.name);
+        sql_text.push('\n');
+        sql_text.push_str(&view_sql(
+            schema,
+            table,
+            &physical,
+            &|c: &str| names.column(&table.name, c),
+            input.target,
+        ));
+    }
+    vec![
+        Step::new(
+            Phase::Expand,
+            "R",
+            format!(
+                "create the views of release {} in schema {schema}",
+                input.release.number
+            ),
+            "views",
+            sql_text,
+        )
+        .guard("IF NOT EXISTS / CREATE OR REPLACE")
+        .rollback(format!(
+            "DROP SCHEMA IF EXISTS {} CASCADE;",
+            quote_ident(schema)
+        )),
+    ]
+}
+
+/// `CREATE OR REPLACE VIEW schema.table AS SELECT physical AS logical, … FROM physical_table`.
+fn view_sql(
+    schema: &str,
+    logical: &Table,
+    physical: &QualifiedName,
+    column: &dyn Fn(&str) -> String,
+    target: Target,
+) -> String {
+    let columns: Vec<String> = logical
+        .columns
+        .iter()
+        .map(|c| {
+            let source = column(&c.name);
+            if source == c.name {
+                quote_ident(&c.name)
+            } else {
+                format!("{} AS {}", quote_ident(&source), quote_ident(&c.name))
+            }
+        })
+        .collect();
+    format!(
+        "CREATE OR REPLACE VIEW {}.{}{} AS SELECT {} FROM {};",
+        quote_ident(schema),
+        quote_ident(&logical.name.name),
+        if target.security_invoker() {
+            " WITH (security_invoker = true)"
+        } else {
+            ""
+        },
+        columns.join(", "),
+        physical.sql()
+    )
+}
+
+fn drop_previous_views(input: &PlanInput<'_>) -> Step {
+    let schema = &input.previous.views_schema;
+    let mut restore = format!("CREATE SCHEMA IF NOT EXISTS {};", quote_ident(schema));
+    for table in input.old.tables.values() {
+        restore.push('\n');
+        restore.push_str(&view_sql(
+            schema,
+            table,
+            &table.name,
+            &|c: &str| c.to_owned(),
+            input.target,
+        ));
+    }
+    Step::new(
+        Phase::Contract,
+        "R10",
+        format!(
+            "drop the views of release {} (schema {schema}): its binary is gone",
+            input.previous.number
+        ),
+        format!("drop_views_{schema}"),
+        format!("DROP SCHEMA IF EXISTS {} CASCADE;", quote_ident(schema)),
+    )
+    .guard("IF EXISTS")
+    .rollback(restore)
+}
+
+fn backfill_job(
+    catalog: &str,
+    table: &Table,
+    physical: &QualifiedName,
+    column: &str,
+    expr: &str,
+) -> Backfill {
+    let key: Vec<&Column> = table
+        .primary_key
+        .iter()
+        .filter_map(|k| table.column(k))
+        .collect();
+    let k = key.len();
+    let key_list = key
+        .iter()
+        .map(|c| quote_ident(&c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let params: Vec<String> = key
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("${}::text::{}", i + 1, c.ty.sql()))
+        .collect();
+    let qualified_key = key
+        .iter()
+        .map(|c| format!("t.{}", quote_ident(&c.name)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let batch_key = key
+        .iter()
+        .map(|c| format!("batch.{}", quote_ident(&c.name)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let as_text = key
+        .iter()
+        .map(|c| format!("{}::text", quote_ident(&c.name)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let descending = key
+        .iter()
+        .map(|c| format!("{} DESC", quote_ident(&c.name)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let batch_sql = format!(
+        "WITH batch AS (\n    SELECT {key_list} FROM {table}\n    WHERE $1::text IS NULL OR ({key_list}) > ({params})\n    ORDER BY {key_list}\n    LIMIT ${limit}\n), filled AS (\n    UPDATE {table} AS t SET {col} = {expr}\n    FROM batch WHERE ({qualified_key}) = ({batch_key}) AND t.{col} IS NULL\n)\nSELECT {as_text} FROM batch ORDER BY {descending} LIMIT 1",
+        table = physical.sql(),
+        params = params.join(", "),
+        limit = k + 1,
+        col = quote_ident(column),
+    );
+    Backfill {
+        catalog: catalog.to_owned(),
+        description: format!(
+            "fill {}.{column} with {expr} on the rows that existed before expand",
+            table.name
+        ),
+        table: physical.key(),
+        key: table.primary_key.clone(),
+        batch_sql,
+        rows_left_sql: format!(
+            "SELECT count(*) FROM {} WHERE {} IS NULL",
+            physical.sql(),
+            quote_ident(column)
+        ),
+        initial_batch_size: 1_000,
+        target_batch_ms: 50,
+    }
+}
+
+fn create_enum_step(e: &EnumType) -> Step {
+    let labels: Vec<String> = e.values.iter().map(|v| quote_literal(v)).collect();
+    let absent = format!(
+        "NOT EXISTS (\n        SELECT 1 FROM pg_catalog.pg_type t\n        JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace\n        WHERE n.nspname = {} AND t.typname = {}\n    )",
+        quote_literal(&e.name.schema),
+        quote_literal(&e.name.name)
+    );
+    Step::new(
+        Phase::Expand,
+        "T1",
+        format!("create enum type {}", e.name),
+        format!("create_type_{}", e.name.name),
+        guarded(
+            &absent,
+            &format!(
+                "CREATE TYPE {} AS ENUM ({});",
+                e.name.sql(),
+                labels.join(", ")
+            ),
+        ),
+    )
+    .guard("catalog probe on pg_type")
+    .rollback(format!("DROP TYPE IF EXISTS {};", e.name.sql()))
+}
+
+/// Orders new tables so a referenced table is created before the tables that reference it
+/// (ties in name order). Returns the tables left in a cycle as the error.
+fn topological<'a>(tables: &[&'a Table]) -> Result<Vec<&'a Table>, Vec<String>> {
+    let mut remaining: BTreeMap<String, &'a Table> =
+        tables.iter().map(|t| (t.name.key(), *t)).collect();
+    let mut ordered = Vec::new();
+    while !remaining.is_empty() {
+        let ready: Vec<String> = remaining
+            .iter()
+            .filter(|(key, t)| {
+                t.foreign_keys.iter().all(|fk| {
+                    fk.references.key() == **key || !remaining.contains_key(&fk.references.key())
+                })
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        if ready.is_empty() {
+            return Err(remaining.into_keys().collect());
+        }
+        for key in ready {
+            if let Some(t) = remaining.remove(&key) {
+                ordered.push(t);
+            }
+        }
+    }
+    Ok(ordered)
+}
+
+/// The new tables whose foreign keys form a cycle, if any (self-references are fine).
+pub fn reference_cycle(tables: &[&Table]) -> Option<Vec<String>> {
+    topological(tables).err()
+}
+
+fn order_by_references<'a>(tables: &[&'a Table]) -> Vec<&'a Table> {
+    // Cycles are refused before planning; fall back to name order if one slips through.
+    topological(tables).unwrap_or_else(|_| tables.to_vec())
+}
+
+/// Column definition for CREATE TABLE / ADD COLUMN.
+pub fn column_definition(column: &Column) -> String {
+    let mut sql = format!("{} {}", quote_ident(&column.name), column.ty.sql());
+    if column.identity {
+        sql.push_str(" GENERATED BY DEFAULT AS IDENTITY");
+    }
+    if let Some(default) = &column.default {
+        sql.push_str(" DEFAULT ");
+        sql.push_str(default);
+    }
+    if !column.nullable {
+        sql.push_str(" NOT NULL");
+    }
+    sql
+}
+
+fn column_list(columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|c| quote_ident(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn foreign_key_clause(fk: &crate::model::ForeignKey) -> String {
+    let mut clause = format!(
+        "FOREIGN KEY ({}) REFERENCES {} ({})",
+        column_list(&fk.columns),
+        fk.references.sql(),
+        column_list(&fk.referenced_columns)
+    );
+    if fk.on_delete != Default::default() {
+        clause.push_str(&format!(" ON DELETE {}", fk.on_delete.sql()));
+    }
+    if fk.on_update != Default::default() {
+        clause.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
+    }
+    clause
+}
+
+/// The clause of a named constraint of an accepted table (for rollback SQL).
+fn constraint_clause(table: &Table, name: &str) -> Option<String> {
+    if let Some(u) = table.uniques.iter().find(|u| u.name == name) {
+        return Some(format!("UNIQUE ({})", column_list(&u.columns)));
+    }
+    if let Some(c) = table.checks.iter().find(|c| c.name == name) {
+        return Some(format!("CHECK ({}) NOT VALID", c.expr));
+    }
+    table
+        .foreign_keys
+        .iter()
+        .find(|f| f.name == name)
+        .map(|f| format!("{} NOT VALID", foreign_key_clause(f)))
+}
+
+fn create_table_step(table: &Table, new_tables: &[&Table]) -> Step {
+    let mut lines: Vec<String> = table.columns.iter().map(column_definition).collect();
+    if !table.primary_key.is_empty() {
+        lines.push(format!(
+            "CONSTRAINT {} PRIMARY KEY ({})",
+            quote_ident(&sql::generated_name(&[&table.name.name], "pkey")),
+            column_list(&table.primary_key)
+        ));
+    }
+    for u in &table.uniques {
+        lines.push(format!(
+            "CONSTRAINT {} UNIQUE ({})",
+            quote_ident(&u.name),
+            column_list(&u.columns)
+        ));
+    }
+    for c in &table.checks {
+        lines.push(format!(
+            "CONSTRAINT {} CHECK ({})",
+            quote_ident(&c.name),
+            c.expr
+        ));
+    }
+    let mut step = Step::new(
+        Phase::Expand,
+        "T1",
+        format!("create table {}", table.name),
+        format!("create_{}", table.name.name),
+        String::new(),
+    )
+    .lock(LockMode::AccessExclusive, &table.name, true);
+    for fk in &table.foreign_keys {
+        lines.push(format!(
+            "CONSTRAINT {} {}",
+            quote_ident(&fk.name),
+            foreign_key_clause(fk)
+        ));
+        if fk.references != table.name {
+            let is_new = new_tables.iter().any(|t| t.name == fk.references);
+            step = step.lock(LockMode::ShareRowExclusive, &fk.references, is_new);
+        }
+    }
+    step.sql = format!(
+        "CREATE TABLE IF NOT EXISTS {} (\n    {}\n);",
+        table.name.sql(),
+        lines.join(",\n    ")
+    );
+    step.guard("IF NOT EXISTS")
+        .rollback(format!("DROP TABLE IF EXISTS {};", table.name.sql()))
+}
+
+fn create_index_sql(table: &QualifiedName, index: &Index, concurrently: bool) -> String {
+    let keys: Vec<String> = index.keys.iter().map(|k| k.sql()).collect();
+    format!(
+        "CREATE {}INDEX {}IF NOT EXISTS {} ON {} USING {} ({}){};",
+        if index.unique { "UNIQUE " } else { "" },
+        if concurrently { "CONCURRENTLY " } else { "" },
+        quote_ident(&index.name),
+        table.sql(),
+        index.method,
+        keys.join(", "),
+        index
+            .predicate
+            .as_ref()
+            .map(|p| format!(" WHERE {p}"))
+            .unwrap_or_default()
+    )
+}
+
+/// CREATE INDEX on a new (empty) table in the same transaction, or CONCURRENTLY on an existing
+/// one, alone, with the validity post-check (I1).
+fn create_index_step(table: &QualifiedName, index: &Index, new_table: bool, catalog: &str) -> Step {
+    let catalog = if catalog == "I1"
+        && (index.predicate.is_some()
+            || index.keys.len() > 1
+            || index.keys.iter().any(|k| matches!(k, IndexKey::Expr(_))))
+    {
+        "I5"
+    } else {
+        catalog
+    };
+    let qualified = QualifiedName::new(table.schema.clone(), index.name.clone());
+    let step = Step::new(
+        Phase::Expand,
+        catalog,
+        format!(
+            "create {}index {} on {table}",
+            if index.unique { "unique " } else { "" },
+            index.name
+        ),
+        format!("index_{}", index.name),
+        create_index_sql(table, index, !new_table),
+    )
+    .lock(
+        if new_table {
+            LockMode::Share
+        } else {
+            LockMode::ShareUpdateExclusive
+        },
+        table,
+        new_table,
+    )
+    .guard("IF NOT EXISTS");
+    if new_table {
+        return step.rollback(format!("DROP INDEX IF EXISTS {};", qualified.sql()));
+    }
+    step.non_transactional()
+        .rollback(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified.sql()))
+        .post_check(format!(
+            "pg_index.indisvalid for {}.{}: an interrupted CONCURRENTLY build leaves an invalid index that IF NOT EXISTS would keep; drop it CONCURRENTLY and rebuild",
+            table.schema, index.name
+        ))
+}
+
+fn add_column_step(
+    table: &QualifiedName,
+    column: &Column,
+    catalog: &str,
+    unsafe_reason: Option<String>,
+) -> Step {
+    Step::new(
+        Phase::Expand,
+        catalog,
+        format!("add column {table}.{}", column.name),
+        format!("add_{}_{}", table.name, column.name),
+        format!(
+            "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {};",
+            table.sql(),
+            column_definition(column)
+        ),
+    )
+    .lock(LockMode::AccessExclusive, table, false)
+    .guard("IF NOT EXISTS")
+    .rollback(format!(
+        "ALTER TABLE {} DROP COLUMN IF EXISTS {};",
+        table.sql(),
+        quote_ident(&column.name)
+    ))
+    .unsafe_reason(unsafe_reason)
+}

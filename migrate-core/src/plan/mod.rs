@@ -1,0 +1,565 @@
+//! Stage 4, *plan*: every located change gets a verdict (SAFE, PHASED, REFUSED, or not
+//! supported yet) and a reason; accepted ones become [`Step`]s in their phase (expand, backfill,
+//! contract): plain data with the SQL, the lock it takes, whether it runs in a transaction, its
+//! timeouts, its idempotency guard, its pre-check and its rollback. The renderer writes files
+//! from steps and the runner executes them; neither decides anything.
+
+mod build;
+mod step;
+
+pub use build::{PlanInput, Target, build_plan, column_definition, reference_cycle};
+pub use step::{Backfill, ChangeSummary, Lock, LockMode, Phase, Plan, PreCheck, Step};
+
+use crate::diagnostic::Diagnostic;
+use crate::diff::{Change, Located, Reporter};
+use crate::model::{Column, ColumnType, QualifiedName, Schema};
+use crate::sql::{self, Volatility};
+
+/// `lock_timeout` for every step that takes ACCESS EXCLUSIVE or SHARE ROW EXCLUSIVE on an
+/// existing table (rule R1): short, so a queued lock never stalls traffic for long.
+pub const LOCK_TIMEOUT_MS: u32 = 100;
+/// `statement_timeout` for steps under ACCESS EXCLUSIVE (rule R2). Metadata changes take
+/// microseconds once the lock is granted.
+pub const STATEMENT_TIMEOUT_MS: u32 = 5_000;
+
+/// What the planner says about one change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Safe as planned: every step is in expand and blocks nobody for long.
+    Safe,
+    /// Safe, but spread over phases: part of it waits for the backfill or for the contract
+    /// (after the old binary is gone).
+    Phased {
+        /// What waits, and why.
+        why: String,
+    },
+    /// Unsafe, but declared with `allow_unsafe = "reason"`: the naive statement runs and the
+    /// reason is recorded in the plan.
+    Allowed {
+        /// The user's reason.
+        reason: String,
+        /// What the naive statement costs.
+        cost: String,
+    },
+    /// Unsafe: the build fails and the message names the safe way.
+    Refused {
+        /// What breaks.
+        why: String,
+        /// What to declare instead.
+        help: String,
+    },
+    /// A change this version does not classify yet: the build fails rather than guess.
+    Unsupported {
+        /// What the change is and why it needs a plan this version lacks.
+        why: String,
+        /// What to do meanwhile.
+        help: String,
+    },
+}
+
+/// A change with its verdict.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// The change and where it was declared.
+    pub located: Located,
+    /// The catalog row (`T1`, `C4`, …).
+    pub catalog: &'static str,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Something the plan must say even though the change goes ahead (a widening change that
+    /// the running binary cannot decode, a foreign key without an index).
+    pub warning: Option<String>,
+}
+
+impl Decision {
+    /// The compile error for a refused or unsupported change.
+    pub fn diagnostic(&self) -> Option<Diagnostic> {
+        match &self.verdict {
+            Verdict::Refused { why, help } => Some(
+                Diagnostic::error(
+                    self.located.span,
+                    format!("unsafe schema change ({}): {why}", self.catalog),
+                )
+                .help(help.clone()),
+            ),
+            Verdict::Unsupported { why, help } => Some(
+                Diagnostic::error(
+                    self.located.span,
+                    format!("schema change not supported yet ({}): {why}", self.catalog),
+                )
+                .help(help.clone())
+                .note("this version generates no migration it has not classified"),
+            ),
+            Verdict::Safe | Verdict::Phased { .. } | Verdict::Allowed { .. } => None,
+        }
+    }
+
+    /// Whether this decision stops the plan from being written.
+    pub fn blocks(&self) -> bool {
+        matches!(
+            self.verdict,
+            Verdict::Refused { .. } | Verdict::Unsupported { .. }
+        )
+    }
+
+    /// Who reports it.
+    pub fn reporter(&self) -> Reporter {
+        self.located.reporter
+    }
+
+    /// The verdict's name as the plan prints it.
+    pub fn verdict_name(&self) -> &'static str {
+        match self.verdict {
+            Verdict::Safe => "SAFE",
+            Verdict::Phased { .. } => "PHASED",
+            Verdict::Allowed { .. } => "UNSAFE (allowed)",
+            Verdict::Refused { .. } => "REFUSED",
+            Verdict::Unsupported { .. } => "NOT SUPPORTED",
+        }
+    }
+}
+
+/// Gives every change its verdict.
+pub fn decide(changes: &[Located], snapshot: &Schema) -> Vec<Decision> {
+    changes
+        .iter()
+        .map(|located| decide_one(located, snapshot))
+        .collect()
+}
+
+fn decide_one(located: &Located, snapshot: &Schema) -> Decision {
+    let (catalog, verdict) = verdict_for(&located.change, snapshot);
+    let verdict = match (verdict, &located.allow_unsafe) {
+        (Verdict::Refused { why, .. }, Some(reason)) if allowable(&located.change) => {
+            Verdict::Allowed {
+                reason: reason.value.clone(),
+                cost: why,
+            }
+        }
+        (verdict, _) => verdict,
+    };
+    let warning = warning_for(&located.change, snapshot);
+    Decision {
+        located: located.clone(),
+        catalog,
+        verdict,
+        warning,
+    }
+}
+
+/// Widening changes are safe for the database but not for old typed readers (release model).
+fn warning_for(change: &Change, snapshot: &Schema) -> Option<String> {
+    match change {
+        Change::DropNotNull { table, column } => Some(format!(
+            "`{table}.{column}` becomes nullable: the running binary cannot decode NULL, so nothing may write NULL there until it is gone"
+        )),
+        Change::AddEnumValue { name, value, .. } => Some(format!(
+            "enum `{name}` gains `{value}`: the running binary cannot decode it, so nothing may write it until that binary is gone"
+        )),
+        Change::AddForeignKey { table, foreign_key } => {
+            let t = snapshot.table(table)?;
+            let covered = std::iter::once(t.primary_key.clone())
+                .chain(t.uniques.iter().map(|u| u.columns.clone()))
+                .chain(t.indexes.iter().filter(|i| i.predicate.is_none()).map(|i| {
+                    i.keys
+                        .iter()
+                        .map_while(|k| match k {
+                            crate::model::IndexKey::Column(c) => Some(c.clone()),
+                            crate::model::IndexKey::Expr(_) => None,
+                        })
+                        .collect()
+                }))
+                .any(|keys: Vec<String>| keys.starts_with(&foreign_key.columns));
+            (!covered).then(|| {
+                format!(
+                    "foreign key `{}` on `{table}` ({}) has no index on its columns: deletes and updates in `{}` will scan `{table}`; consider `#[migrate(index)]`",
+                    foreign_key.name,
+                    foreign_key.columns.join(", "),
+                    foreign_key.references
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Refusals that have a naive statement `allow_unsafe` may run. Undeclared disappearances have
+/// none: intent must be declared first.
+fn allowable(change: &Change) -> bool {
+    matches!(
+        change,
+        Change::AddColumn { .. } | Change::AlterColumnType { .. }
+    )
+}
+
+fn phased(why: impl Into<String>) -> Verdict {
+    Verdict::Phased { why: why.into() }
+}
+
+fn refused(why: String, help: impl Into<String>) -> Verdict {
+    Verdict::Refused {
+        why,
+        help: help.into(),
+    }
+}
+
+fn unsupported(why: String, help: impl Into<String>) -> Verdict {
+    Verdict::Unsupported {
+        why,
+        help: help.into(),
+    }
+}
+
+const ALLOW: &str = "or, if you accept the cost, `#[migrate(allow_unsafe = \"<why it is fine here>\")]` runs the naive statement and records the reason in the plan";
+const REVERT: &str = "revert this change for now; this version has no plan for it";
+
+fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
+    match change {
+        Change::CreateTable(_) | Change::CreateEnum(_) => ("T1", Verdict::Safe),
+        Change::DropTable {
+            table,
+            declared: true,
+        } => (
+            "T2",
+            phased(format!(
+                "`{}` disappears from the new release's views at once; the table (and its foreign keys) is dropped in contract, once the old binary is gone",
+                table.name
+            )),
+        ),
+        Change::DropTable {
+            table,
+            declared: false,
+        } => (
+            "T2",
+            refused(
+                format!(
+                    "table `{}` (struct `{}`) is in the snapshot but no struct declares it; a struct that disappears is never taken as a drop",
+                    table.name, table.rust_name
+                ),
+                format!(
+                    "to drop it, keep the struct and mark it `#[migrate(drop)]`; if you renamed it, put `#[migrate(renamed_from = \"{}\")]` on the renamed struct",
+                    table.name.name
+                ),
+            ),
+        ),
+        Change::RenameTable { from, to } => (
+            "T3",
+            phased(format!(
+                "the new release's views call `{from}` `{to}` at once (no copy); the physical rename runs in contract"
+            )),
+        ),
+        Change::AddColumn { table, column } => add_column_verdict(table, column),
+        Change::DropColumn { table, column } => (
+            "C5",
+            phased(format!(
+                "`{table}.{}` is left out of the new release's views at once{}; its indexes and the column are dropped in contract, once the old binary is gone",
+                column.name,
+                if !column.nullable && column.default.is_none() {
+                    " and loses NOT NULL so inserts through them succeed"
+                } else {
+                    ""
+                }
+            )),
+        ),
+        Change::ColumnDisappeared { table, column } => (
+            "C5",
+            refused(
+                format!(
+                    "column `{}.{}` is in the snapshot but no field declares it; a field that disappears is never taken as a drop",
+                    table, column.name
+                ),
+                format!(
+                    "if you renamed the field, add `#[migrate(renamed_from = \"{0}\")]` to it; if you mean to drop the column, add `#[migrate(drop_column = \"{0}\")]` to the struct",
+                    column.name
+                ),
+            ),
+        ),
+        Change::RenameColumn { table, from, to } => (
+            "C8",
+            phased(format!(
+                "the new release's views show `{table}.{from}` as `{to}` at once (no copy, no trigger); the physical rename runs in contract"
+            )),
+        ),
+        Change::AlterColumnType {
+            table,
+            column,
+            from,
+            to,
+        } => {
+            if binary_coercible(from, to) {
+                ("C9", Verdict::Safe)
+            } else {
+                (
+                    "C10",
+                    refused(
+                        format!(
+                            "changing `{table}.{column}` from {from} to {to} rewrites `{table}` and its indexes under ACCESS EXCLUSIVE (reads and writes blocked), and the running binary still expects {from}"
+                        ),
+                        format!(
+                            "keep the field's type and add a new column of the new type (e.g. `{column}_v2`) to fill in a later release (the shadow-column plan is not generated yet), {ALLOW}"
+                        ),
+                    ),
+                )
+            }
+        }
+        Change::SetNotNull { table, column } => (
+            "C6",
+            phased(format!(
+                "`{table}.{column}` becomes NOT NULL in contract (the running binary may still write NULL): CHECK … NOT VALID, VALIDATE without blocking writers, then SET NOT NULL without a scan; the contract stops if NULLs remain"
+            )),
+        ),
+        Change::DropNotNull { .. } => ("C7", Verdict::Safe),
+        Change::ChangeDefault { .. } => ("C11", Verdict::Safe),
+        Change::ChangeIdentity { table, column } => (
+            "C12",
+            refused(
+                format!("adding or removing identity on `{table}.{column}` has no online form"),
+                "keep the column as it is, or add a new column and fill it in a later release",
+            ),
+        ),
+        Change::ChangePrimaryKey { table, from, to } => (
+            "I4",
+            unsupported(
+                format!(
+                    "changing the primary key of `{table}` from ({}) to ({}) builds an index and scans for NULLs under ACCESS EXCLUSIVE",
+                    from.join(", "),
+                    to.join(", ")
+                ),
+                REVERT,
+            ),
+        ),
+        Change::AddIndex { table, index } if index.unique => (
+            "I3",
+            phased(format!(
+                "unique index `{}` restricts writes the running binary may make, so it is built (CONCURRENTLY, after a duplicate check) in contract; until then `{table}` accepts duplicates",
+                index.name
+            )),
+        ),
+        Change::AddIndex { .. } => ("I1", Verdict::Safe),
+        Change::DropIndex { table, index } => (
+            "I2",
+            phased(format!(
+                "index `{}` of `{table}` is dropped CONCURRENTLY in contract: the running binary's queries may rely on it",
+                index.name
+            )),
+        ),
+        Change::RedefineObject { table, name } => (
+            "I5",
+            unsupported(
+                format!(
+                    "`{name}` on `{table}` keeps its name but changes its definition; that is a drop plus a create"
+                ),
+                "give the new definition a new name (`name = \"…\"`); the old one is then dropped and the new one created",
+            ),
+        ),
+        Change::AddUnique { table, unique } => (
+            "I3",
+            phased(format!(
+                "unique constraint `{}` on `{table}` restricts writes the running binary may make: in contract, after a duplicate check, its index is built CONCURRENTLY and attached",
+                unique.name
+            )),
+        ),
+        Change::AddCheck { table, check } => (
+            "K1",
+            phased(format!(
+                "CHECK `{}` on `{table}` restricts writes the running binary may make: added NOT VALID and validated separately, in contract",
+                check.name
+            )),
+        ),
+        Change::AddForeignKey { table, foreign_key } => (
+            "K2",
+            phased(format!(
+                "foreign key `{}` on `{table}` restricts writes the running binary may make: added NOT VALID and validated separately, in contract",
+                foreign_key.name
+            )),
+        ),
+        Change::DropConstraint { .. } => ("K3", Verdict::Safe),
+        Change::RenameObject { from, to, .. } => (
+            "T3",
+            phased(format!(
+                "`{from}` is renamed `{to}` in contract, with the table or column it is named after"
+            )),
+        ),
+        Change::AddEnumValue { .. } => ("E1", Verdict::Safe),
+        Change::RewriteEnum { name, removed } => (
+            "E2",
+            refused(
+                format!(
+                    "enum `{name}` lost or reordered labels ({}); PostgreSQL cannot remove or move a label in place, and a type rebuild rewrites every table that uses it",
+                    removed.join(", ")
+                ),
+                "keep every accepted label in its place (stop using it instead), and add new labels anywhere after that",
+            ),
+        ),
+        Change::EnumDisappeared(e) => {
+            let used_by: Vec<String> = snapshot
+                .tables
+                .values()
+                .filter(|t| {
+                    t.columns
+                        .iter()
+                        .any(|c| matches!(&c.ty, ColumnType::Enum { name, .. } if *name == e.name))
+                })
+                .map(|t| t.name.to_string())
+                .collect();
+            (
+                "E2",
+                unsupported(
+                    format!(
+                        "enum `{}` (Rust `{}`) is in the snapshot but no `#[derive(PgEnum)]` declares it{}",
+                        e.name,
+                        e.rust_name,
+                        if used_by.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; tables using it: {}", used_by.join(", "))
+                        }
+                    ),
+                    "restore the enum declaration; dropping a type is not supported yet",
+                ),
+            )
+        }
+    }
+}
+
+fn add_column_verdict(table: &QualifiedName, column: &Column) -> (&'static str, Verdict) {
+    if column.identity {
+        return (
+            "C12",
+            refused(
+                format!(
+                    "adding identity column `{table}.{}` rewrites `{table}` under ACCESS EXCLUSIVE",
+                    column.name
+                ),
+                format!("add a nullable column now and fill it in a later release, {ALLOW}"),
+            ),
+        );
+    }
+    match &column.default {
+        Some(default) => {
+            let volatile = sql::parse_expr(default)
+                .map_or(Volatility::Volatile, |e| sql::default_volatility(&e));
+            match volatile {
+                Volatility::NonVolatile => ("C2", Verdict::Safe),
+                Volatility::Volatile => (
+                    "C3",
+                    phased(format!(
+                        "default `{default}` is volatile, so a plain ADD COLUMN would rewrite `{table}`: the column is added without it, the default is set for new rows, existing rows are filled by a batched backfill{}",
+                        if column.nullable {
+                            ""
+                        } else {
+                            ", and NOT NULL is enforced in contract"
+                        }
+                    )),
+                ),
+            }
+        }
+        None if column.nullable => ("C1", Verdict::Safe),
+        None => (
+            "C4",
+            refused(
+                format!(
+                    "new column `{table}.{}` is NOT NULL with no default: ADD COLUMN fails on a populated table, and the running binary's INSERTs, which do not set it, would fail",
+                    column.name
+                ),
+                format!(
+                    "declare a default, `#[migrate(default = \"…\")]`, or make the field `Option<_>`, {ALLOW}"
+                ),
+            ),
+        ),
+    }
+}
+
+/// Type changes PostgreSQL performs without a rewrite (catalog row C9).
+pub fn binary_coercible(from: &ColumnType, to: &ColumnType) -> bool {
+    let (
+        ColumnType::Builtin {
+            name: from,
+            array_dims: a,
+        },
+        ColumnType::Builtin {
+            name: to,
+            array_dims: b,
+        },
+    ) = (from, to)
+    else {
+        return false;
+    };
+    if a != b {
+        return false;
+    }
+    let modifier = |t: &str, base: &str| -> Option<Option<Vec<u32>>> {
+        let rest = t.strip_prefix(base)?;
+        if rest.is_empty() {
+            return Some(None);
+        }
+        let inner = rest.strip_prefix('(')?.split(')').next()?;
+        Some(Some(
+            inner
+                .split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect(),
+        ))
+    };
+    let varchar = |t: &str| modifier(t, "character varying");
+    if let (Some(f), Some(t)) = (varchar(from), varchar(to)) {
+        return match (f, t) {
+            (_, None) => true,
+            (Some(f), Some(t)) => t[0] >= f[0],
+            (None, Some(_)) => false,
+        };
+    }
+    if (varchar(from).is_some() && to == "text") || (from == "text" && to == "character varying") {
+        return true;
+    }
+    if let (Some(f), Some(t)) = (modifier(from, "numeric"), modifier(to, "numeric")) {
+        return match (f, t) {
+            (_, None) => true,
+            (Some(f), Some(t)) => f.len() == 2 && t.len() == 2 && t[1] == f[1] && t[0] >= f[0],
+            (None, Some(_)) => false,
+        };
+    }
+    for base in ["timestamp", "time", "interval"] {
+        let precision = |t: &str| -> Option<(u32, String)> {
+            let rest = t.strip_prefix(base)?;
+            if let Some(r) = rest.strip_prefix('(') {
+                let (p, tail) = r.split_once(')')?;
+                Some((p.parse().ok()?, tail.trim().to_owned()))
+            } else {
+                Some((6, rest.trim().to_owned()))
+            }
+        };
+        if let (Some((fp, fz)), Some((tp, tz))) = (precision(from), precision(to)) {
+            return fz == tz && tp >= fp;
+        }
+    }
+    from == "cidr" && to == "inet"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(name: &str) -> ColumnType {
+        let (name, dims) = sql::canonical_type(name).unwrap();
+        ColumnType::Builtin {
+            name,
+            array_dims: dims,
+        }
+    }
+
+    #[test]
+    fn binary_coercible_follows_the_catalog() {
+        assert!(binary_coercible(&t("varchar(80)"), &t("varchar(120)")));
+        assert!(binary_coercible(&t("varchar(80)"), &t("text")));
+        assert!(binary_coercible(&t("text"), &t("varchar")));
+        assert!(binary_coercible(&t("numeric(10,2)"), &t("numeric(12,2)")));
+        assert!(binary_coercible(&t("timestamp(3)"), &t("timestamp")));
+        assert!(binary_coercible(&t("cidr"), &t("inet")));
+        assert!(!binary_coercible(&t("varchar(120)"), &t("varchar(80)")));
+        assert!(!binary_coercible(&t("text"), &t("varchar(200)")));
+        assert!(!binary_coercible(&t("int"), &t("bigint")));
+        assert!(!binary_coercible(&t("numeric(10,2)"), &t("numeric(12,3)")));
+        assert!(!binary_coercible(&t("timestamp"), &t("timestamptz")));
+    }
+}
