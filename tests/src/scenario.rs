@@ -235,3 +235,18 @@ pub async fn rerun_source(pool: &PgPool, source: &Path) {
             .unwrap_or_else(|e| panic!("re-running {} failed: {e}", file.display()));
     }
 }
+
+/// Applies one sqlx source expecting it may fail, on a connection of its own that is closed
+/// afterwards: sqlx keeps its session-level advisory lock when a migration fails, and a pooled
+/// connection would carry that lock on and block every later run.
+pub async fn try_apply_source(url: &str, source: &Path) -> Result<(), String> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut migrator = Migrator::new(source).await.map_err(|e| e.to_string())?;
+    migrator.set_ignore_missing(true);
+    let result = migrator.run(&mut conn).await.map_err(|e| e.to_string());
+    let _ = conn.close().await;
+    result
+}

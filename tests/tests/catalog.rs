@@ -10,7 +10,9 @@ use migrate_core::model::Schema;
 use migrate_core::plan::{Phase, Plan};
 use migrate_tests::introspect::{comparable, introspect};
 use migrate_tests::pg::TestDb;
-use migrate_tests::scenario::{Scenario, apply_source, rerun_source, roll_back, run_backfills};
+use migrate_tests::scenario::{
+    Scenario, apply_source, rerun_source, roll_back, run_backfills, try_apply_source,
+};
 use sqlx::Row;
 
 fn assert_same_schema(live: &Schema, declared: &Schema) {
@@ -255,4 +257,406 @@ async fn c5_drop_column_hidden_from_new_views_then_dropped_in_contract() {
     assert_eq!(t.query_i64("SELECT count(*) FROM users").await, 502);
     // Dropping a column cannot be undone; the expand part can.
     assert_rollback(USERS_V1, SEED_USERS, &v2, false).await;
+}
+
+#[tokio::test]
+async fn c3_volatile_default_added_without_rewrite_then_backfilled() {
+    let v2 = USERS_V1.replace(
+        "    legacy: String,\n",
+        "    legacy: String,\n    #[migrate(default = \"gen_random_uuid()\")]\n    public_id: uuid::Uuid,\n",
+    );
+    let t = Transition::start(USERS_V1, SEED_USERS, &v2).await;
+    assert_eq!(t.verdicts(), [("C3".to_owned(), "PHASED".to_owned())]);
+    assert_eq!(t.plan.backfills.len(), 1);
+    // No rewrite: the table's file node is the same after expand.
+    // New rows, from either binary, get the default at once; old rows wait for the backfill.
+    t.exec("INSERT INTO release_0001.users (email, legacy) VALUES ('old@example.com', 'x')")
+        .await;
+    assert_eq!(
+        t.query_i64(
+            "SELECT count(*) FROM users WHERE email = 'old@example.com' AND public_id IS NOT NULL"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM users WHERE public_id IS NULL")
+            .await,
+        500
+    );
+    let rows_left = t.plan.backfills[0].rows_left_sql.clone();
+    assert_eq!(t.query_i64(&rows_left).await, 500);
+    t.finish(&["public"]).await;
+    assert_eq!(
+        t.query_i64("SELECT count(DISTINCT public_id) FROM users")
+            .await,
+        501,
+        "each row got its own value"
+    );
+    assert_rollback(USERS_V1, SEED_USERS, &v2, true).await;
+}
+
+#[tokio::test]
+async fn c3_contract_refuses_while_the_backfill_is_incomplete() {
+    let v2 = USERS_V1.replace(
+        "    legacy: String,\n",
+        "    legacy: String,\n    #[migrate(default = \"gen_random_uuid()\")]\n    public_id: uuid::Uuid,\n",
+    );
+    let t = Transition::start(USERS_V1, SEED_USERS, &v2).await;
+    let err = try_apply_source(&t.db.url, &t.scenario.contract_migrations())
+        .await
+        .expect_err("contract must stop before the backfill");
+    assert!(
+        err.to_string()
+            .contains("500 NULL row(s): the backfill is not complete"),
+        "{err}"
+    );
+    // Nothing of the NOT NULL went in, and once the backfill ran the contract completes.
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM users WHERE public_id IS NULL")
+            .await,
+        500
+    );
+    t.finish(&["public"]).await;
+}
+
+#[tokio::test]
+async fn c6_set_not_null_via_check_not_valid_in_contract() {
+    let v2 = USERS_V1.replace("    nickname: Option<String>,", "    nickname: String,");
+    let t = Transition::start(USERS_V1, SEED_USERS, &v2).await;
+    assert_eq!(t.verdicts(), [("C6".to_owned(), "PHASED".to_owned())]);
+    // The old binary may still write NULL during the transition.
+    t.exec("INSERT INTO release_0001.users (email, legacy) VALUES ('old@example.com', 'x')")
+        .await;
+    let err = try_apply_source(&t.db.url, &t.scenario.contract_migrations())
+        .await
+        .expect_err("contract must stop on NULLs");
+    assert!(
+        err.to_string().contains("still has 167 NULL row(s)"),
+        "{err}"
+    );
+    t.exec("UPDATE users SET nickname = 'anonymous' WHERE nickname IS NULL")
+        .await;
+    t.finish(&["public"]).await;
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM pg_constraint WHERE conname LIKE '%not_null'")
+            .await,
+        0,
+        "the helper check is gone once SET NOT NULL holds"
+    );
+    let seed_without_nulls = SEED_USERS.replace(
+        "CASE WHEN g % 3 = 0 THEN NULL ELSE 'nick' || g END",
+        "'nick' || g",
+    );
+    assert_rollback(USERS_V1, &seed_without_nulls, &v2, true).await;
+}
+
+#[tokio::test]
+async fn c7_drop_not_null_in_expand_with_a_warning() {
+    let v2 = USERS_V1.replace("    legacy: String,", "    legacy: Option<String>,");
+    let t = Transition::start(USERS_V1, SEED_USERS, &v2).await;
+    assert_eq!(t.verdicts(), [("C7".to_owned(), "SAFE".to_owned())]);
+    assert!(
+        t.plan.changes[0]
+            .warning
+            .as_deref()
+            .is_some_and(|w| w.contains("cannot decode NULL"))
+    );
+    t.exec("INSERT INTO release_0002.users (email) VALUES ('new@example.com')")
+        .await;
+    t.finish(&["public"]).await;
+    // Rolling back SET NOT NULL needs the NULL rows gone first: roll back on a clean copy.
+    assert_rollback(USERS_V1, SEED_USERS, &v2, true).await;
+}
+
+#[tokio::test]
+async fn c9_binary_coercible_type_change_in_place_with_views_recreated() {
+    let v1 = USERS_V1.replace(
+        "    legacy: String,",
+        "    #[migrate(column_type = \"varchar(20)\")]\n    legacy: String,",
+    );
+    let v2 = USERS_V1.replace(
+        "    legacy: String,",
+        "    #[migrate(column_type = \"varchar(200)\")]\n    legacy: String,",
+    );
+    let t = Transition::start(&v1, SEED_USERS, &v2).await;
+    assert_eq!(t.verdicts(), [("C9".to_owned(), "SAFE".to_owned())]);
+    let long = "x".repeat(150);
+    t.exec(&format!(
+        "INSERT INTO release_0002.users (email, legacy) VALUES ('new@example.com', '{long}')"
+    ))
+    .await;
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM release_0001.users").await,
+        501,
+        "release 1's view is back"
+    );
+    t.finish(&["public"]).await;
+}
+
+#[tokio::test]
+async fn c11_set_and_drop_defaults_in_expand() {
+    let v1 = USERS_V1.replace(
+        "    nickname: Option<String>,",
+        "    #[migrate(default = \"'anon'\")]\n    nickname: Option<String>,",
+    );
+    let v2 = USERS_V1.replace(
+        "    legacy: String,",
+        "    #[migrate(default = \"'none'\")]\n    legacy: String,",
+    );
+    let t = Transition::start(&v1, SEED_USERS, &v2).await;
+    let mut verdicts = t.verdicts();
+    verdicts.sort();
+    assert_eq!(
+        verdicts,
+        [
+            ("C11".to_owned(), "SAFE".to_owned()),
+            ("C11".to_owned(), "SAFE".to_owned())
+        ]
+    );
+    // The old binary's inserts see the new default at once.
+    t.exec("INSERT INTO release_0001.users (email) VALUES ('old@example.com')")
+        .await;
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM users WHERE legacy = 'none' AND nickname IS NULL")
+            .await,
+        1
+    );
+    t.finish(&["public"]).await;
+    assert_rollback(&v1, SEED_USERS, &v2, true).await;
+}
+
+const ORDERS_V1: &str = r#"
+#[derive(Table)]
+#[migrate(table_name = "users")]
+struct User {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    email: String,
+}
+
+#[derive(Table)]
+#[migrate(table_name = "orders")]
+#[migrate(index(name = "orders_note_idx", columns(note)))]
+struct Order {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    user_id: i64,
+    total: i64,
+    note: Option<String>,
+    code: String,
+}
+"#;
+
+const SEED_ORDERS: &str = "INSERT INTO users (email) SELECT 'u' || g FROM generate_series(1, 50) g;
+    INSERT INTO orders (user_id, total, code) SELECT 1 + g % 50, g, 'c' || g FROM generate_series(1, 400) g;";
+
+#[tokio::test]
+async fn k1_check_added_not_valid_then_validated_in_contract() {
+    let v2 = ORDERS_V1.replace(
+        "    total: i64,",
+        "    #[migrate(check = \"total >= 0\")]\n    total: i64,",
+    );
+    let t = Transition::start(ORDERS_V1, SEED_ORDERS, &v2).await;
+    assert_eq!(t.verdicts(), [("K1".to_owned(), "PHASED".to_owned())]);
+    // Until contract the old binary may write what the check forbids.
+    t.exec("INSERT INTO release_0001.orders (user_id, total, code) VALUES (1, 5, 'ok')")
+        .await;
+    t.finish(&["public"]).await;
+    let err = sqlx::raw_sql("INSERT INTO orders (user_id, total, code) VALUES (1, -1, 'bad')")
+        .execute(&t.db.pool)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("orders_total_check"), "{err}");
+    assert_rollback(ORDERS_V1, SEED_ORDERS, &v2, true).await;
+}
+
+#[tokio::test]
+async fn k2_foreign_key_added_not_valid_then_validated_with_index_warning() {
+    let v2 = ORDERS_V1.replace(
+        "    user_id: i64,",
+        "    #[migrate(references = \"users\")]\n    user_id: i64,",
+    );
+    let t = Transition::start(ORDERS_V1, SEED_ORDERS, &v2).await;
+    assert_eq!(t.verdicts(), [("K2".to_owned(), "PHASED".to_owned())]);
+    assert!(
+        t.plan.changes[0]
+            .warning
+            .as_deref()
+            .is_some_and(|w| w.contains("has no index")),
+        "{:?}",
+        t.plan.changes
+    );
+    t.finish(&["public"]).await;
+    let err = sqlx::raw_sql("INSERT INTO orders (user_id, total, code) VALUES (999, 1, 'x')")
+        .execute(&t.db.pool)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("orders_user_id_fkey"), "{err}");
+    assert_rollback(ORDERS_V1, SEED_ORDERS, &v2, true).await;
+}
+
+#[tokio::test]
+async fn k3_drop_constraint_in_expand() {
+    let v1 = ORDERS_V1.replace(
+        "    total: i64,",
+        "    #[migrate(check = \"total >= 0\")]\n    total: i64,",
+    );
+    let t = Transition::start(&v1, SEED_ORDERS, ORDERS_V1).await;
+    assert_eq!(t.verdicts(), [("K3".to_owned(), "SAFE".to_owned())]);
+    t.exec("INSERT INTO release_0002.orders (user_id, total, code) VALUES (1, -5, 'refund')")
+        .await;
+    t.finish(&["public"]).await;
+    // The rollback re-adds it NOT VALID (existing rows are not re-checked).
+    let t2 = Transition::start(&v1, SEED_ORDERS, ORDERS_V1).await;
+    roll_back(&t2.db.pool, &t2.plan, Phase::Expand).await;
+    assert_eq!(
+        t2.query_i64("SELECT count(*) FROM pg_constraint WHERE conname = 'orders_total_check'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn i2_drop_index_concurrently_in_contract() {
+    let v2 = ORDERS_V1.replace(
+        "#[migrate(index(name = \"orders_note_idx\", columns(note)))]\n",
+        "",
+    );
+    let t = Transition::start(ORDERS_V1, SEED_ORDERS, &v2).await;
+    assert_eq!(t.verdicts(), [("I2".to_owned(), "PHASED".to_owned())]);
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM pg_indexes WHERE indexname = 'orders_note_idx'")
+            .await,
+        1,
+        "kept until contract"
+    );
+    t.finish(&["public"]).await;
+    assert_rollback(ORDERS_V1, SEED_ORDERS, &v2, true).await;
+}
+
+#[tokio::test]
+async fn i3_unique_constraint_checked_built_concurrently_and_attached_in_contract() {
+    let v2 = ORDERS_V1.replace(
+        "    code: String,",
+        "    #[migrate(unique)]\n    code: String,",
+    );
+    let t = Transition::start(ORDERS_V1, SEED_ORDERS, &v2).await;
+    assert_eq!(t.verdicts(), [("I3".to_owned(), "PHASED".to_owned())]);
+    // A duplicate written during the transition stops the contract before it builds anything.
+    t.exec("INSERT INTO release_0001.orders (user_id, total, code) VALUES (1, 1, 'c1')")
+        .await;
+    let err = try_apply_source(&t.db.url, &t.scenario.contract_migrations())
+        .await
+        .expect_err("contract must stop on duplicates");
+    assert!(
+        err.to_string().contains("duplicated value(s) of (code)"),
+        "{err}"
+    );
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM pg_indexes WHERE indexname = 'orders_code_key'")
+            .await,
+        0,
+        "no invalid index left behind"
+    );
+    t.exec("DELETE FROM orders WHERE id = (SELECT max(id) FROM orders)")
+        .await;
+    t.finish(&["public"]).await;
+    assert_rollback(ORDERS_V1, SEED_ORDERS, &v2, true).await;
+}
+
+#[tokio::test]
+async fn i3_unique_index_on_existing_table_in_contract() {
+    let v2 = ORDERS_V1.replace(
+        "#[migrate(index(name = \"orders_note_idx\", columns(note)))]",
+        "#[migrate(index(name = \"orders_note_idx\", columns(note)))]\n#[migrate(index(name = \"orders_user_code_idx\", columns(user_id, code), unique))]",
+    );
+    let t = Transition::start(ORDERS_V1, SEED_ORDERS, &v2).await;
+    assert_eq!(t.verdicts(), [("I3".to_owned(), "PHASED".to_owned())]);
+    t.finish(&["public"]).await;
+    assert_rollback(ORDERS_V1, SEED_ORDERS, &v2, true).await;
+}
+
+#[tokio::test]
+async fn t2_drop_table_hidden_from_new_views_then_dropped_in_contract() {
+    let v1 = ORDERS_V1.replace(
+        "    user_id: i64,",
+        "    #[migrate(references = \"users\")]\n    user_id: i64,",
+    );
+    let v2 = v1.replace(
+        "#[migrate(table_name = \"orders\")]",
+        "#[migrate(table_name = \"orders\", drop)]",
+    );
+    let t = Transition::start(&v1, SEED_ORDERS, &v2).await;
+    assert_eq!(t.verdicts(), [("T2".to_owned(), "PHASED".to_owned())]);
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM release_0001.orders")
+            .await,
+        400,
+        "the old binary still has it"
+    );
+    assert_eq!(t.query_i64("SELECT count(*) FROM pg_views WHERE schemaname = 'release_0002' AND viewname = 'orders'").await, 0);
+    t.finish(&["public"]).await;
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM users").await,
+        50,
+        "the referenced table is untouched"
+    );
+}
+
+const MOOD_V1: &str = r#"
+#[derive(PgEnum)]
+enum Mood { Happy, Sad }
+
+#[derive(Table)]
+#[migrate(table_name = "people")]
+struct Person {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    mood: Mood,
+}
+"#;
+
+#[tokio::test]
+async fn e1_add_enum_label_alone_in_declaration_order() {
+    let v2 = MOOD_V1.replace(
+        "enum Mood { Happy, Sad }",
+        "enum Mood { Calm, Happy, Curious, Sad, Angry }",
+    );
+    let t = Transition::start(
+        MOOD_V1,
+        "INSERT INTO people (mood) VALUES ('happy'), ('sad');",
+        &v2,
+    )
+    .await;
+    assert_eq!(
+        t.verdicts()
+            .iter()
+            .filter(|(c, v)| c == "E1" && v == "SAFE")
+            .count(),
+        3
+    );
+    let files: Vec<String> = t
+        .scenario
+        .release_files(2)
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert_eq!(
+        files
+            .iter()
+            .filter(|f| f.starts_with("-- no-transaction") && f.contains("ADD VALUE"))
+            .count(),
+        3,
+        "each label alone"
+    );
+    t.finish(&["public"]).await;
+    let labels: Vec<String> = sqlx::query("SELECT enumlabel::text FROM pg_enum WHERE enumtypid = 'mood'::regtype ORDER BY enumsortorder")
+        .fetch_all(&t.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(labels, ["calm", "happy", "curious", "sad", "angry"]);
 }

@@ -454,7 +454,7 @@ fn plan_change(
                         format!("drop foreign key {} of {}", fk.name, table.name),
                         format!("drop_fk_{}", fk.name),
                         format!(
-                            "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+                            "ALTER TABLE IF EXISTS {} DROP CONSTRAINT IF EXISTS {};",
                             table.name.sql(),
                             quote_ident(&fk.name)
                         ),
@@ -779,6 +779,7 @@ fn check_step(
         guarded(&format!("({offending_rows}) > 0"), &raise),
     )
     .guard("read-only")
+    .rollback("-- nothing to undo: a read-only check")
     .pre_check(offending_rows, failure.replace("{}", "N"))
     .lock(LockMode::ShareUpdateExclusive, table, false)
     .with_no_locks()
