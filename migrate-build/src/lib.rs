@@ -265,10 +265,45 @@ impl Config {
     pub fn generate(&self) -> Result<Outcome, Error> {
         let root = self.root()?;
         let snapshot_path = self.snapshot_path()?;
+        // The snapshot lists generated files relative to the crate, so both must live in it.
+        for (what, path) in [
+            ("snapshot", &snapshot_path),
+            ("migrations folder", &self.migrations_path()?),
+        ] {
+            if !normalized(path).starts_with(normalized(&root)) {
+                return Err(Error::Config(format!(
+                    "the {what} {} is outside the crate {}; keep it inside, so the snapshot's file list means the same on every machine",
+                    path.display(),
+                    root.display()
+                )));
+            }
+        }
         let files = discover::rust_files(&self.source_paths(&root))?;
         let declarations = discover::discover(&files)?;
         let snapshot = Snapshot::load(&snapshot_path)?.unwrap_or_default();
         let mut messages = Vec::new();
+        if !declarations.attribute_errors.is_empty() {
+            // The derive reports these, spanned; planning without those declarations would
+            // mistake them for drops.
+            messages.push(format!(
+                "no plan: {} attribute error(s) are reported as compile errors on the fields",
+                declarations.attribute_errors.len()
+            ));
+            let crate_plan = CratePlan {
+                diagnostics: Vec::new(),
+                derive_errors: declarations.attribute_errors.len(),
+                decisions: Vec::new(),
+                plan: None,
+                next_snapshot: None,
+            };
+            return Ok(Outcome {
+                crate_plan,
+                files: Vec::new(),
+                next_snapshot: None,
+                messages,
+                unparsable: Vec::new(),
+            });
+        }
         if !declarations.unparsable.is_empty() {
             // Planning from part of the sources would take every declaration in the rest as dropped.
             let crate_plan = CratePlan {
@@ -385,11 +420,12 @@ impl Config {
                     return Err(Error::Stale(stale_message(&outcome, &snapshot_path)));
                 }
                 Mode::Review => {
-                    let pending_migrations = pending_root.join(relative(&root, &migrations));
+                    let pending_migrations = pending_root.join("migrations");
                     for f in &outcome.files {
                         write_if_changed(&pending_migrations.join(&f.path), &f.content)?;
                     }
-                    let pending_snapshot = pending_root.join(relative(&root, &snapshot_path));
+                    let pending_snapshot =
+                        pending_root.join(snapshot_path.file_name().unwrap_or_default());
                     write_if_changed(&pending_snapshot, next_snapshot)?;
                     outcome.messages.push(format!(
                         "release {release} is pending ({} step(s)): review {}/, then accept with `{ACCEPT_ENV}=1 cargo build`",
@@ -437,7 +473,7 @@ impl Config {
                 .plan
                 .as_ref()
                 .filter(|_| mode != Mode::Accept)
-                .map(|plan| render::render_summary(plan));
+                .map(render::render_summary);
             write_if_changed(
                 &out_dir.join("migrate_schema.rs"),
                 &generated_rust(&accepted, &migrations, pending.as_deref())?,
@@ -583,4 +619,19 @@ fn remove_pending(dir: &Path) -> Result<(), Error> {
             source,
         }),
     }
+}
+
+/// A path with `.` and `..` folded away (without touching the file system).
+fn normalized(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }

@@ -264,6 +264,8 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                 out.changes.push(derive(Change::RenameTable { from: from.clone(), to: table.name.clone() }, hint.span, None));
                 old = Some(accepted);
             }
+            // Accepted by the latest release: still welcome until the next one.
+            (None, Some(accepted)) if accepted.renamed_from.as_deref() == Some(hint.value.as_str()) => {}
             (None, Some(_)) => out.hint_errors.push(HintError {
                 span: hint.span,
                 message: format!("stale rename hint: `{}` is already the accepted name and `{}` is gone", table.name, hint.value),
@@ -351,6 +353,11 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                         help: format!("declare the old column's fate first: `#[migrate(drop_column = \"{}\")]`, or remove the hint", hint.value),
                     });
                         old.column(&column.name)
+                    }
+                    (None, Some(current))
+                        if current.renamed_from.as_deref() == Some(hint.value.as_str()) =>
+                    {
+                        Some(current)
                     }
                     (None, Some(current)) => {
                         out.hint_errors.push(HintError {

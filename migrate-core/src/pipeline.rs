@@ -14,7 +14,7 @@ use proc_macro2::Span;
 use crate::declare::{Catalog, DeclaredEnum, DeclaredTable, Resolved};
 use crate::diagnostic::Diagnostic;
 use crate::diff::{self, Change, HintError, Reporter};
-use crate::model::{QualifiedName, Schema, Table};
+use crate::model::{Column, QualifiedName, Schema, Table};
 use crate::plan::{self, Decision, Plan, PlanInput, Target};
 use crate::snapshot::{InFlight, Release, Snapshot};
 
@@ -31,12 +31,35 @@ pub fn check_table(snapshot: &Schema, decl: &DeclaredTable) -> Vec<Diagnostic> {
     };
     let table_diff = diff::diff_table(snapshot, &resolved);
     let mut out: Vec<Diagnostic> = table_diff.hint_errors.iter().map(hint_diagnostic).collect();
-    out.extend(
-        plan::decide(&table_diff.changes, snapshot)
-            .iter()
-            .filter_map(Decision::diagnostic),
-    );
+    let decisions = plan::decide(&table_diff.changes, snapshot);
+    out.extend(decisions.iter().filter_map(Decision::diagnostic));
+    out.extend(unused_allowances(decl, &decisions));
     out
+}
+
+/// An `allow_unsafe` that allows nothing is an error, like a stale hint: left in place after its
+/// change was accepted, it would silently approve the next unsafe change on that field.
+fn unused_allowances(decl: &DeclaredTable, decisions: &[Decision]) -> Vec<Diagnostic> {
+    let used: Vec<String> = decisions
+        .iter()
+        .filter(|d| matches!(d.verdict, plan::Verdict::Allowed { .. }))
+        .filter_map(|d| {
+            d.located
+                .allow_unsafe
+                .as_ref()
+                .map(|a| format!("{:?}", a.span))
+        })
+        .collect();
+    decl.fields
+        .iter()
+        .filter_map(|f| f.allow_unsafe.as_ref())
+        .chain(decl.allow_unsafe.as_ref())
+        .filter(|a| !used.contains(&format!("{:?}", a.span)))
+        .map(|a| {
+            Diagnostic::error(a.span, "`allow_unsafe` covers no refused change here")
+                .help("remove it: either its change was accepted in an earlier release, or this declaration needs no escape hatch")
+        })
+        .collect()
 }
 
 /// What the derive reports for one enum.
@@ -94,24 +117,69 @@ pub fn plan_crate(
                 }
                 resolved.push(r);
             }
-            // Attribute errors are the derive's to report, spanned in the struct.
+            // Attribute errors are the derive's to report, spanned in the struct. Planning
+            // without this table would take it as dropped, so stop here.
             Err(errors) => derive_errors += errors.len(),
         }
+    }
+    if resolved.len() != tables.len() {
+        return CratePlan {
+            diagnostics,
+            derive_errors,
+            decisions: Vec::new(),
+            plan: None,
+            next_snapshot: None,
+        };
     }
     check_references(&resolved, &mut diagnostics);
     check_release_views(&resolved, &mut diagnostics);
 
     let schema_diff = diff::diff_schema(&snapshot.schema, &resolved, enums, crate_span);
-    derive_errors += schema_diff.hint_errors.len();
     let decisions = plan::decide(&schema_diff.changes, &snapshot.schema);
-    for d in &decisions {
-        if let Some(diagnostic) = d.diagnostic() {
-            match d.reporter() {
-                Reporter::Derive => derive_errors += 1,
-                Reporter::BuildHelper => diagnostics.push(diagnostic),
-            }
+    // What the derive reports is exactly what it computes from the snapshot alone; anything
+    // blocking that it cannot see (a type or reference only the whole crate resolves) is
+    // reported here instead, so no refusal is ever lost between the two.
+    let derive_reports: Vec<String> = resolved
+        .iter()
+        .flat_map(|r| check_table(&snapshot.schema, r.decl))
+        .chain(enums.iter().flat_map(|e| check_enum(&snapshot.schema, e)))
+        .map(|d| format!("{:?}|{}", d.span, d.message))
+        .collect();
+    let mut blocking: Vec<Diagnostic> = schema_diff
+        .hint_errors
+        .iter()
+        .map(hint_diagnostic)
+        .collect();
+    blocking.extend(
+        decisions
+            .iter()
+            .filter(|d| d.reporter() == Reporter::Derive)
+            .filter_map(Decision::diagnostic),
+    );
+    for r in &resolved {
+        let table_decisions: Vec<Decision> = decisions
+            .iter()
+            .filter(|d| {
+                d.located.reporter == Reporter::Derive
+                    && change_table(&d.located.change) == Some(&r.table.name)
+            })
+            .cloned()
+            .collect();
+        blocking.extend(unused_allowances(r.decl, &table_decisions));
+    }
+    for diagnostic in blocking {
+        if derive_reports.contains(&format!("{:?}|{}", diagnostic.span, diagnostic.message)) {
+            derive_errors += 1;
+        } else {
+            diagnostics.push(diagnostic);
         }
     }
+    diagnostics.extend(
+        decisions
+            .iter()
+            .filter(|d| d.reporter() == Reporter::BuildHelper)
+            .filter_map(Decision::diagnostic),
+    );
 
     check_cycles(&decisions, &resolved, &mut diagnostics);
     let attribute_errors = resolved.len() != tables.len();
@@ -189,6 +257,7 @@ fn next_schema(accepted: &Schema, resolved: &[Resolved<'_>], enums: &[DeclaredEn
             _ => table.name.clone(),
         };
         if let Some(old) = accepted.table(&accepted_name) {
+            table.renamed_from = (accepted_name != table.name).then(|| accepted_name.name.clone());
             let mut columns = Vec::new();
             for old_column in &old.columns {
                 // A renamed column keeps its physical place under its new name.
@@ -203,7 +272,11 @@ fn next_schema(accepted: &Schema, resolved: &[Resolved<'_>], enums: &[DeclaredEn
                     })
                     .map_or(old_column.name.as_str(), |f| f.column.as_str());
                 if let Some(c) = table.columns.iter().find(|c| c.name == new_name) {
-                    columns.push(c.clone());
+                    let renamed_now = new_name != old_column.name;
+                    columns.push(Column {
+                        renamed_from: renamed_now.then(|| old_column.name.clone()),
+                        ..c.clone()
+                    });
                 }
             }
             for c in &table.columns {
@@ -247,6 +320,18 @@ fn check_unique_names(tables: &[DeclaredTable], enums: &[DeclaredEnum], out: &mu
                     first, e.rust_name, e.name
                 ),
             ));
+        }
+    }
+    let mut rust_names: BTreeMap<&str, &DeclaredEnum> = BTreeMap::new();
+    for e in enums {
+        if let Some(first) = rust_names.insert(&e.rust_name, e) {
+            out.push(
+                Diagnostic::error(e.span, format!(
+                    "two enums named `{}` declare PostgreSQL types (`{}` and `{}`); fields name their enum by its Rust name, so it must be unique",
+                    e.rust_name, first.name, e.name
+                ))
+                .help("rename one of the Rust enums"),
+            );
         }
     }
 }
@@ -375,5 +460,36 @@ fn check_release_views(resolved: &[Resolved<'_>], out: &mut Vec<Diagnostic>) {
                 );
             }
         }
+    }
+}
+
+/// The table a change belongs to (for changes on existing tables).
+fn change_table(change: &Change) -> Option<&QualifiedName> {
+    match change {
+        Change::CreateTable(t) => Some(&t.name),
+        Change::DropTable { table, .. } => Some(&table.name),
+        Change::RenameTable { to, .. } => Some(to),
+        Change::AddColumn { table, .. }
+        | Change::DropColumn { table, .. }
+        | Change::ColumnDisappeared { table, .. }
+        | Change::RenameColumn { table, .. }
+        | Change::AlterColumnType { table, .. }
+        | Change::SetNotNull { table, .. }
+        | Change::DropNotNull { table, .. }
+        | Change::ChangeDefault { table, .. }
+        | Change::ChangeIdentity { table, .. }
+        | Change::ChangePrimaryKey { table, .. }
+        | Change::AddIndex { table, .. }
+        | Change::DropIndex { table, .. }
+        | Change::RedefineObject { table, .. }
+        | Change::AddUnique { table, .. }
+        | Change::AddCheck { table, .. }
+        | Change::AddForeignKey { table, .. }
+        | Change::DropConstraint { table, .. }
+        | Change::RenameObject { table, .. } => Some(table),
+        Change::CreateEnum(_)
+        | Change::AddEnumValue { .. }
+        | Change::RewriteEnum { .. }
+        | Change::EnumDisappeared(_) => None,
     }
 }

@@ -40,10 +40,20 @@ pub struct MigrationFile<'a> {
 pub fn group_files(plan: &Plan, phase: Phase) -> Vec<MigrationFile<'_>> {
     let mut groups: Vec<Vec<&Step>> = Vec::new();
     for step in plan.phase(phase) {
+        // R1: one file, one transaction, so at most one existing table under a lock that
+        // blocks writers; otherwise it would hold that lock while queueing for the next one.
         let joins = |group: &Vec<&Step>| {
+            let mut blocked: Vec<&str> = group
+                .iter()
+                .chain([&step])
+                .flat_map(|s| blocking_tables(s))
+                .collect();
+            blocked.sort_unstable();
+            blocked.dedup();
             step.transactional
                 && !step.own_transaction
                 && group.iter().all(|s| s.transactional && !s.own_transaction)
+                && blocked.len() <= 1
         };
         match groups.last_mut() {
             Some(group) if joins(group) => group.push(step),
@@ -64,6 +74,14 @@ pub fn group_files(plan: &Plan, phase: Phase) -> Vec<MigrationFile<'_>> {
             steps,
         })
         .collect()
+}
+
+/// Existing tables a step locks in a mode that blocks writers.
+fn blocking_tables(step: &Step) -> impl Iterator<Item = &str> {
+    step.locks
+        .iter()
+        .filter(|l| !l.new_table && l.mode.blocks_writes())
+        .map(|l| l.table.as_str())
 }
 
 fn file_name(release: u32, seq: usize, steps: &[&Step]) -> String {

@@ -81,7 +81,15 @@ fn canonical_type_text(printed: &str) -> Result<(String, u8), String> {
     let mut dims = 0u8;
     while let Some(inner) = text.strip_suffix("[]") {
         text = inner.trim_end().to_owned();
-        dims += 1;
+        dims = dims
+            .checked_add(1)
+            .filter(|d| *d <= 6)
+            .ok_or("PostgreSQL arrays have at most 6 dimensions")?;
+    }
+    if text.contains('[') {
+        return Err(
+            "declare array columns with `[]`; PostgreSQL does not enforce array sizes".into(),
+        );
     }
     let with_tz = text.contains(" with time zone");
     let text = text
@@ -91,7 +99,14 @@ fn canonical_type_text(printed: &str) -> Result<(String, u8), String> {
         Some(open) => {
             let close = text
                 .rfind(')')
+                .filter(|close| *close > open)
                 .ok_or("unbalanced parentheses in the type")?;
+            if !text[close + 1..].trim().is_empty() {
+                return Err(format!(
+                    "unexpected `{}` after the type modifiers",
+                    text[close + 1..].trim()
+                ));
+            }
             let mods: Vec<String> = text[open + 1..close]
                 .split(',')
                 .map(|m| m.trim().to_owned())
@@ -350,6 +365,13 @@ mod tests {
                 "{input}"
             );
         }
+    }
+
+    #[test]
+    fn malformed_types_are_errors_not_panics() {
+        assert!(canonical_type("\"a)(b\"").is_err());
+        assert!(canonical_type("int[][][][][][][]").is_err());
+        assert!(canonical_type("int[3]").is_err());
     }
 
     #[test]

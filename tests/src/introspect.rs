@@ -89,6 +89,7 @@ async fn read_table(pool: &PgPool, oid: i64, name: QualifiedName) -> Table {
                 nullable: !r.get::<bool, _>(2),
                 default: r.get(3),
                 identity: !r.get::<String, _>(4).is_empty(),
+                renamed_from: None,
             }
         })
         .collect();
@@ -177,6 +178,7 @@ async fn read_table(pool: &PgPool, oid: i64, name: QualifiedName) -> Table {
     let mut table = Table {
         name,
         rust_name: String::new(),
+        renamed_from: None,
         columns,
         primary_key,
         uniques,
@@ -204,8 +206,10 @@ pub fn comparable(schema: &Schema) -> Schema {
     let mut out = schema.clone();
     for table in out.tables.values_mut() {
         table.rust_name.clear();
+        table.renamed_from = None;
         for c in &mut table.columns {
             c.default = c.default.as_deref().map(normalize_sql);
+            c.renamed_from = None;
         }
         for check in &mut table.checks {
             check.expr = normalize_sql(check.expr.trim_start_matches("CHECK "));

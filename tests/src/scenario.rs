@@ -250,3 +250,39 @@ pub async fn try_apply_source(url: &str, source: &Path) -> Result<(), String> {
     let _ = conn.close().await;
     result
 }
+
+/// Applies every release of a migrations folder in deploy order: expand of release N, then its
+/// contract, then release N+1. Returns the number of releases.
+pub async fn apply_releases(pool: &PgPool, migrations: &Path) -> u32 {
+    let list = |dir: &Path| -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.is_file())
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+    };
+    let release_of = |p: &PathBuf| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.get(..4))
+            .and_then(|r| r.parse::<u32>().ok())
+    };
+    let expand = list(migrations);
+    let contract = list(&migrations.join(migrate_core::render::CONTRACT_DIR));
+    let last = expand.iter().filter_map(release_of).max().unwrap_or(0);
+    for release in 1..=last {
+        for files in [&expand, &contract] {
+            let stage = tempfile::tempdir().expect("temporary folder");
+            for f in files.iter().filter(|f| release_of(f) == Some(release)) {
+                std::fs::copy(f, stage.path().join(f.file_name().expect("file name")))
+                    .expect("copy migration");
+            }
+            apply_source(pool, stage.path()).await;
+        }
+    }
+    last
+}

@@ -341,3 +341,150 @@ fn the_example_is_current() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(outcome.crate_plan.plan.is_none());
 }
+
+#[test]
+fn a_refusal_the_derive_cannot_see_is_reported_by_the_build_helper() {
+    // The new enum is unknown to the snapshot, so the derive cannot resolve the column's new
+    // type; the build helper must report the type change instead of dropping it.
+    let v1 = "#[derive(PgEnum)]\nenum OrderStatus { Open, Closed }\n#[derive(Table)]\nstruct Order {\n    #[migrate(primary_key)]\n    id: i64,\n    status: OrderStatus,\n}\n";
+    let s = Scenario::new();
+    s.accept(v1);
+    s.declare(
+        &format!("{v1}#[derive(PgEnum)]\nenum OrderState {{ Open, Closed }}\n")
+            .replace("    status: OrderStatus,", "    status: OrderState,"),
+    );
+    for mode in [Mode::Review, Mode::Check] {
+        let text = s.run(mode).unwrap_err().to_string();
+        assert!(
+            text.contains("unsafe schema change (C10)") && text.contains("src/schema.rs:"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn an_attribute_typo_does_not_look_like_a_dropped_table() {
+    let s = Scenario::new();
+    s.accept(V1);
+    s.declare(&V1.replace(
+        "    email: String,",
+        "    #[migrate(colum_name = \"mail\")]\n    email: String,",
+    ));
+    let outcome = s.run(Mode::Review).unwrap();
+    assert!(
+        outcome
+            .messages
+            .iter()
+            .any(|m| m.contains("attribute error(s) are reported as compile errors")),
+        "{:?}",
+        outcome.messages
+    );
+    assert!(outcome.crate_plan.decisions.is_empty());
+}
+
+#[test]
+fn a_snapshot_outside_the_crate_is_refused_and_nothing_is_written() {
+    let s = Scenario::new();
+    s.declare(V1);
+    let outside = tempfile::tempdir().unwrap();
+    let err = migrate_build::Config::new()
+        .manifest_dir(s.root())
+        .snapshot(outside.path().join("migrate.snapshot.json"))
+        .cargo_output(false)
+        .mode(Mode::Review)
+        .run()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Config(_)) && err.to_string().contains("outside the crate"),
+        "{err}"
+    );
+    assert!(!outside.path().join("migrate.snapshot.json").exists());
+}
+
+#[test]
+fn two_enums_with_one_rust_name_are_refused() {
+    let s = Scenario::new();
+    s.declare("#[derive(PgEnum)]\nenum Status { A }\nmod pay {\n    #[derive(PgEnum)]\n    #[migrate(type_name = \"payment_status\")]\n    enum Status { B }\n}\n");
+    let text = s.run(Mode::Review).unwrap_err().to_string();
+    assert!(text.contains("two enums named `Status`"), "{text}");
+}
+
+#[test]
+fn new_columns_on_two_existing_tables_go_in_separate_transactions() {
+    let v1 = "#[derive(Table)]\nstruct A {\n    #[migrate(primary_key)]\n    id: i64,\n}\n#[derive(Table)]\nstruct B {\n    #[migrate(primary_key)]\n    id: i64,\n}\n";
+    let s = Scenario::new();
+    s.accept(v1);
+    s.accept(&v1.replace(
+        "    id: i64,\n}",
+        "    id: i64,\n    note: Option<String>,\n}",
+    ));
+    let files: Vec<String> = s.release_files(2).iter().map(read).collect();
+    let with_alter: Vec<&String> = files.iter().filter(|f| f.contains("ALTER TABLE")).collect();
+    assert_eq!(
+        with_alter.len(),
+        2,
+        "one transaction per locked table (R1): {files:#?}"
+    );
+}
+
+#[test]
+fn a_rename_hint_is_planned_once_then_removed_for_a_no_op() {
+    let s = Scenario::new();
+    s.accept(V1);
+    let renamed = V1.replace(
+        "    email: String,",
+        "    #[migrate(renamed_from = \"email\")]\n    email_address: String,",
+    );
+    let outcome = s.accept(&renamed);
+    let plan = outcome.crate_plan.plan.unwrap();
+    assert_eq!(
+        plan.steps.iter().filter(|s| s.catalog == "C8").count(),
+        1,
+        "one contract rename"
+    );
+    // Kept in the build that accepted it, the hint is welcome and plans nothing more.
+    let kept = migrate_core::pipeline::plan_crate(
+        &s.snapshot(),
+        &discover(&renamed),
+        &[],
+        proc_macro2_span(),
+        Default::default(),
+    );
+    assert_eq!((kept.derive_errors, kept.decisions.len()), (0, 0));
+    assert!(
+        migrate_core::pipeline::check_table(&s.snapshot().schema, &discover(&renamed)[0])
+            .is_empty()
+    );
+    // One release later it is stale.
+    let newer = renamed.replace("    id: i64,\n", "    id: i64,\n    bio: Option<String>,\n");
+    s.accept(&newer.replace("    #[migrate(renamed_from = \"email\")]\n", ""));
+    assert_eq!(
+        migrate_core::pipeline::check_table(&s.snapshot().schema, &discover(&renamed)[0]).len(),
+        2,
+        "stale hint, and bio is now missing"
+    );
+    let without_hint = newer.replace("    #[migrate(renamed_from = \"email\")]\n", "");
+    s.declare(&without_hint);
+    let again = s.run(Mode::Check).unwrap();
+    assert!(
+        again.crate_plan.plan.is_none() && again.crate_plan.derive_errors == 0,
+        "removing an accepted hint plans nothing"
+    );
+}
+
+fn discover(source: &str) -> Vec<migrate_core::declare::DeclaredTable> {
+    let file = syn::parse_file(source).unwrap();
+    file.items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(s) => {
+                Some(migrate_core::declare::parse_table(&s.clone().into()).unwrap())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn proc_macro2_span() -> proc_macro2::Span {
+    proc_macro2::Span::call_site()
+}

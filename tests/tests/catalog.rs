@@ -660,3 +660,29 @@ async fn e1_add_enum_label_alone_in_declaration_order() {
         .collect();
     assert_eq!(labels, ["calm", "happy", "curious", "sad", "angry"]);
 }
+
+#[tokio::test]
+async fn a_release_mixing_every_phase_applies_end_to_end() {
+    let v1 = include_str!("../golden/phased-release/release-1.rs");
+    let v2 = include_str!("../golden/phased-release/release-2.rs");
+    let seed = "INSERT INTO users (email, nickname, legacy, age) SELECT 'u' || g, 'n' || g, 'l' || g, g % 90 FROM generate_series(1, 300) g;";
+    let t = Transition::start(v1, seed, v2).await;
+    // Both binaries during the transition.
+    t.exec(
+        "INSERT INTO release_0001.users (email, nickname, legacy, age) VALUES ('old', 'o', 'l', 1)",
+    )
+    .await;
+    t.exec("INSERT INTO release_0002.users (email_address, nickname, age) VALUES ('new', 'n', 2)")
+        .await;
+    assert_eq!(t.query_i64("SELECT count(*) FROM release_0002.users WHERE email_address = 'old' AND public_id IS NOT NULL").await, 1);
+    t.finish(&["public"]).await;
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM users WHERE public_id IS NULL")
+            .await,
+        0
+    );
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM release_0002.users").await,
+        302
+    );
+}

@@ -112,3 +112,8 @@ fn golden_everything() {
 fn golden_second_release() {
     check_case("second-release");
 }
+
+#[test]
+fn golden_phased_release() {
+    check_case("phased-release");
+}

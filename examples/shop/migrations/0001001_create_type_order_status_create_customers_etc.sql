@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS "public"."customers" (
     CONSTRAINT "customers_pkey" PRIMARY KEY ("id")
 );
 
--- I5 create index customers_lower_email_idx on public.customers: SHARE on public.customers (new table)
+-- T1 create unique index customers_lower_email_idx on public.customers: SHARE on public.customers (new table)
 CREATE UNIQUE INDEX IF NOT EXISTS "customers_lower_email_idx" ON "public"."customers" USING btree ((lower(email)));
 
 -- T1 create table public.products: ACCESS EXCLUSIVE on public.products (new table)
@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS "public"."products" (
     CONSTRAINT "products_price_cents_check" CHECK (price_cents >= 0)
 );
 
--- I1 create index products_tags_idx on public.products: SHARE on public.products (new table)
+-- T1 create index products_tags_idx on public.products: SHARE on public.products (new table)
 CREATE INDEX IF NOT EXISTS "products_tags_idx" ON "public"."products" USING gin ("tags");
 
 -- T1 create table public.orders: ACCESS EXCLUSIVE on public.orders (new table), SHARE ROW EXCLUSIVE on public.customers (new table)
@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS "public"."orders" (
     CONSTRAINT "orders_customer_id_fkey" FOREIGN KEY ("customer_id") REFERENCES "public"."customers" ("id") ON DELETE CASCADE
 );
 
--- I5 create index orders_customer_id_placed_at_idx on public.orders: SHARE on public.orders (new table)
+-- T1 create index orders_customer_id_placed_at_idx on public.orders: SHARE on public.orders (new table)
 CREATE INDEX IF NOT EXISTS "orders_customer_id_placed_at_idx" ON "public"."orders" USING btree ("customer_id", "placed_at");
 
 -- T1 create table public.order_items: ACCESS EXCLUSIVE on public.order_items (new table), SHARE ROW EXCLUSIVE on public.orders (new table), SHARE ROW EXCLUSIVE on public.products (new table)
@@ -65,3 +65,10 @@ CREATE TABLE IF NOT EXISTS "public"."order_items" (
     CONSTRAINT "order_items_order_id_fkey" FOREIGN KEY ("order_id") REFERENCES "public"."orders" ("id") ON DELETE CASCADE,
     CONSTRAINT "order_items_product_id_fkey" FOREIGN KEY ("product_id") REFERENCES "public"."products" ("id")
 );
+
+-- R create the views of release 1 in schema release_0001: no table lock
+CREATE SCHEMA IF NOT EXISTS "release_0001";
+CREATE OR REPLACE VIEW "release_0001"."customers" WITH (security_invoker = true) AS SELECT "id", "email", "display_name", "created_at" FROM "public"."customers";
+CREATE OR REPLACE VIEW "release_0001"."order_items" WITH (security_invoker = true) AS SELECT "order_id", "product_id", "quantity" FROM "public"."order_items";
+CREATE OR REPLACE VIEW "release_0001"."orders" WITH (security_invoker = true) AS SELECT "id", "customer_id", "status", "placed_at", "note" FROM "public"."orders";
+CREATE OR REPLACE VIEW "release_0001"."products" WITH (security_invoker = true) AS SELECT "id", "sku", "name", "price_cents", "attributes", "tags" FROM "public"."products";

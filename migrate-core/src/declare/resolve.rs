@@ -130,6 +130,7 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
             nullable: field.nullable,
             default: field.default.as_ref().map(|d| d.value.clone()),
             identity: field.identity,
+            renamed_from: None,
         });
     }
 
@@ -315,6 +316,7 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
     let mut table = Table {
         name: decl.name.clone(),
         rust_name: decl.rust_name.clone(),
+        renamed_from: None,
         columns,
         primary_key,
         uniques,

@@ -57,7 +57,7 @@ fn map_scalar_or_array(ty: &Type) -> Result<DeclaredType, String> {
             DeclaredType::Sql(t) => DeclaredType::Sql(t.array_of()),
             DeclaredType::RustEnum { ident, array_dims } => DeclaredType::RustEnum {
                 ident,
-                array_dims: array_dims + 1,
+                array_dims: array_dims.saturating_add(1),
             },
         });
     }

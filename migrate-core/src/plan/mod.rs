@@ -388,7 +388,7 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
                     "enum `{name}` lost or reordered labels ({}); PostgreSQL cannot remove or move a label in place, and a type rebuild rewrites every table that uses it",
                     removed.join(", ")
                 ),
-                "keep every accepted label in its place (stop using it instead), and add new labels anywhere after that",
+                "keep every accepted label, in its order (stop using a label instead of removing it); new labels may go anywhere between them",
             ),
         ),
         Change::EnumDisappeared(e) => {
@@ -505,7 +505,7 @@ pub fn binary_coercible(from: &ColumnType, to: &ColumnType) -> bool {
     if let (Some(f), Some(t)) = (varchar(from), varchar(to)) {
         return match (f, t) {
             (_, None) => true,
-            (Some(f), Some(t)) => t[0] >= f[0],
+            (Some(f), Some(t)) => t.first() >= f.first() && !t.is_empty(),
             (None, Some(_)) => false,
         };
     }
@@ -515,7 +515,13 @@ pub fn binary_coercible(from: &ColumnType, to: &ColumnType) -> bool {
     if let (Some(f), Some(t)) = (modifier(from, "numeric"), modifier(to, "numeric")) {
         return match (f, t) {
             (_, None) => true,
-            (Some(f), Some(t)) => f.len() == 2 && t.len() == 2 && t[1] == f[1] && t[0] >= f[0],
+            (Some(f), Some(t)) => {
+                f.len() == 2
+                    && t.len() == 2
+                    && t.get(1) == f.get(1)
+                    && t.first() >= f.first()
+                    && !t.is_empty()
+            }
             (None, Some(_)) => false,
         };
     }

@@ -56,14 +56,19 @@ CREATE TABLE IF NOT EXISTS "inventory"."stock_items" (
     CONSTRAINT "stock_items_warehouse_id_fkey" FOREIGN KEY ("warehouse_id") REFERENCES "inventory"."warehouses" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
--- I5 create index stock_items_lower_label_idx on inventory.stock_items: SHARE on inventory.stock_items (new table)
+-- T1 create index stock_items_lower_label_idx on inventory.stock_items: SHARE on inventory.stock_items (new table)
 CREATE INDEX IF NOT EXISTS "stock_items_lower_label_idx" ON "inventory"."stock_items" USING btree ((lower(label)));
 
--- I1 create index stock_items_tags_idx on inventory.stock_items: SHARE on inventory.stock_items (new table)
+-- T1 create index stock_items_tags_idx on inventory.stock_items: SHARE on inventory.stock_items (new table)
 CREATE INDEX IF NOT EXISTS "stock_items_tags_idx" ON "inventory"."stock_items" USING gin ("tags");
 
--- I1 create index stock_items_updated_at_idx on inventory.stock_items: SHARE on inventory.stock_items (new table)
+-- T1 create index stock_items_updated_at_idx on inventory.stock_items: SHARE on inventory.stock_items (new table)
 CREATE INDEX IF NOT EXISTS "stock_items_updated_at_idx" ON "inventory"."stock_items" USING brin ("updated_at");
 
--- I5 create index stock_items_warehouse_id_updated_at_idx on inventory.stock_items: SHARE on inventory.stock_items (new table)
+-- T1 create index stock_items_warehouse_id_updated_at_idx on inventory.stock_items: SHARE on inventory.stock_items (new table)
 CREATE INDEX IF NOT EXISTS "stock_items_warehouse_id_updated_at_idx" ON "inventory"."stock_items" USING btree ("warehouse_id", "updated_at") WHERE deleted_at IS NULL;
+
+-- R create the views of release 1 in schema release_0001: no table lock
+CREATE SCHEMA IF NOT EXISTS "release_0001";
+CREATE OR REPLACE VIEW "release_0001"."stock_items" WITH (security_invoker = true) AS SELECT "warehouse_id", "sku", "label", "quantity", "tags", "priorities", "priority", "weight_kg", "volume_l", "fragile", "photo", "external_id", "attributes", "updated_at", "deleted_at", "parent_warehouse", "parent_sku" FROM "inventory"."stock_items";
+CREATE OR REPLACE VIEW "release_0001"."warehouses" WITH (security_invoker = true) AS SELECT "id", "region", "code", "capacity", "latitude", "opened_on", "closes_at", "lead_time" FROM "inventory"."warehouses";

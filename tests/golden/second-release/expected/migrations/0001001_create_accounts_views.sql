@@ -7,3 +7,7 @@ CREATE TABLE IF NOT EXISTS "public"."accounts" (
     "created_at" timestamp with time zone NOT NULL,
     CONSTRAINT "accounts_pkey" PRIMARY KEY ("id")
 );
+
+-- R create the views of release 1 in schema release_0001: no table lock
+CREATE SCHEMA IF NOT EXISTS "release_0001";
+CREATE OR REPLACE VIEW "release_0001"."accounts" WITH (security_invoker = true) AS SELECT "id", "email", "created_at" FROM "public"."accounts";

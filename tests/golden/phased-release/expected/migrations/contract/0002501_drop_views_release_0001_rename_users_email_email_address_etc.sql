@@ -1,0 +1,34 @@
+-- migrate: release 2, contract, file 1 of 8. Generated from the declared schema; do not edit.
+-- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
+SET LOCAL lock_timeout = '100ms';
+SET LOCAL statement_timeout = '5000ms';
+
+-- R10 drop the views of release 1 (schema release_0001): its binary is gone: no table lock
+DROP SCHEMA IF EXISTS "release_0001" CASCADE;
+
+-- C8 rename column public.users.email to email_address: ACCESS EXCLUSIVE on public.users
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."users"'::regclass AND attname = 'email' AND NOT attisdropped) THEN
+        ALTER TABLE "public"."users" RENAME COLUMN "email" TO "email_address";
+    END IF;
+END
+$$;
+
+-- C6 check that public.users.nickname holds no NULL: no table lock
+DO $$
+BEGIN
+    IF (SELECT count(*) FROM "public"."users" WHERE "nickname" IS NULL) > 0 THEN
+        RAISE EXCEPTION 'public.users.nickname still has % NULL row(s): fill them before contract makes the column NOT NULL', (SELECT count(*) FROM "public"."users" WHERE "nickname" IS NULL);
+    END IF;
+END
+$$;
+
+-- C6 add constraint users_nickname_not_null to public.users NOT VALID: ACCESS EXCLUSIVE on public.users
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = '"public"."users"'::regclass AND conname = 'users_nickname_not_null') THEN
+        ALTER TABLE "public"."users" ADD CONSTRAINT "users_nickname_not_null" CHECK ("nickname" IS NOT NULL) NOT VALID;
+    END IF;
+END
+$$;

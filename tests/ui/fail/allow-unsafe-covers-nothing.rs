@@ -1,0 +1,16 @@
+use migrate_runtime::Table;
+
+#[derive(Table)]
+#[migrate(table_name = "users")]
+pub struct User {
+    #[migrate(primary_key, identity)]
+    pub id: i64,
+    #[migrate(column_type = "varchar(320)", unique)]
+    pub email: String,
+    pub nickname: Option<String>,
+    #[migrate(allow_unsafe = "this was needed for last release's type change")]
+    pub age: i32,
+    pub legacy: Option<String>,
+}
+
+fn main() {}
