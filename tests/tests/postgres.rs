@@ -67,7 +67,10 @@ async fn example_shop_migrations_build_the_declared_schema() {
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    assert_eq!(schemas, std::slice::from_ref(&snapshot.release.views_schema));
+    assert_eq!(
+        schemas,
+        std::slice::from_ref(&snapshot.release.views_schema)
+    );
 }
 
 const EVERYTHING: &str = include_str!("../golden/everything/release-1.rs");
