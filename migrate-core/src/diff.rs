@@ -848,14 +848,17 @@ pub fn diff_schema(
         out.changes.extend(d.changes);
         out.hint_errors.extend(d.hint_errors);
     }
-    let declared = |key: &str| {
-        tables.iter().any(|t| {
-            t.table.name.key() == key
-                || t.decl.renamed_from.as_ref().is_some_and(|h| {
-                    QualifiedName::new(t.table.name.schema.clone(), h.value.clone()).key() == key
-                })
+    let declared_keys: std::collections::BTreeSet<String> = tables
+        .iter()
+        .flat_map(|t| {
+            let renamed =
+                t.decl.renamed_from.as_ref().map(|h| {
+                    QualifiedName::new(t.table.name.schema.clone(), h.value.clone()).key()
+                });
+            std::iter::once(t.table.name.key()).chain(renamed)
         })
-    };
+        .collect();
+    let declared = |key: &str| declared_keys.contains(key);
     for (key, table) in &snapshot.tables {
         if !declared(key) {
             out.changes.push(Located {

@@ -139,12 +139,6 @@ pub fn plan_crate(
     // What the derive reports is exactly what it computes from the snapshot alone; anything
     // blocking that it cannot see (a type or reference only the whole crate resolves) is
     // reported here instead, so no refusal is ever lost between the two.
-    let derive_reports: Vec<String> = resolved
-        .iter()
-        .flat_map(|r| check_table(&snapshot.schema, r.decl))
-        .chain(enums.iter().flat_map(|e| check_enum(&snapshot.schema, e)))
-        .map(|d| format!("{:?}|{}", d.span, d.message))
-        .collect();
     let mut blocking: Vec<Diagnostic> = schema_diff
         .hint_errors
         .iter()
@@ -156,7 +150,9 @@ pub fn plan_crate(
             .filter(|d| d.reporter() == Reporter::Derive)
             .filter_map(Decision::diagnostic),
     );
-    for r in &resolved {
+    for r in resolved.iter().filter(|r| {
+        r.decl.allow_unsafe.is_some() || r.decl.fields.iter().any(|f| f.allow_unsafe.is_some())
+    }) {
         let table_decisions: Vec<Decision> = decisions
             .iter()
             .filter(|d| {
@@ -167,6 +163,17 @@ pub fn plan_crate(
             .collect();
         blocking.extend(unused_allowances(r.decl, &table_decisions));
     }
+    // Computed only when something blocks: it re-runs the derive's check for every table.
+    let derive_reports: Vec<String> = if blocking.is_empty() {
+        Vec::new()
+    } else {
+        resolved
+            .iter()
+            .flat_map(|r| check_table(&snapshot.schema, r.decl))
+            .chain(enums.iter().flat_map(|e| check_enum(&snapshot.schema, e)))
+            .map(|d| format!("{:?}|{}", d.span, d.message))
+            .collect()
+    };
     for diagnostic in blocking {
         if derive_reports.contains(&format!("{:?}|{}", diagnostic.span, diagnostic.message)) {
             derive_errors += 1;
