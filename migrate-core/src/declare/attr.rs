@@ -591,7 +591,13 @@ fn parse_field(
             || a.default.is_some()
             || a.references.is_some()
             || a.index.is_some()
-            || a.unique.is_some();
+            || a.unique.is_some()
+            || a.check.is_some()
+            || a.identity.is_some()
+            || a.renamed_from.is_some()
+            || a.allow_unsafe.is_some()
+            || a.on_delete.is_some()
+            || a.on_update.is_some();
         if others {
             cx.error(
                 skip.span,
