@@ -148,7 +148,19 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
     let mut backfills = Vec::new();
 
     expand_creations(input, &decisions, &mut expand);
-    for d in &decisions {
+    // Renames first: in contract they run right after the previous views are dropped, so every
+    // later contract step names the new release's tables and columns.
+    let is_rename = |d: &&&Decision| {
+        matches!(
+            d.located.change,
+            Change::RenameTable { .. } | Change::RenameColumn { .. } | Change::RenameObject { .. }
+        )
+    };
+    for d in decisions
+        .iter()
+        .filter(is_rename)
+        .chain(decisions.iter().filter(|d| !is_rename(d)))
+    {
         plan_change(input, d, &names, &mut expand, &mut contract, &mut backfills);
     }
     // Indexes on existing tables: CONCURRENTLY, each alone, after the columns they cover.
@@ -167,23 +179,12 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
     }
     expand.extend(release_views(input, &names));
 
-    // Contract: the previous release's views go first, then the physical renames, so every
-    // later contract step names the new release's tables and columns.
+    // Contract: the previous release's views go first (R10), then the renames planned first above.
     let mut ordered_contract = Vec::new();
     if input.previous.number > 0 {
         ordered_contract.push(drop_previous_views(input));
     }
-    ordered_contract.extend(
-        contract
-            .iter()
-            .filter(|s| s.slug.starts_with("rename_"))
-            .cloned(),
-    );
-    ordered_contract.extend(
-        contract
-            .into_iter()
-            .filter(|s| !s.slug.starts_with("rename_")),
-    );
+    ordered_contract.extend(contract);
 
     let mut steps = expand;
     steps.extend(ordered_contract);
