@@ -261,3 +261,16 @@ pub fn normalize_sql(sql: &str) -> String {
     }
     out
 }
+
+/// Panics, showing both sides, unless the live schema equals the declared one once both are
+/// normalised with [`comparable`].
+pub fn assert_same_schema(live: &Schema, declared: &Schema) {
+    let (live, declared) = (comparable(live), comparable(declared));
+    if live != declared {
+        panic!(
+            "the database differs from the declared schema\n--- declared ---\n{}\n--- database ---\n{}",
+            serde_json::to_string_pretty(&declared).expect("serialises"),
+            serde_json::to_string_pretty(&live).expect("serialises")
+        );
+    }
+}

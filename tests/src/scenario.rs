@@ -93,15 +93,7 @@ impl Scenario {
 /// Applies a migrations folder with sqlx's own migrator (the `sqlx migrate run` semantics,
 /// including `-- no-transaction` files). Returns how many migrations ran.
 pub async fn apply(pool: &PgPool, migrations: &Path) -> usize {
-    let migrator = Migrator::new(migrations)
-        .await
-        .expect("sqlx reads the migrations folder");
-    let before = applied_count(pool).await;
-    migrator
-        .run(pool)
-        .await
-        .unwrap_or_else(|e| panic!("sqlx migrate run failed: {e}"));
-    applied_count(pool).await - before
+    apply_source(pool, migrations).await
 }
 
 async fn applied_count(pool: &PgPool) -> usize {

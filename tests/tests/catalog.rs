@@ -8,23 +8,12 @@
 
 use migrate_core::model::Schema;
 use migrate_core::plan::{Phase, Plan};
-use migrate_tests::introspect::{comparable, introspect};
+use migrate_tests::introspect::{assert_same_schema, introspect};
 use migrate_tests::pg::TestDb;
 use migrate_tests::scenario::{
     Scenario, apply_source, rerun_source, roll_back, run_backfills, try_apply_source,
 };
 use sqlx::Row;
-
-fn assert_same_schema(live: &Schema, declared: &Schema) {
-    let (live, declared) = (comparable(live), comparable(declared));
-    if live != declared {
-        panic!(
-            "the database differs from the declared schema\n--- declared ---\n{}\n--- database ---\n{}",
-            serde_json::to_string_pretty(&declared).unwrap(),
-            serde_json::to_string_pretty(&live).unwrap()
-        );
-    }
-}
 
 /// A release transition under way: release 1 applied and seeded, release 2 expanded.
 struct Transition {

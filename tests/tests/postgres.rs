@@ -4,21 +4,10 @@
 use std::path::Path;
 
 use migrate_core::model::Schema;
-use migrate_tests::introspect::{comparable, introspect};
+use migrate_tests::introspect::{assert_same_schema, introspect};
 use migrate_tests::pg::TestDb;
 use migrate_tests::scenario::{Scenario, apply, apply_releases, rerun_file};
 use sqlx::Row;
-
-fn assert_same_schema(live: &Schema, declared: &Schema) {
-    let (live, declared) = (comparable(live), comparable(declared));
-    if live != declared {
-        let live = serde_json::to_string_pretty(&live).unwrap();
-        let declared = serde_json::to_string_pretty(&declared).unwrap();
-        panic!(
-            "the database differs from the declared schema\n--- declared ---\n{declared}\n--- database ---\n{live}"
-        );
-    }
-}
 
 /// Every migration applied by sqlx, then re-run by hand: each must be a no-op the second time.
 async fn apply_and_rerun(db: &TestDb, migrations: &Path, schemas: &[&str]) -> Schema {
