@@ -614,9 +614,8 @@ fn parse_field(
 
     let mapped = map_rust_type(&field.ty);
     let (ty, nullable) = match (&a.column_type, mapped) {
-        (Some(explicit), mapped) => {
+        (Some(explicit), _) => {
             let nullable = super::types::peel_option(&field.ty).1;
-            let _ = mapped;
             (DeclaredType::Sql(explicit.value.clone()), nullable)
         }
         (None, Ok(m)) => (m.ty, m.nullable),
@@ -795,8 +794,7 @@ fn parse_enum_inner(cx: &mut Ctxt, input: &DeriveInput) -> DeclaredEnum {
                     || rename(&style, &variant.ident.to_string()).unwrap_or_default(),
                     |r| r.value,
                 );
-                if let Some(first) = values.iter().find(|v| v.value == label) {
-                    let _ = first;
+                if values.iter().any(|v| v.value == label) {
                     cx.error(
                         variant.ident.span(),
                         format!("two variants map to the label `{label}`"),
