@@ -195,7 +195,8 @@ pub fn plan_crate(
         (None, None)
     } else {
         let release = Release::numbered(snapshot.release.number + 1);
-        let next_schema = next_schema(&snapshot.schema, &resolved, enums);
+        let mut next_schema = next_schema(&snapshot.schema, &resolved, enums);
+        move_swapped_columns_last(&mut next_schema, &decisions);
         let plan = plan::build_plan(&PlanInput {
             release: &release,
             previous: &snapshot.release,
@@ -299,6 +300,28 @@ fn next_schema(accepted: &Schema, resolved: &[Resolved<'_>], enums: &[DeclaredEn
         schema.enums.insert(e.name.key(), e.to_model());
     }
     schema
+}
+
+/// A column whose type changes through a shadow column (C10) is, after contract, the renamed
+/// shadow: physically the table's last column.
+/// Shadows are added in (table, column) order, so they end up in that order.
+fn move_swapped_columns_last(schema: &mut Schema, decisions: &[Decision]) {
+    let swapped: std::collections::BTreeSet<(String, &str)> = decisions
+        .iter()
+        .filter(|d| d.catalog == "C10" && matches!(d.verdict, plan::Verdict::Phased { .. }))
+        .filter_map(|d| match &d.located.change {
+            Change::AlterColumnType { table, column, .. } => Some((table.key(), column.as_str())),
+            _ => None,
+        })
+        .collect();
+    for (table, column) in swapped {
+        if let Some(t) = schema.tables.get_mut(&table)
+            && let Some(at) = t.columns.iter().position(|c| c.name == *column)
+        {
+            let moved = t.columns.remove(at);
+            t.columns.push(moved);
+        }
+    }
 }
 
 fn check_unique_names(tables: &[DeclaredTable], enums: &[DeclaredEnum], out: &mut Vec<Diagnostic>) {

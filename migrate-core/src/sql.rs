@@ -60,6 +60,46 @@ pub fn parse_expr(text: &str) -> Result<Expr, String> {
     Ok(expr)
 }
 
+/// Whether an expression (a CHECK, an index key or predicate) names this column, quoted or not.
+pub fn mentions_column(expr: &str, column: &str) -> bool {
+    tokens(expr).is_some_and(|tokens| tokens.iter().any(|t| names_column(t, column)))
+}
+
+/// The expression with every reference to column `from` replaced by column `to` (quoted).
+/// Only identifier tokens are touched: string literals and other names stay as they are.
+/// Returns `None` when the expression does not tokenize.
+pub fn rename_column(expr: &str, from: &str, to: &str) -> Option<String> {
+    let renamed = tokens(expr)?
+        .into_iter()
+        .map(|t| {
+            if names_column(&t, from) {
+                quote_ident(to)
+            } else {
+                t.to_string()
+            }
+        })
+        .collect();
+    Some(renamed)
+}
+
+fn tokens(expr: &str) -> Option<Vec<Token>> {
+    sqlparser::tokenizer::Tokenizer::new(&PostgreSqlDialect {}, expr)
+        .tokenize()
+        .ok()
+}
+
+/// Unquoted identifiers fold to lower case in PostgreSQL; quoted ones match exactly.
+fn names_column(token: &Token, column: &str) -> bool {
+    match token {
+        Token::Word(w) => match w.quote_style {
+            Some('"') => w.value == column,
+            None => w.value.to_lowercase() == column,
+            Some(_) => false,
+        },
+        _ => false,
+    }
+}
+
 /// Parses a column type such as `varchar(80)` or `numeric(12, 2)` and returns PostgreSQL's
 /// canonical spelling (what `format_type` prints) and the number of array dimensions.
 pub fn canonical_type(text: &str) -> Result<(String, u8), String> {
@@ -292,44 +332,63 @@ fn sanitize(text: &str) -> String {
 /// Parses a generated script with sqlparser (PostgreSQL dialect); every generated statement
 /// must pass. Returns the number of statements.
 ///
-/// Two gaps of sqlparser are bridged, and only these: it does not parse PL/pgSQL, so for the
-/// `DO $$ … IF <condition> THEN <statement> END IF; … $$;` guards the planner emits, the
-/// condition and the guarded statement are parsed instead (a guarded `RAISE EXCEPTION` counts
-/// as one statement); and it does not know `DROP INDEX CONCURRENTLY IF EXISTS`, which is parsed
-/// without `CONCURRENTLY`.
+/// Two gaps of sqlparser are bridged, and only these: it does not parse PL/pgSQL, so in the
+/// `DO $$ BEGIN … END $$;` guards the planner emits, each `IF <condition> THEN` condition and
+/// each guarded statement are parsed instead (a `RAISE EXCEPTION` counts as one statement);
+/// and it does not know `DROP INDEX CONCURRENTLY IF EXISTS`, which is parsed without
+/// `CONCURRENTLY`.
 pub fn parse_script(script: &str) -> Result<usize, String> {
-    let dialect = PostgreSqlDialect {};
-    let parse = |sql: &str| -> Result<usize, String> {
-        let sql = sql.replace("DROP INDEX CONCURRENTLY IF EXISTS", "DROP INDEX IF EXISTS");
-        Parser::parse_sql(&dialect, &sql)
-            .map(|s| s.len())
-            .map_err(|e| e.to_string())
-    };
     let mut count = 0;
     let mut rest = script;
     while let Some(start) = rest.find("DO $$") {
-        count += parse(&rest[..start])?;
+        count += parse_statements(&rest[..start])?;
         let block = &rest[start..];
         let end = block.find("END\n$$;").ok_or("unterminated DO block")? + "END\n$$;".len();
-        let body = &block[..end];
-        let (condition, inner) = body
-            .split_once("    IF ")
-            .and_then(|(_, tail)| tail.split_once(" THEN"))
-            .and_then(|(condition, tail)| {
-                tail.split_once("END IF;")
-                    .map(|(inner, _)| (condition, inner))
-            })
-            .ok_or("a DO block must hold `IF <condition> THEN <statement> END IF;`")?;
-        parse(&format!("SELECT {condition}"))?;
-        count += if inner.trim_start().starts_with("RAISE EXCEPTION '") {
-            1
-        } else {
-            parse(inner)?
-        };
+        let body = block[..end]
+            .strip_prefix("DO $$\nBEGIN\n")
+            .and_then(|b| b.strip_suffix("END\n$$;"))
+            .ok_or("a DO block must be `DO $$\\nBEGIN\\n … END\\n$$;`")?;
+        count += parse_guarded_body(body)?;
         rest = &block[end..];
     }
-    count += parse(rest)?;
+    count += parse_statements(rest)?;
     Ok(count)
+}
+
+fn parse_statements(sql: &str) -> Result<usize, String> {
+    let sql = sql.replace("DROP INDEX CONCURRENTLY IF EXISTS", "DROP INDEX IF EXISTS");
+    Parser::parse_sql(&PostgreSqlDialect {}, &sql)
+        .map(|s| s.len())
+        .map_err(|e| e.to_string())
+}
+
+/// The body of a generated guard: `IF <condition> THEN` (the condition may span lines),
+/// statements, `RAISE EXCEPTION …;` and `END IF;`, nested.
+fn parse_guarded_body(body: &str) -> Result<usize, String> {
+    let mut count = 0;
+    let mut statements = String::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        let line_end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+        let line = rest[..line_end].trim();
+        if line.starts_with("IF ") {
+            let condition_start = rest.find("IF ").unwrap_or(0) + "IF ".len();
+            let then = rest
+                .find(" THEN\n")
+                .ok_or("`IF` without `THEN` in a DO block")?;
+            parse_statements(&format!("SELECT {}", &rest[condition_start..then]))?;
+            rest = &rest[then + " THEN\n".len()..];
+            continue;
+        }
+        if line.starts_with("RAISE EXCEPTION '") {
+            count += 1;
+        } else if line != "END IF;" {
+            statements.push_str(line);
+            statements.push('\n');
+        }
+        rest = &rest[line_end..];
+    }
+    Ok(count + parse_statements(&statements)?)
 }
 
 #[cfg(test)]
@@ -411,6 +470,19 @@ mod tests {
         let script = "SET LOCAL lock_timeout = '100ms';\nDO $$\nBEGIN\n    IF NOT EXISTS (SELECT 1) THEN\n        CREATE TYPE \"public\".\"s\" AS ENUM ('a', 'b');\n    END IF;\nEND\n$$;\nCREATE TABLE t (id int);\n";
         assert_eq!(parse_script(script), Ok(3));
         assert!(parse_script("DO $$\nBEGIN\n    IF NOT EXISTS (SELECT 1) THEN\n        CREATE TYPE oops AS;\n    END IF;\nEND\n$$;").is_err());
+    }
+
+    #[test]
+    fn column_references_are_found_and_renamed_outside_literals() {
+        assert!(mentions_column("price > 0", "price"));
+        assert!(mentions_column("\"price\" > 0", "price"));
+        assert!(mentions_column("lower(Price) <> ''", "price"));
+        assert!(!mentions_column("'price' <> label", "price"));
+        assert!(!mentions_column("\"Price\" > 0", "price"));
+        assert_eq!(
+            rename_column("price > 0 AND label <> 'price'", "price", "price_new").as_deref(),
+            Some("\"price_new\" > 0 AND label <> 'price'")
+        );
     }
 
     #[test]

@@ -503,3 +503,70 @@ fn a_migration_file_no_release_generated_fails_the_check() {
         "{text}"
     );
 }
+
+#[test]
+fn c10_refuses_what_a_shadow_column_cannot_carry() {
+    let v1 = r#"
+#[derive(Table)]
+struct Account {
+    #[migrate(primary_key)]
+    code: i32,
+    balance: i32,
+    label: String,
+    #[migrate(unique)]
+    number: i32,
+}
+
+#[derive(Table)]
+struct Transfer {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    #[migrate(references = "account(code)")]
+    account_code: i32,
+    #[migrate(references = "account(number)")]
+    account_number: i32,
+}
+"#;
+    let refusal = |from: &str, to: &str| {
+        let s = Scenario::new();
+        s.accept(v1);
+        let declared = v1.replace(from, to);
+        let diagnostics: Vec<String> = discover(&declared)
+            .iter()
+            .flat_map(|t| migrate_core::pipeline::check_table(&s.snapshot().schema, t))
+            .map(|d| d.message)
+            .collect();
+        diagnostics.join("\n")
+    };
+    let key = refusal("    code: i32,", "    code: i64,");
+    assert!(
+        key.contains("(C10)") && key.contains("part of the primary key"),
+        "{key}"
+    );
+    let narrowing = refusal("    balance: i32,", "    balance: i16,");
+    assert!(
+        narrowing.contains("some integer values have no smallint form"),
+        "{narrowing}"
+    );
+    let text_to_number = refusal("    label: String,", "    label: i64,");
+    assert!(text_to_number.contains("(C10)"), "{text_to_number}");
+    let renamed = refusal(
+        "    balance: i32,",
+        "    #[migrate(renamed_from = \"balance\")]\n    amount: i64,",
+    );
+    assert!(renamed.contains("renamed in the same release"), "{renamed}");
+    // Widening is planned, not refused.
+    assert_eq!(refusal("    balance: i32,", "    balance: i64,"), "");
+    // A column another table's foreign key references cannot be swapped yet.
+    let referenced = refusal("    balance: i32,", "    balance: i64,")
+        + &refusal(
+            "    #[migrate(unique)]\n    number: i32,",
+            "    #[migrate(unique)]\n    number: i64,",
+        );
+    assert!(
+        referenced.contains(
+            "foreign keys reference `number` (transfer_account_number_fkey on public.transfer)"
+        ),
+        "{referenced}"
+    );
+}

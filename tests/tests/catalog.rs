@@ -675,3 +675,144 @@ async fn a_release_mixing_every_phase_applies_end_to_end() {
         302
     );
 }
+
+/// Three type changes on one table, with a default, a CHECK, a foreign key, a unique constraint,
+/// a composite, an expression and a partial index over them, and a new index in the same release.
+const ENTRIES_V1: &str = include_str!("../golden/shadow-release/release-1.rs");
+
+const SEED_ENTRIES: &str = "INSERT INTO users (email) SELECT 'u' || g FROM generate_series(1, 20) g;
+    INSERT INTO entries (user_id, points, rank, label)
+    SELECT 1 + g % 20, g * 1000, CASE WHEN g % 2 = 0 THEN g END, 'e' || g FROM generate_series(1, 500) g;";
+
+const ENTRIES_FINGERPRINT: &str = "SELECT hashtext(string_agg(id || ':' || user_id || ':' || points || ':' || coalesce(rank::text, '-') || ':' || label, ',' ORDER BY id))::int8 FROM entries";
+
+fn entries_v2() -> String {
+    include_str!("../golden/shadow-release/release-2.rs").to_owned()
+}
+
+#[tokio::test]
+async fn c10_type_change_through_shadow_columns_kept_in_step_by_triggers() {
+    let v2 = entries_v2();
+    let t = Transition::start(ENTRIES_V1, SEED_ENTRIES, &v2).await;
+    assert_eq!(
+        t.verdicts(),
+        [
+            ("C10".to_owned(), "PHASED".to_owned()),
+            ("C10".to_owned(), "PHASED".to_owned()),
+            ("C10".to_owned(), "PHASED".to_owned()),
+            ("I1".to_owned(), "SAFE".to_owned())
+        ]
+    );
+    assert!(
+        t.plan
+            .changes
+            .iter()
+            .filter(|c| c.catalog == "C10")
+            .all(|c| c.warning.is_some()),
+        "the way back may not fit: {:?}",
+        t.plan.changes
+    );
+    let before = t.query_i64(ENTRIES_FINGERPRINT).await;
+    // Expand rewrote nothing: the old columns keep their type, the shadows are empty.
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'entries' AND column_name = 'points' AND data_type = 'integer'").await,
+        1
+    );
+    assert_eq!(t.query_i64(&t.plan.backfills[0].rows_left_sql).await, 500);
+
+    // Both binaries at once, each through its own views, each seeing the other's writes.
+    t.exec("INSERT INTO release_0001.entries (id, user_id, label) VALUES (10001, 3, 'old binary')")
+        .await;
+    t.exec("INSERT INTO release_0002.entries (id, user_id, points, rank, label) VALUES (10002, 4, 7, 9999, 'new binary')")
+        .await;
+    t.exec(
+        "INSERT INTO release_0002.entries (id, user_id, label) VALUES (10003, 5, 'new default')",
+    )
+    .await;
+    assert_eq!(
+        t.query_i64("SELECT (points + user_id)::int8 FROM release_0002.entries WHERE id = 10001")
+            .await,
+        3,
+        "the old binary's row, with the old default, is visible to the new binary"
+    );
+    assert_eq!(
+        t.query_i64(
+            "SELECT (points + user_id + rank)::int8 FROM release_0001.entries WHERE id = 10002"
+        )
+        .await,
+        7 + 4 + 9999
+    );
+    assert_eq!(
+        t.query_i64("SELECT points::int8 FROM release_0001.entries WHERE id = 10003")
+            .await,
+        0,
+        "the new release's default, mirrored"
+    );
+    t.exec("UPDATE release_0001.entries SET points = 11 WHERE id = 10002")
+        .await;
+    assert_eq!(
+        t.query_i64("SELECT points FROM release_0002.entries WHERE id = 10002")
+            .await,
+        11
+    );
+    t.exec("UPDATE release_0002.entries SET points = 12, rank = NULL WHERE id = 10001")
+        .await;
+    assert_eq!(
+        t.query_i64("SELECT points::int8 FROM release_0001.entries WHERE id = 10001")
+            .await,
+        12
+    );
+    // A value the old type cannot hold fails while the old binary may still read it.
+    let err = sqlx::raw_sql("UPDATE release_0002.entries SET points = 5000000000 WHERE id = 10002")
+        .execute(&t.db.pool)
+        .await
+        .expect_err("the old column cannot hold it");
+    assert!(err.to_string().contains("out of range"), "{err}");
+    // Constraints still hold through the new release's view, via the old column.
+    let err = sqlx::raw_sql("UPDATE release_0002.entries SET points = -1 WHERE id = 10002")
+        .execute(&t.db.pool)
+        .await
+        .expect_err("the check applies");
+    assert!(err.to_string().contains("entries_points_check"), "{err}");
+    t.exec("DELETE FROM release_0002.entries WHERE id > 10000")
+        .await;
+
+    // The contract refuses while the backfill is incomplete.
+    let err = try_apply_source(&t.db.url, &t.scenario.contract_migrations())
+        .await
+        .expect_err("contract must wait for the backfill");
+    assert!(
+        err.to_string().contains("the backfill is not complete"),
+        "{err}"
+    );
+
+    t.finish(&["public"]).await;
+    assert_eq!(
+        t.query_i64(ENTRIES_FINGERPRINT).await,
+        before,
+        "data unchanged"
+    );
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'entries' AND data_type = 'bigint' AND column_name IN ('user_id', 'points')").await,
+        2
+    );
+    // The new type's range is usable, and the constraints are back and valid.
+    t.exec("UPDATE release_0002.entries SET points = 5000000000 WHERE id = 1")
+        .await;
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM pg_constraint WHERE conrelid = 'entries'::regclass AND convalidated AND conname IN ('entries_points_check', 'entries_user_id_fkey', 'entries_rank_key')").await,
+        3
+    );
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM pg_proc WHERE proname LIKE '%_sync'")
+            .await,
+        0,
+        "the triggers' functions are gone"
+    );
+    let err = sqlx::raw_sql("INSERT INTO entries (user_id, label) VALUES (999, 'x')")
+        .execute(&t.db.pool)
+        .await
+        .expect_err("the foreign key applies");
+    assert!(err.to_string().contains("entries_user_id_fkey"), "{err}");
+    assert_rollback(ENTRIES_V1, SEED_ENTRIES, &v2, false).await;
+}

@@ -117,3 +117,8 @@ fn golden_second_release() {
 fn golden_phased_release() {
     check_case("phased-release");
 }
+
+#[test]
+fn golden_shadow_release() {
+    check_case("shadow-release");
+}

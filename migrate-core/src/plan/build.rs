@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::shadow::Shadows;
 use super::step::{Backfill, ChangeSummary, LockMode, Phase, Plan, Step};
 use super::{Decision, Verdict};
 use crate::diff::Change;
@@ -142,6 +143,7 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
             )
         })
         .collect();
+    let shadows = Shadows::from_decisions(input, &decisions);
     let names = PhysicalNames::from_decisions(&decisions);
     let mut expand = Vec::new();
     let mut contract = Vec::new();
@@ -149,24 +151,40 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
 
     expand_creations(input, &decisions, &mut expand);
     // Renames first: in contract they run right after the previous views are dropped, so every
-    // later contract step names the new release's tables and columns.
-    let is_rename = |d: &&&Decision| {
-        matches!(
-            d.located.change,
-            Change::RenameTable { .. } | Change::RenameColumn { .. } | Change::RenameObject { .. }
-        )
+    // later contract step names the new release's tables and columns. Shadow swaps next, so
+    // later steps on those columns (a NOT NULL, say) find the new column in place.
+    let order = |d: &Decision| match d.located.change {
+        Change::RenameTable { .. } | Change::RenameColumn { .. } | Change::RenameObject { .. } => 0,
+        Change::AlterColumnType {
+            ref table,
+            ref column,
+            ..
+        } if shadows.get(table, column).is_some() => 1,
+        _ => 2,
     };
-    for d in decisions
-        .iter()
-        .filter(is_rename)
-        .chain(decisions.iter().filter(|d| !is_rename(d)))
-    {
+    let mut ordered = decisions.clone();
+    ordered.sort_by_key(|d| order(d));
+    for d in ordered {
+        if shadows.absorbs(&d.located.change) {
+            continue;
+        }
+        if let Change::AlterColumnType { table, column, .. } = &d.located.change
+            && shadows.get(table, column).is_some()
+        {
+            // All shadowed columns of a table are planned together: one swap in contract.
+            if shadows.first_of_table(table, column) {
+                expand.extend(shadows.expand_steps(input, table));
+                backfills.extend(shadows.backfills(input, table));
+                contract.extend(shadows.contract_steps(input, table));
+            }
+            continue;
+        }
         plan_change(input, d, &names, &mut expand, &mut contract, &mut backfills);
     }
     // Indexes on existing tables: CONCURRENTLY, each alone, after the columns they cover.
     for d in &decisions {
         if let Change::AddIndex { table, index } = &d.located.change {
-            if index.unique {
+            if index.unique || shadows.absorbs(&d.located.change) {
                 continue;
             }
             let step = create_index_step(table, index, false, &d.catalog_str());
@@ -177,7 +195,7 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
             }
         }
     }
-    expand.extend(release_views(input, &names));
+    expand.extend(release_views(input, &names, &shadows));
 
     // Contract: the previous release's views go first (R10), then the renames planned first above.
     let mut ordered_contract = Vec::new();
@@ -197,6 +215,10 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
             reason: match &d.verdict {
                 Verdict::Phased { why } => why.clone(),
                 Verdict::Allowed { reason, cost } => format!("{cost}; allowed because: {reason}"),
+                _ if shadows.absorbs(&d.located.change) => format!(
+                    "{}, over a column that changes type: done on its shadow column and put in place by the swap in contract",
+                    change_description(&d.located.change)
+                ),
                 _ => change_description(&d.located.change),
             },
             warning: d.warning.clone(),
@@ -396,7 +418,18 @@ fn plan_change(
                 )),
             );
             if let Some(t) = input.next.table(table) {
-                backfills.push(backfill_job(catalog, t, &physical, &column.name, &default));
+                let col = quote_ident(&column.name);
+                backfills.push(backfill_job(
+                    catalog,
+                    t,
+                    &physical,
+                    &format!("{col} = {default}"),
+                    &|alias: &str| format!("{alias}{col} IS NULL"),
+                    format!(
+                        "fill {}.{} with {default} on the rows that existed before expand",
+                        t.name, column.name
+                    ),
+                ));
             }
             if !column.nullable {
                 contract.extend(set_not_null_steps(table, &column.name, catalog, true));
@@ -429,22 +462,31 @@ fn plan_change(
                     )),
                 );
             }
-            contract.push(
-                Step::new(
-                    Phase::Contract,
-                    catalog,
-                    format!("drop column {table}.{}", column.name),
-                    format!("drop_{}_{}", table.name, column.name),
-                    format!(
-                        "ALTER TABLE {} DROP COLUMN IF EXISTS {};",
-                        table.sql(),
-                        quote_ident(&column.name)
-                    ),
-                )
-                .lock(LockMode::AccessExclusive, table, false)
-                .guard("IF EXISTS")
-                .irreversible("the column's data is gone"),
-            );
+            let mut drop = Step::new(
+                Phase::Contract,
+                catalog,
+                format!("drop column {table}.{}", column.name),
+                format!("drop_{}_{}", table.name, column.name),
+                format!(
+                    "ALTER TABLE {} DROP COLUMN IF EXISTS {};",
+                    table.sql(),
+                    quote_ident(&column.name)
+                ),
+            )
+            .lock(LockMode::AccessExclusive, table, false)
+            .guard("IF EXISTS")
+            .irreversible("the column's data is gone");
+            // Its foreign keys go with it, and with them their triggers on the referenced table.
+            for fk in input
+                .old
+                .table(&physical)
+                .iter()
+                .flat_map(|t| &t.foreign_keys)
+                .filter(|fk| fk.columns.contains(&column.name) && fk.references != *table)
+            {
+                drop = drop.lock(LockMode::AccessExclusive, &fk.references, false);
+            }
+            contract.push(drop);
         }
         Change::DropTable { table, .. } => {
             for fk in &table.foreign_keys {
@@ -461,7 +503,8 @@ fn plan_change(
                         ),
                     )
                     .lock(LockMode::AccessExclusive, &table.name, false)
-                    .lock(LockMode::ShareRowExclusive, &fk.references, false)
+                    // Dropping a foreign key drops its triggers on the referenced table too.
+                    .lock(LockMode::AccessExclusive, &fk.references, false)
                     .guard("IF EXISTS")
                     .rollback(format!(
                         "ALTER TABLE {} ADD CONSTRAINT {} {} NOT VALID;",
@@ -678,6 +721,14 @@ fn plan_change(
             )
             .lock(LockMode::AccessExclusive, &physical, false)
             .guard("IF EXISTS");
+            // Dropping a foreign key drops its triggers on the referenced table too.
+            if let Some(fk) = input
+                .old
+                .table(&physical)
+                .and_then(|t| t.foreign_keys.iter().find(|f| f.name == *name))
+            {
+                step = step.lock(LockMode::AccessExclusive, &fk.references, false);
+            }
             step = match rollback {
                 Some(sql) => step.rollback(sql),
                 None => step.irreversible("the constraint's definition is not known"),
@@ -751,13 +802,13 @@ fn plan_change(
 
 /// `DO $$ … IF <condition> THEN <statement> END IF; … $$;`: a catalog-probe guard for DDL that
 /// has no `IF [NOT] EXISTS` of its own.
-pub(crate) fn guarded(condition: &str, statement: &str) -> String {
+pub(super) fn guarded(condition: &str, statement: &str) -> String {
     format!("DO $$\nBEGIN\n    IF {condition} THEN\n        {statement}\n    END IF;\nEND\n$$;")
 }
 
 /// A pre-check as an executable step: raises (so the file's transaction stops) when the count
 /// of offending rows is not zero.
-fn check_step(
+pub(super) fn check_step(
     table: &QualifiedName,
     catalog: &str,
     description: String,
@@ -834,7 +885,7 @@ fn rename_constraint_step(table: &QualifiedName, from: &str, to: &str, catalog: 
 
 /// K1/K2 (and C6's check): add NOT VALID (brief), then VALIDATE in a transaction of its own,
 /// which takes SHARE UPDATE EXCLUSIVE and lets writers through.
-fn not_valid_then_validate(
+pub(super) fn not_valid_then_validate(
     table: &QualifiedName,
     name: &str,
     clause: &str,
@@ -1117,7 +1168,7 @@ fn alter_type_steps(
 
 /// The new release's schema of views: one simple (auto-updatable) view per table, with this
 /// release's names over the physical columns.
-fn release_views(input: &PlanInput<'_>, names: &PhysicalNames) -> Vec<Step> {
+fn release_views(input: &PlanInput<'_>, names: &PhysicalNames, shadows: &Shadows) -> Vec<Step> {
     let schema = &input.release.views_schema;
     let mut sql_text = format!("CREATE SCHEMA IF NOT EXISTS {};", quote_ident(schema));
     for table in input.next.tables.values() {
@@ -1127,9 +1178,21 @@ fn release_views(input: &PlanInput<'_>, names: &PhysicalNames) -> Vec<Step> {
             schema,
             table,
             &physical,
-            &|c: &str| names.column(&table.name, c),
+            &|c: &str| match shadows.get(&table.name, c) {
+                Some(shadow) => shadow.shadow.clone(),
+                None => names.column(&table.name, c),
+            },
             input.target,
         ));
+        for column in &table.columns {
+            if let Some(default) = shadows
+                .get(&table.name, &column.name)
+                .and_then(|s| s.view_default(schema))
+            {
+                sql_text.push('\n');
+                sql_text.push_str(&default);
+            }
+        }
     }
     vec![
         Step::new(
@@ -1211,12 +1274,15 @@ fn drop_previous_views(input: &PlanInput<'_>) -> Step {
     .rollback(restore)
 }
 
-fn backfill_job(
+/// A keyset walk over `table` that runs `UPDATE … SET <assignment>` on the rows where
+/// `pending` holds (`pending` gets the alias prefix to use, `t.` or nothing).
+pub(super) fn backfill_job(
     catalog: &str,
     table: &Table,
     physical: &QualifiedName,
-    column: &str,
-    expr: &str,
+    assignment: &str,
+    pending: &dyn Fn(&str) -> String,
+    description: String,
 ) -> Backfill {
     let key: Vec<&Column> = table
         .primary_key
@@ -1255,25 +1321,22 @@ fn backfill_job(
         .collect::<Vec<_>>()
         .join(", ");
     let batch_sql = format!(
-        "WITH batch AS (\n    SELECT {key_list} FROM {table}\n    WHERE $1::text IS NULL OR ({key_list}) > ({params})\n    ORDER BY {key_list}\n    LIMIT ${limit}\n), filled AS (\n    UPDATE {table} AS t SET {col} = {expr}\n    FROM batch WHERE ({qualified_key}) = ({batch_key}) AND t.{col} IS NULL\n)\nSELECT {as_text} FROM batch ORDER BY {descending} LIMIT 1",
+        "WITH batch AS (\n    SELECT {key_list} FROM {table}\n    WHERE $1::text IS NULL OR ({key_list}) > ({params})\n    ORDER BY {key_list}\n    LIMIT ${limit}\n), filled AS (\n    UPDATE {table} AS t SET {assignment}\n    FROM batch WHERE ({qualified_key}) = ({batch_key}) AND {pending}\n)\nSELECT {as_text} FROM batch ORDER BY {descending} LIMIT 1",
         table = physical.sql(),
         params = params.join(", "),
         limit = k + 1,
-        col = quote_ident(column),
+        pending = pending("t."),
     );
     Backfill {
         catalog: catalog.to_owned(),
-        description: format!(
-            "fill {}.{column} with {expr} on the rows that existed before expand",
-            table.name
-        ),
+        description,
         table: physical.key(),
         key: table.primary_key.clone(),
         batch_sql,
         rows_left_sql: format!(
-            "SELECT count(*) FROM {} WHERE {} IS NULL",
+            "SELECT count(*) FROM {} WHERE {}",
             physical.sql(),
-            quote_ident(column)
+            pending("")
         ),
         initial_batch_size: 1_000,
         target_batch_ms: 50,
@@ -1367,7 +1430,7 @@ fn column_list(columns: &[String]) -> String {
         .join(", ")
 }
 
-fn foreign_key_clause(fk: &crate::model::ForeignKey) -> String {
+pub(super) fn foreign_key_clause(fk: &crate::model::ForeignKey) -> String {
     let mut clause = format!(
         "FOREIGN KEY ({}) REFERENCES {} ({})",
         column_list(&fk.columns),
@@ -1469,7 +1532,12 @@ fn create_index_sql(table: &QualifiedName, index: &Index, concurrently: bool) ->
 
 /// CREATE INDEX on a new (empty) table in the same transaction, or CONCURRENTLY on an existing
 /// one, alone, with the validity post-check (I1).
-fn create_index_step(table: &QualifiedName, index: &Index, new_table: bool, catalog: &str) -> Step {
+pub(super) fn create_index_step(
+    table: &QualifiedName,
+    index: &Index,
+    new_table: bool,
+    catalog: &str,
+) -> Step {
     let catalog = if catalog == "I1"
         && (index.predicate.is_some()
             || index.keys.len() > 1

@@ -5,6 +5,7 @@
 //! from steps and the runner executes them; neither decides anything.
 
 mod build;
+mod shadow;
 mod step;
 
 pub use build::{PlanInput, Target, build_plan, column_definition, reference_cycle};
@@ -153,6 +154,14 @@ fn warning_for(change: &Change, snapshot: &Schema) -> Option<String> {
         Change::DropNotNull { table, column } => Some(format!(
             "`{table}.{column}` becomes nullable: the running binary cannot decode NULL, so nothing may write NULL there until it is gone"
         )),
+        Change::AlterColumnType {
+            table,
+            column,
+            from,
+            to,
+        } if !binary_coercible(from, to) && lossless_conversion(from, to) => Some(format!(
+            "while the old binary runs, every `{table}.{column}` value the new binary writes is mirrored into the {from} column: a value {from} cannot hold makes that write fail"
+        )),
         Change::AddEnumValue { name, value, .. } => Some(format!(
             "enum `{name}` gains `{value}`: the running binary cannot decode it, so nothing may write it until that binary is gone"
         )),
@@ -289,17 +298,7 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
             if binary_coercible(from, to) {
                 ("C9", Verdict::Safe)
             } else {
-                (
-                    "C10",
-                    refused(
-                        format!(
-                            "changing `{table}.{column}` from {from} to {to} rewrites `{table}` and its indexes under ACCESS EXCLUSIVE (reads and writes blocked), and the running binary still expects {from}"
-                        ),
-                        format!(
-                            "keep the field's type and add a new column of the new type (e.g. `{column}_v2`) to fill in a later release (the shadow-column plan is not generated yet), {ALLOW}"
-                        ),
-                    ),
-                )
+                ("C10", shadow_verdict(table, column, from, to, snapshot))
             }
         }
         Change::SetNotNull { table, column } => (
@@ -422,6 +421,81 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
     }
 }
 
+/// C10: a type change that is not binary-coercible goes through a shadow column when the
+/// conversion is lossless and the column is one the plan can swap; otherwise it is refused.
+fn shadow_verdict(
+    table: &QualifiedName,
+    column: &str,
+    from: &ColumnType,
+    to: &ColumnType,
+    snapshot: &Schema,
+) -> Verdict {
+    let change = format!("changing `{table}.{column}` from {from} to {to}");
+    let in_place = format!(
+        "in place, it rewrites `{table}` and its indexes under ACCESS EXCLUSIVE (reads and writes blocked) while the running binary still expects {from}"
+    );
+    let refuse = |why: String, help: String| refused(format!("{change}: {why}; {in_place}"), help);
+    let new_field = || {
+        format!(
+            "keep this field's type, add a new field of type {to}, fill it, and drop the old one in a later release, {ALLOW}"
+        )
+    };
+    let accepted = snapshot
+        .table(table)
+        .and_then(|t| Some((t, t.column(column)?)));
+    let Some((accepted_table, accepted_column)) = accepted else {
+        return refuse(
+            "a shadow column cannot be planned while the table or column is renamed in the same release".into(),
+            format!("rename in one release and change the type in the next, {ALLOW}"),
+        );
+    };
+    if accepted_table.primary_key.iter().any(|k| k == column) {
+        return refuse(
+            format!(
+                "`{column}` is part of the primary key, which a shadow column cannot take over yet"
+            ),
+            new_field(),
+        );
+    }
+    if accepted_column.identity {
+        return refuse(
+            format!(
+                "`{column}` is an identity column, whose sequence a shadow column cannot share"
+            ),
+            new_field(),
+        );
+    }
+    let referenced_by: Vec<String> = snapshot
+        .tables
+        .values()
+        .flat_map(|t| t.foreign_keys.iter().map(move |fk| (t, fk)))
+        .filter(|(_, fk)| {
+            fk.references == *table && fk.referenced_columns.iter().any(|c| c == column)
+        })
+        .map(|(t, fk)| format!("{} on {}", fk.name, t.name))
+        .collect();
+    if !referenced_by.is_empty() {
+        return refuse(
+            format!(
+                "foreign keys reference `{column}` ({}), and a shadow column cannot take them over yet",
+                referenced_by.join(", ")
+            ),
+            new_field(),
+        );
+    }
+    if !lossless_conversion(from, to) {
+        return refuse(
+            format!(
+                "some {from} values have no {to} form or lose information in it, so a shadow column could not mirror the running binary's writes"
+            ),
+            new_field(),
+        );
+    }
+    phased(format!(
+        "`{table}.{column}` gets a shadow column of type {to}, kept in step with the {from} column by a trigger both ways and filled by a batched backfill; the new release's views show it as `{column}`; contract swaps it in (drops the trigger and the old column, renames the shadow), once the old binary is gone"
+    ))
+}
+
 fn add_column_verdict(table: &QualifiedName, column: &Column) -> (&'static str, Verdict) {
     if column.identity {
         return (
@@ -467,6 +541,96 @@ fn add_column_verdict(table: &QualifiedName, column: &Column) -> (&'static str, 
                 ),
             ),
         ),
+    }
+}
+
+/// Conversions the shadow-column plan (C10) makes on its own: every `from` value has exactly
+/// one `to` value, reached by a cast that cannot fail. The way back (for the new binary's
+/// writes, mirrored into the old column) may fail for values the old type cannot hold, which is
+/// the plan's warning.
+pub fn lossless_conversion(from: &ColumnType, to: &ColumnType) -> bool {
+    let unbounded_text = |name: &str| name == "text" || name == "character varying";
+    match (from, to) {
+        (
+            ColumnType::Enum { array_dims: a, .. },
+            ColumnType::Builtin {
+                name,
+                array_dims: b,
+            },
+        ) => a == b && unbounded_text(name),
+        (
+            ColumnType::Builtin {
+                name: from,
+                array_dims: a,
+            },
+            ColumnType::Builtin {
+                name: to,
+                array_dims: b,
+            },
+        ) if a == b => lossless_builtin(from, to),
+        _ => false,
+    }
+}
+
+fn lossless_builtin(from: &str, to: &str) -> bool {
+    // Decimal digits an integer type needs: smallint 5, integer 10, bigint 19.
+    let integer_digits = |t: &str| match t {
+        "smallint" => Some(5),
+        "integer" => Some(10),
+        "bigint" => Some(19),
+        _ => None,
+    };
+    // numeric → (digits before the point, scale); unconstrained numeric → None.
+    let numeric = |t: &str| -> Option<Option<(u32, u32)>> {
+        let rest = t.strip_prefix("numeric")?;
+        if rest.is_empty() {
+            return Some(None);
+        }
+        let (p, s) = rest.strip_prefix('(')?.strip_suffix(')')?.split_once(',')?;
+        let (p, s): (u32, u32) = (p.trim().parse().ok()?, s.trim().parse().ok()?);
+        Some(Some((p.saturating_sub(s), s)))
+    };
+    if let (Some(f), Some(t)) = (integer_digits(from), integer_digits(to)) {
+        return t > f;
+    }
+    if let (Some(digits), Some(target)) = (integer_digits(from), numeric(to)) {
+        return target.is_none_or(|(before, _)| before >= digits);
+    }
+    if let (Some(f), Some(t)) = (numeric(from), numeric(to)) {
+        return match (f, t) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some((fb, fs)), Some((tb, ts))) => tb >= fb && ts >= fs,
+        };
+    }
+    match (from, to) {
+        // Exact in the wider mantissa (24 bits for real, 53 for double precision).
+        ("smallint", "real" | "double precision")
+        | ("integer", "double precision")
+        | ("real", "double precision")
+        | ("date", "timestamp without time zone") => true,
+        (_, "text" | "character varying") => {
+            // Text output is exact for these; `character(n)` would lose its padding.
+            integer_digits(from).is_some()
+                || numeric(from).is_some()
+                || matches!(
+                    from,
+                    "real"
+                        | "double precision"
+                        | "boolean"
+                        | "uuid"
+                        | "date"
+                        | "inet"
+                        | "cidr"
+                        | "macaddr"
+                        | "interval"
+                        | "jsonb"
+                        | "json"
+                )
+                || from.starts_with("timestamp")
+                || from.starts_with("time ")
+        }
+        _ => false,
     }
 }
 
@@ -567,5 +731,36 @@ mod tests {
         assert!(!binary_coercible(&t("int"), &t("bigint")));
         assert!(!binary_coercible(&t("numeric(10,2)"), &t("numeric(12,3)")));
         assert!(!binary_coercible(&t("timestamp"), &t("timestamptz")));
+    }
+
+    #[test]
+    fn lossless_conversions_widen_and_never_fail() {
+        assert!(lossless_conversion(&t("int"), &t("bigint")));
+        assert!(lossless_conversion(&t("smallint"), &t("int")));
+        assert!(lossless_conversion(&t("int"), &t("numeric(12,2)")));
+        assert!(lossless_conversion(
+            &t("numeric(10,2)"),
+            &t("numeric(14,4)")
+        ));
+        assert!(lossless_conversion(&t("real"), &t("double precision")));
+        assert!(lossless_conversion(&t("uuid"), &t("text")));
+        assert!(lossless_conversion(&t("int[]"), &t("bigint[]")));
+        let status = ColumnType::Enum {
+            name: QualifiedName::new("public", "status"),
+            array_dims: 0,
+        };
+        assert!(lossless_conversion(&status, &t("text")));
+        assert!(!lossless_conversion(&t("text"), &status));
+        assert!(!lossless_conversion(&t("bigint"), &t("int")));
+        assert!(!lossless_conversion(&t("int"), &t("numeric(8,0)")));
+        assert!(!lossless_conversion(
+            &t("numeric(10,2)"),
+            &t("numeric(12,1)")
+        ));
+        assert!(!lossless_conversion(&t("text"), &t("int")));
+        assert!(!lossless_conversion(&t("text"), &t("varchar(20)")));
+        assert!(!lossless_conversion(&t("char(3)"), &t("text")));
+        assert!(!lossless_conversion(&t("int"), &t("bigint[]")));
+        assert!(!lossless_conversion(&t("timestamp"), &t("timestamptz")));
     }
 }

@@ -1,3 +1,4 @@
+// integer to smallint loses values: no shadow column can mirror the old binary's writes.
 use migrate_runtime::Table;
 
 #[derive(Table)]
@@ -8,7 +9,7 @@ pub struct User {
     #[migrate(column_type = "varchar(320)", unique)]
     pub email: String,
     pub nickname: Option<String>,
-    pub age: i64,
+    pub age: i16,
     pub legacy: Option<String>,
 }
 

@@ -10,7 +10,7 @@ pub struct User {
     pub email: String,
     pub nickname: Option<String>,
     #[migrate(allow_unsafe = "users has 40 rows; the rewrite takes milliseconds")]
-    pub age: i64,
+    pub age: i16,
     pub legacy: Option<String>,
 }
 

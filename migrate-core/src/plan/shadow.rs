@@ -1,0 +1,605 @@
+//! C10 (and K4): a type change that is not binary-coercible, done through a shadow column.
+//!
+//! - **Expand**, one transaction: the shadow column (new type, nullable, no default) and the
+//!   trigger that keeps it and the old column in step both ways (R4: created with the column it
+//!   writes). Then copies of the column's indexes on the shadow, CONCURRENTLY. The new release's
+//!   view shows the shadow under the field's name.
+//! - **Backfill**: a no-op `UPDATE … SET col = col` per batch of rows the shadow lacks; the
+//!   trigger converts them.
+//! - **Contract**, once the old binary is gone and the backfill is complete: in one transaction,
+//!   drop the trigger, drop the old column (its indexes, CHECKs and foreign keys go with it),
+//!   rename the shadow to the column's name, rename the index copies, and re-add the CHECKs and
+//!   foreign keys NOT VALID; then validate them, each in its own transaction (K4).
+//!
+//! Defaults: an INSERT through one release's view must tell the trigger which column it wrote.
+//! So during the transition neither physical column has a default; each release's view carries
+//! its own (`ALTER TABLE <view> ALTER COLUMN … SET DEFAULT`), and the column that stays NULL is
+//! the one to fill. Contract puts the declared default back on the physical column.
+
+use std::collections::BTreeMap;
+
+use super::build::{
+    PlanInput, backfill_job, check_step, create_index_step, foreign_key_clause, guarded,
+    not_valid_then_validate,
+};
+use super::step::{Backfill, LockMode, Phase, Step};
+use super::{Decision, Verdict};
+use crate::diff::Change;
+use crate::model::{Column, Index, IndexKey, QualifiedName, Table};
+use crate::sql::{self, quote_ident, quote_literal};
+
+/// One column changing type through a shadow column.
+#[derive(Debug, Clone)]
+pub(super) struct Shadow {
+    /// The table (not renamed in this release: the verdict refuses that).
+    pub table: QualifiedName,
+    /// The column's name, before and after.
+    pub column: String,
+    /// The shadow column's name.
+    pub shadow: String,
+    /// The column as accepted.
+    pub old: Column,
+    /// The column as declared.
+    pub new: Column,
+    trigger: String,
+    function: QualifiedName,
+}
+
+/// The shadow columns of a release, keyed by (table key, column).
+#[derive(Debug, Default)]
+pub(super) struct Shadows(BTreeMap<(String, String), Shadow>);
+
+impl Shadows {
+    /// Every phased C10 decision of the release.
+    pub fn from_decisions(input: &PlanInput<'_>, decisions: &[&Decision]) -> Shadows {
+        let mut shadows = Shadows::default();
+        for d in decisions {
+            let Change::AlterColumnType { table, column, .. } = &d.located.change else {
+                continue;
+            };
+            if d.catalog != "C10" || !matches!(d.verdict, Verdict::Phased { .. }) {
+                continue;
+            }
+            let (Some(old_table), Some(new_table)) =
+                (input.old.table(table), input.next.table(table))
+            else {
+                continue;
+            };
+            let (Some(old), Some(new)) = (old_table.column(column), new_table.column(column))
+            else {
+                continue;
+            };
+            let taken =
+                |name: &str| old_table.column(name).is_some() || new_table.column(name).is_some();
+            let release = format!("r{}", input.release.number);
+            let mut shadow = sql::generated_name(&[column, &release], "shadow");
+            if taken(&shadow) {
+                shadow = sql::generated_name(&[&table.name, column, &release], "shadow");
+            }
+            let trigger = sql::generated_name(&[&table.name, column, &release], "sync");
+            shadows.0.insert(
+                (table.key(), column.clone()),
+                Shadow {
+                    table: table.clone(),
+                    column: column.clone(),
+                    shadow,
+                    old: old.clone(),
+                    new: new.clone(),
+                    function: QualifiedName::new(table.schema.clone(), trigger.clone()),
+                    trigger,
+                },
+            );
+        }
+        shadows
+    }
+
+    /// The shadow of this column, if it has one.
+    pub fn get(&self, table: &QualifiedName, column: &str) -> Option<&Shadow> {
+        self.0.get(&(table.key(), column.to_owned()))
+    }
+
+    /// The shadowed columns of a table.
+    fn of<'a>(&'a self, table: &'a QualifiedName) -> impl Iterator<Item = &'a Shadow> + 'a {
+        self.0.values().filter(move |s| s.table == *table)
+    }
+
+    /// Whether this is the table's first shadowed column in `(table, column)` order: the whole
+    /// table's plan is emitted once, there.
+    pub fn first_of_table(&self, table: &QualifiedName, column: &str) -> bool {
+        self.of(table).next().is_some_and(|s| s.column == column)
+    }
+
+    /// Whether an object over these columns or expressions belongs to a shadow's swap (then its
+    /// own add step is not planned: the swap builds it on the new column).
+    pub fn covers(&self, table: &QualifiedName, columns: &[String], exprs: &[&str]) -> bool {
+        self.table_shadows(table).involves(columns, exprs)
+    }
+
+    /// Whether a decision's own plan is replaced by a shadow's.
+    pub fn absorbs(&self, change: &Change) -> bool {
+        match change {
+            Change::AddIndex { table, index } => {
+                let (columns, exprs) = index_parts(index);
+                self.covers(table, &columns, &exprs)
+            }
+            Change::AddUnique { table, unique } => self.covers(table, &unique.columns, &[]),
+            Change::AddCheck { table, check } => self.covers(table, &[], &[&check.expr]),
+            Change::AddForeignKey { table, foreign_key } => {
+                self.covers(table, &foreign_key.columns, &[])
+            }
+            Change::ChangeDefault { table, column, .. } => self.get(table, column).is_some(),
+            _ => false,
+        }
+    }
+}
+
+fn index_parts(index: &Index) -> (Vec<String>, Vec<&str>) {
+    let mut columns = Vec::new();
+    let mut exprs: Vec<&str> = index.predicate.iter().map(String::as_str).collect();
+    for key in &index.keys {
+        match key {
+            IndexKey::Column(c) => columns.push(c.clone()),
+            IndexKey::Expr(e) => exprs.push(e),
+        }
+    }
+    (columns, exprs)
+}
+
+impl Shadow {
+    fn col(&self) -> String {
+        quote_ident(&self.column)
+    }
+
+    fn shadow_col(&self) -> String {
+        quote_ident(&self.shadow)
+    }
+
+    fn trigger_function(&self) -> String {
+        let (col, shadow) = (self.col(), self.shadow_col());
+        let (to, from) = (self.new.ty.sql(), self.old.ty.sql());
+        format!(
+            "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $sync$
+BEGIN
+    -- Each release's view writes one of the two columns; the trigger fills the other.
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.{shadow} IS NULL THEN
+            NEW.{shadow} := NEW.{col}::{to};
+        ELSIF NEW.{col} IS NULL THEN
+            NEW.{col} := NEW.{shadow}::{from};
+        END IF;
+    ELSIF NEW.{shadow} IS DISTINCT FROM OLD.{shadow} AND NEW.{col} IS NOT DISTINCT FROM OLD.{col} THEN
+        NEW.{col} := NEW.{shadow}::{from};
+    ELSIF NEW.{col} IS DISTINCT FROM OLD.{col} OR NEW.{shadow} IS NULL THEN
+        -- Written through the old release, or touched by the backfill.
+        NEW.{shadow} := NEW.{col}::{to};
+    END IF;
+    RETURN NEW;
+END
+$sync$;",
+            function = self.function.sql(),
+        )
+    }
+
+    /// Expand: the shadow column, its trigger and the default hand-over, in one transaction.
+    fn expand_step(&self, input: &PlanInput<'_>) -> Step {
+        let table = self.table.sql();
+        let mut sql_text = vec![
+            format!(
+                "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {} {};",
+                self.shadow_col(),
+                self.new.ty.sql()
+            ),
+            self.trigger_function(),
+            format!(
+                "DROP TRIGGER IF EXISTS {trigger} ON {table};\nCREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {}();",
+                self.function.sql(),
+                trigger = quote_ident(&self.trigger),
+            ),
+        ];
+        let mut rollback = vec![
+            format!(
+                "DROP TRIGGER IF EXISTS {} ON {table};",
+                quote_ident(&self.trigger)
+            ),
+            format!("DROP FUNCTION IF EXISTS {}();", self.function.sql()),
+            format!(
+                "ALTER TABLE {table} DROP COLUMN IF EXISTS {};",
+                self.shadow_col()
+            ),
+        ];
+        if let Some(default) = &self.old.default {
+            // The old release's default moves from the column to the old release's view.
+            sql_text.push(format!(
+                "ALTER TABLE {table} ALTER COLUMN {} DROP DEFAULT;",
+                self.col()
+            ));
+            rollback.push(format!(
+                "ALTER TABLE {table} ALTER COLUMN {} SET DEFAULT {default};",
+                self.col()
+            ));
+            if input.previous.number > 0 {
+                let view = format!(
+                    "{}.{}",
+                    quote_ident(&input.previous.views_schema),
+                    quote_ident(&self.table.name)
+                );
+                sql_text.push(format!(
+                    "ALTER TABLE {view} ALTER COLUMN {} SET DEFAULT {default};",
+                    self.col()
+                ));
+                rollback.push(format!(
+                    "ALTER TABLE IF EXISTS {view} ALTER COLUMN {} DROP DEFAULT;",
+                    self.col()
+                ));
+            }
+        }
+        Step::new(
+            Phase::Expand,
+            "C10",
+            format!(
+                "add shadow column {}.{} ({}) for {} and the trigger that keeps both in step",
+                self.table, self.shadow, self.new.ty, self.column
+            ),
+            format!("shadow_{}_{}", self.table.name, self.column),
+            sql_text.join("\n"),
+        )
+        .lock(LockMode::AccessExclusive, &self.table, false)
+        .guard("IF NOT EXISTS / CREATE OR REPLACE / DROP TRIGGER IF EXISTS")
+        .rollback(rollback.join("\n"))
+    }
+
+    /// The new release's view column default, when the declared column has one.
+    pub fn view_default(&self, views_schema: &str) -> Option<String> {
+        self.new.default.as_ref().map(|default| {
+            format!(
+                "ALTER TABLE {}.{} ALTER COLUMN {} SET DEFAULT {default};",
+                quote_ident(views_schema),
+                quote_ident(&self.table.name),
+                self.col()
+            )
+        })
+    }
+
+    /// Backfill: touch the rows whose shadow is still empty; the trigger converts them.
+    fn backfill(&self, next: &Table) -> Backfill {
+        let (col, shadow) = (self.col(), self.shadow_col());
+        backfill_job(
+            "C10",
+            next,
+            &self.table,
+            &format!("{col} = t.{col}"),
+            &|alias: &str| format!("{alias}{shadow} IS NULL AND {alias}{col} IS NOT NULL"),
+            format!(
+                "copy {}.{} into its {} shadow {} (the trigger converts each touched row)",
+                self.table, self.column, self.new.ty, self.shadow
+            ),
+        )
+    }
+
+    fn not_null_check(&self) -> Option<String> {
+        (!self.old.nullable && !self.new.nullable)
+            .then(|| sql::generated_name(&[&self.table.name, &self.shadow], "not_null"))
+    }
+
+    /// A catalog probe: whether the shadow column still exists (the swap has not run).
+    fn present(&self) -> String {
+        format!(
+            "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND NOT attisdropped)",
+            quote_literal(&self.table.sql()),
+            quote_literal(&self.shadow)
+        )
+    }
+
+    /// Contract, before the swap: the backfill is complete, and a kept NOT NULL is readied on
+    /// the shadow (CHECK NOT VALID, then VALIDATE without blocking writers). Each runs only
+    /// while the shadow exists, so a re-run after the swap does nothing.
+    fn contract_checks(&self) -> Vec<Step> {
+        let present = self.present();
+        self.unguarded_contract_checks()
+            .into_iter()
+            .map(|step| only_while(&present, step))
+            .collect()
+    }
+
+    fn unguarded_contract_checks(&self) -> Vec<Step> {
+        let table = &self.table;
+        let (col, shadow) = (self.col(), self.shadow_col());
+        let mut steps = vec![check_step(
+            table,
+            "C10",
+            format!(
+                "check that the backfill copied every {table}.{} row",
+                self.column
+            ),
+            format!("check_shadow_{}_{}", table.name, self.column),
+            &format!(
+                "SELECT count(*) FROM {} WHERE {shadow} IS NULL AND {col} IS NOT NULL",
+                table.sql()
+            ),
+            &format!(
+                "{table}.{} has {{}} row(s) not yet copied to its new type: the backfill is not complete; run it before contract",
+                self.column
+            ),
+        )];
+        if let Some(check) = self.not_null_check() {
+            steps.extend(not_valid_then_validate(
+                table,
+                &check,
+                &format!("CHECK ({shadow} IS NOT NULL)"),
+                "C10",
+                None,
+            ));
+        }
+        steps
+    }
+
+    /// The swap's statements for this column.
+    fn swap(&self) -> Vec<String> {
+        let table = self.table.sql();
+        let (col, shadow) = (self.col(), self.shadow_col());
+        let mut swap = vec![
+            format!(
+                "DROP TRIGGER IF EXISTS {} ON {table};",
+                quote_ident(&self.trigger)
+            ),
+            format!("ALTER TABLE {table} DROP COLUMN IF EXISTS {col};"),
+            format!("ALTER TABLE {table} RENAME COLUMN {shadow} TO {col};"),
+        ];
+        if let Some(check) = self.not_null_check() {
+            swap.push(format!(
+                "ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;"
+            ));
+            swap.push(format!(
+                "ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {};",
+                quote_ident(&check)
+            ));
+        }
+        if let Some(default) = &self.new.default {
+            swap.push(format!(
+                "ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {default};"
+            ));
+        }
+        swap
+    }
+}
+
+/// The shadowed columns of one table and the objects over them.
+struct TableShadows<'a> {
+    columns: Vec<&'a Shadow>,
+}
+
+impl TableShadows<'_> {
+    fn involves(&self, columns: &[String], exprs: &[&str]) -> bool {
+        self.columns.iter().any(|s| {
+            columns.contains(&s.column) || exprs.iter().any(|e| sql::mentions_column(e, &s.column))
+        })
+    }
+
+    /// The declared indexes (unique constraints as unique indexes) over a shadowed column,
+    /// each with its constraint name when it backs a unique constraint.
+    fn indexes<'t>(&self, next: &'t Table) -> Vec<(Index, Option<&'t str>)> {
+        let mut out = Vec::new();
+        for index in &next.indexes {
+            let (columns, exprs) = index_parts(index);
+            if self.involves(&columns, &exprs) {
+                out.push((index.clone(), None));
+            }
+        }
+        for unique in next
+            .uniques
+            .iter()
+            .filter(|u| self.involves(&u.columns, &[]))
+        {
+            let index = Index {
+                name: unique.name.clone(),
+                keys: unique
+                    .columns
+                    .iter()
+                    .cloned()
+                    .map(IndexKey::Column)
+                    .collect(),
+                unique: true,
+                method: "btree".into(),
+                predicate: None,
+            };
+            out.push((index, Some(unique.name.as_str())));
+        }
+        out
+    }
+
+    /// The index as built over the shadow columns.
+    fn copy(&self, index: &Index) -> Index {
+        let rename = |e: &str| {
+            self.columns.iter().fold(e.to_owned(), |e, s| {
+                sql::rename_column(&e, &s.column, &s.shadow).unwrap_or(e)
+            })
+        };
+        let shadow_of = |c: &str| {
+            self.columns
+                .iter()
+                .find(|s| s.column == c)
+                .map_or_else(|| c.to_owned(), |s| s.shadow.clone())
+        };
+        Index {
+            name: sql::generated_name(&[&index.name], "shadow"),
+            keys: index
+                .keys
+                .iter()
+                .map(|k| match k {
+                    IndexKey::Column(c) => IndexKey::Column(shadow_of(c)),
+                    IndexKey::Expr(e) => IndexKey::Expr(rename(e)),
+                })
+                .collect(),
+            predicate: index.predicate.as_deref().map(rename),
+            ..index.clone()
+        }
+    }
+}
+
+impl Shadows {
+    fn table_shadows<'a>(&'a self, table: &'a QualifiedName) -> TableShadows<'a> {
+        TableShadows {
+            columns: self.of(table).collect(),
+        }
+    }
+
+    /// Expand for every shadowed column of the table, then the index copies, CONCURRENTLY.
+    pub fn expand_steps(&self, input: &PlanInput<'_>, table: &QualifiedName) -> Vec<Step> {
+        let group = self.table_shadows(table);
+        let mut steps: Vec<Step> = group.columns.iter().map(|s| s.expand_step(input)).collect();
+        if let Some(next) = input.next.table(table) {
+            for (index, _) in group.indexes(next) {
+                steps.push(create_index_step(table, &group.copy(&index), false, "C10"));
+            }
+        }
+        steps
+    }
+
+    /// One backfill per shadowed column of the table.
+    pub fn backfills(&self, input: &PlanInput<'_>, table: &QualifiedName) -> Vec<Backfill> {
+        let Some(next) = input.next.table(table) else {
+            return Vec::new();
+        };
+        self.of(table).map(|s| s.backfill(next)).collect()
+    }
+
+    /// Contract: the checks, then the swap of every shadowed column of the table in one
+    /// transaction (index copies renamed or attached, CHECKs and foreign keys re-added NOT
+    /// VALID), then the validations (K4).
+    pub fn contract_steps(&self, input: &PlanInput<'_>, table: &QualifiedName) -> Vec<Step> {
+        let group = self.table_shadows(table);
+        let mut steps: Vec<Step> = group
+            .columns
+            .iter()
+            .flat_map(|s| s.contract_checks())
+            .collect();
+        let mut swap: Vec<String> = group.columns.iter().flat_map(|s| s.swap()).collect();
+        let mut validations = Vec::new();
+        let mut parents = Vec::new();
+        if let Some(next) = input.next.table(table) {
+            for (index, constraint) in group.indexes(next) {
+                let copy = QualifiedName::new(table.schema.clone(), group.copy(&index).name);
+                swap.push(match constraint {
+                    Some(name) => format!(
+                        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {};",
+                        table.sql(),
+                        quote_ident(name),
+                        quote_ident(&copy.name)
+                    ),
+                    None => format!(
+                        "ALTER INDEX {} RENAME TO {};",
+                        copy.sql(),
+                        quote_ident(&index.name)
+                    ),
+                });
+            }
+            let checks = next
+                .checks
+                .iter()
+                .filter(|c| group.involves(&[], &[&c.expr]))
+                .map(|c| (c.name.clone(), format!("CHECK ({})", c.expr), None));
+            let foreign_keys = next
+                .foreign_keys
+                .iter()
+                .filter(|fk| group.involves(&fk.columns, &[]))
+                .map(|fk| {
+                    (
+                        fk.name.clone(),
+                        foreign_key_clause(fk),
+                        Some(fk.references.clone()),
+                    )
+                });
+            for (name, clause, parent) in checks.chain(foreign_keys) {
+                swap.push(format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} {clause} NOT VALID;",
+                    table.sql(),
+                    quote_ident(&name)
+                ));
+                validations.extend(
+                    not_valid_then_validate(table, &name, &clause, "K4", parent.as_ref())
+                        .into_iter()
+                        .filter(|s| s.own_transaction),
+                );
+                parents.extend(parent);
+            }
+        }
+        let present = group
+            .columns
+            .first()
+            .map(|s| s.present())
+            .unwrap_or_default();
+        let functions: Vec<String> = group
+            .columns
+            .iter()
+            .map(|s| format!("DROP FUNCTION IF EXISTS {}();", s.function.sql()))
+            .collect();
+        let described: Vec<String> = group
+            .columns
+            .iter()
+            .map(|s| format!("{} ({} → {})", s.column, s.old.ty, s.new.ty))
+            .collect();
+        let mut step = Step::new(
+            Phase::Contract,
+            "C10",
+            format!(
+                "swap in the shadow columns of {table}: {}; drop the triggers and old columns, rename the shadows, restore their indexes and constraints",
+                described.join(", ")
+            ),
+            format!("swap_{}", table.name),
+            format!(
+                "{}\n{}",
+                guarded(&present, &swap.join("\n        ")),
+                functions.join("\n")
+            ),
+        )
+        .lock(LockMode::AccessExclusive, table, false)
+        .guard("catalog probe: runs only while the shadow columns exist")
+        .irreversible("the old columns are gone; their values live on, converted, in the new ones");
+        // Dropping an old column drops its foreign keys, which takes ACCESS EXCLUSIVE on the
+        // referenced table too (their triggers go); re-adding one takes SHARE ROW EXCLUSIVE.
+        if let Some(old) = input.old.table(table) {
+            for fk in old
+                .foreign_keys
+                .iter()
+                .filter(|fk| group.involves(&fk.columns, &[]))
+            {
+                if fk.references != *table {
+                    step = step.lock(LockMode::AccessExclusive, &fk.references, false);
+                }
+            }
+        }
+        for parent in &parents {
+            if parent != table {
+                step = step.lock(LockMode::ShareRowExclusive, parent, false);
+            }
+        }
+        steps.push(step);
+        steps.extend(validations);
+        steps
+    }
+}
+
+/// The step, run only while `condition` holds: its guard gains an outer `IF`.
+fn only_while(condition: &str, mut step: Step) -> Step {
+    let body = step
+        .sql
+        .strip_prefix("DO $$\nBEGIN\n")
+        .and_then(|b| b.strip_suffix("END\n$$;"))
+        .map(|body| {
+            body.lines()
+                .map(|l| format!("    {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+    step.sql = match body {
+        Some(body) => {
+            format!("DO $$\nBEGIN\n    IF {condition} THEN\n{body}\n    END IF;\nEND\n$$;")
+        }
+        None => guarded(condition, &step.sql),
+    };
+    step.idempotency = format!(
+        "{}; runs only while the shadow column exists",
+        step.idempotency
+    );
+    step
+}
