@@ -294,6 +294,16 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
         for c in &decl.drop_columns {
             out.hint_errors.push(stale_drop_column(c, &table.name));
         }
+        for f in decl.fields.iter().filter_map(|f| f.backfill.as_ref()) {
+            out.hint_errors.push(HintError {
+                span: f.span,
+                message: format!(
+                    "`backfill` on a column of `{}`, which is a new table",
+                    table.name
+                ),
+                help: "remove it: a new table has no rows to fill".into(),
+            });
+        }
         for f in decl.fields.iter().filter_map(|f| f.renamed_from.as_ref()) {
             out.hint_errors.push(HintError {
                 span: f.span,
@@ -391,6 +401,18 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             continue;
         };
         matched_old.push(&accepted.name);
+        if let Some(hint) = &field.backfill
+            && accepted.backfill.as_deref() != Some(hint.value.as_str())
+        {
+            out.hint_errors.push(HintError {
+                span: hint.span,
+                message: format!(
+                    "stale `backfill`: column `{}` of `{name}` already exists, so there are no rows to fill",
+                    column.name
+                ),
+                help: "`backfill` applies in the release that adds the column; remove it".into(),
+            });
+        }
         let column_name = column.name.clone();
         if accepted.ty != column.ty && !new.unresolved.contains(&column.name) {
             let span = field.column_type_span.unwrap_or(field.ty_span);

@@ -283,6 +283,8 @@ fn next_schema(accepted: &Schema, resolved: &[Resolved<'_>], enums: &[DeclaredEn
                     let renamed_now = new_name != old_column.name;
                     columns.push(Column {
                         renamed_from: renamed_now.then(|| old_column.name.clone()),
+                        // Only a column added in this release keeps its backfill hint.
+                        backfill: None,
                         ..c.clone()
                     });
                 }

@@ -292,6 +292,30 @@ pub fn default_volatility(expr: &Expr) -> Volatility {
     }
 }
 
+/// The first column an expression reads, if any (a default or backfill value cannot read one).
+/// Keyword-like built-ins (`current_date`, `current_user`, …) do not count.
+pub fn first_column_reference(expr: &Expr) -> Option<String> {
+    let found = visit_expressions(expr, |e| match e {
+        Expr::Identifier(ident)
+            if !NON_VOLATILE_FUNCTIONS.contains(&ident.value.to_ascii_lowercase().as_str()) =>
+        {
+            ControlFlow::Break(ident.value.clone())
+        }
+        Expr::CompoundIdentifier(parts) => ControlFlow::Break(
+            parts
+                .iter()
+                .map(|p| p.value.as_str())
+                .collect::<Vec<_>>()
+                .join("."),
+        ),
+        _ => ControlFlow::Continue(()),
+    });
+    match found {
+        ControlFlow::Break(column) => Some(column),
+        ControlFlow::Continue(()) => None,
+    }
+}
+
 /// Builds a deterministic generated name from parts (`users_email_key`). A name over 63 bytes
 /// is cut and given a short hash of the full name, so two long names never collide.
 pub fn generated_name(parts: &[&str], suffix: &str) -> String {
@@ -470,6 +494,16 @@ mod tests {
         let script = "SET LOCAL lock_timeout = '100ms';\nDO $$\nBEGIN\n    IF NOT EXISTS (SELECT 1) THEN\n        CREATE TYPE \"public\".\"s\" AS ENUM ('a', 'b');\n    END IF;\nEND\n$$;\nCREATE TABLE t (id int);\n";
         assert_eq!(parse_script(script), Ok(3));
         assert!(parse_script("DO $$\nBEGIN\n    IF NOT EXISTS (SELECT 1) THEN\n        CREATE TYPE oops AS;\n    END IF;\nEND\n$$;").is_err());
+    }
+
+    #[test]
+    fn values_that_read_a_column_are_told_apart() {
+        let first = |text: &str| first_column_reference(&parse_expr(text).unwrap());
+        assert_eq!(first("lower(email)").as_deref(), Some("email"));
+        assert_eq!(first("'unknown'"), None);
+        assert_eq!(first("now()"), None);
+        assert_eq!(first("current_date"), None);
+        assert_eq!(first("gen_random_uuid()"), None);
     }
 
     #[test]

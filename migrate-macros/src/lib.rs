@@ -5,9 +5,12 @@
 //! compile time (and makes rustc track it), so an unsafe change fails the build with an error
 //! spanned on the offending field.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use migrate_core::declare::{self, DeclaredType};
+use migrate_core::model::Schema;
 use migrate_core::snapshot::{DEFAULT_FILE_NAME, Snapshot};
 use migrate_core::{Diagnostic, pipeline};
 use proc_macro2::{Span, TokenStream};
@@ -39,25 +42,73 @@ fn snapshot_path() -> PathBuf {
     PathBuf::from(dir).join(DEFAULT_FILE_NAME)
 }
 
+/// A snapshot as read from one file version: parsed (or refused) once.
+type Loaded = Arc<Result<Option<Snapshot>, String>>;
+
+/// The file's identity: a changed size or modification time means it must be read again.
+type FileStamp = (PathBuf, Option<SystemTime>, u64);
+
+/// Every derive of a crate reads the same snapshot. Parsing it for each struct made `cargo
+/// check` grow with structs × snapshot size, so it is parsed once per compiler process and
+/// again only when the file changes (rust-analyzer keeps one proc-macro process alive).
+static SNAPSHOT_CACHE: Mutex<Option<(FileStamp, Loaded)>> = Mutex::new(None);
+
+/// Snapshot files already tracked with `include_bytes!` in this process: one rustc process
+/// compiles one crate, and one inclusion is enough for rustc to rebuild when the file changes.
+static TRACKED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn stamp(path: &Path) -> FileStamp {
+    let meta = std::fs::metadata(path).ok();
+    (
+        path.to_owned(),
+        meta.as_ref().and_then(|m| m.modified().ok()),
+        meta.map_or(0, |m| m.len()),
+    )
+}
+
+fn load_cached(path: &Path) -> Loaded {
+    let stamp = stamp(path);
+    let mut cache = SNAPSHOT_CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((cached, loaded)) = cache.as_ref()
+        && *cached == stamp
+    {
+        return Arc::clone(loaded);
+    }
+    let loaded: Loaded = Arc::new(Snapshot::load(path).map_err(|e| e.to_string()));
+    *cache = Some((stamp, Arc::clone(&loaded)));
+    loaded
+}
+
 /// The snapshot plus the tokens that make rustc re-expand when it changes.
-fn load_snapshot(span: Span) -> (Result<Snapshot, Diagnostic>, TokenStream) {
+fn load_snapshot(span: Span) -> (Result<Loaded, Diagnostic>, TokenStream) {
     let path = snapshot_path();
     let env_name = SNAPSHOT_ENV;
     let mut tracking =
         quote! { const _: ::core::option::Option<&str> = ::core::option_env!(#env_name); };
-    match Snapshot::load(&path) {
+    let loaded = load_cached(&path);
+    match loaded.as_ref() {
         Ok(found) => {
-            if found.is_some() {
+            let mut tracked = TRACKED.lock().unwrap_or_else(|e| e.into_inner());
+            if found.is_some() && !tracked.contains(&path) {
                 let path_text = path.display().to_string();
                 tracking.extend(quote! { const _: &[u8] = include_bytes!(#path_text); });
+                tracked.push(path);
             }
-            (Ok(found.unwrap_or_default()), tracking)
+            (Ok(Arc::clone(&loaded)), tracking)
         }
         Err(e) => (
-            Err(Diagnostic::error(span, e.to_string())
+            Err(Diagnostic::error(span, e.clone())
                 .help("fix the file by hand or restore it from version control (`git checkout -- <file>`); nothing is overwritten while it is broken")),
             tracking,
         ),
+    }
+}
+
+/// The accepted schema of a snapshot that loaded (empty before the first release).
+fn accepted_schema<'a>(loaded: &'a Loaded, empty: &'a Schema) -> &'a Schema {
+    match loaded.as_ref() {
+        Ok(Some(snapshot)) => &snapshot.schema,
+        _ => empty,
     }
 }
 
@@ -78,7 +129,10 @@ fn expand_table(input: &DeriveInput) -> TokenStream {
     let (schema, table, columns, enum_types) = match &declared {
         Ok(decl) => {
             match &snapshot {
-                Ok(snapshot) => diagnostics.extend(pipeline::check_table(&snapshot.schema, decl)),
+                Ok(loaded) => diagnostics.extend(pipeline::check_table(
+                    accepted_schema(loaded, &Schema::default()),
+                    decl,
+                )),
                 Err(d) => diagnostics.push(d.clone()),
             }
             let columns: Vec<String> = decl.fields.iter().map(|f| f.column.clone()).collect();
@@ -196,7 +250,10 @@ fn expand_enum(input: &DeriveInput) -> TokenStream {
     let (schema, type_name, labels) = match &declared {
         Ok(decl) => {
             match &snapshot {
-                Ok(snapshot) => diagnostics.extend(pipeline::check_enum(&snapshot.schema, decl)),
+                Ok(loaded) => diagnostics.extend(pipeline::check_enum(
+                    accepted_schema(loaded, &Schema::default()),
+                    decl,
+                )),
                 Err(d) => diagnostics.push(d.clone()),
             }
             let labels: Vec<String> = decl.values.iter().map(|v| v.value.clone()).collect();

@@ -89,6 +89,7 @@ async fn read_table(pool: &PgPool, oid: i64, name: QualifiedName) -> Table {
                 nullable: !r.get::<bool, _>(2),
                 default: r.get(3),
                 identity: !r.get::<String, _>(4).is_empty(),
+                backfill: None,
                 renamed_from: None,
             }
         })
@@ -210,6 +211,7 @@ pub fn comparable(schema: &Schema) -> Schema {
         for c in &mut table.columns {
             c.default = c.default.as_deref().map(normalize_sql);
             c.renamed_from = None;
+            c.backfill = None;
         }
         for check in &mut table.checks {
             check.expr = normalize_sql(check.expr.trim_start_matches("CHECK "));

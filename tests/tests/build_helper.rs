@@ -1,6 +1,7 @@
 //! The build helper's modes and failure reports, on throwaway crate folders (no database).
 
 use migrate_build::{Error, Mode};
+use migrate_core::plan::Phase;
 use migrate_tests::scenario::Scenario;
 
 const V1: &str = r#"
@@ -568,5 +569,35 @@ struct Transfer {
             "foreign keys reference `number` (transfer_account_number_fkey on public.transfer)"
         ),
         "{referenced}"
+    );
+}
+
+#[test]
+fn a_backfill_value_is_welcome_in_its_release_then_stale() {
+    let s = Scenario::new();
+    s.accept(V1);
+    let added = V1.replace(
+        "    id: i64,\n",
+        "    id: i64,\n    #[migrate(backfill = \"'none'\")]\n    plan: String,\n",
+    );
+    let plan = s.accept(&added).crate_plan.plan.unwrap();
+    assert_eq!(plan.changes[0].catalog, "C4");
+    assert!(
+        plan.steps
+            .iter()
+            .any(|s| s.phase == Phase::Contract && s.sql.contains("DROP DEFAULT")),
+        "the backfill value is a default until contract"
+    );
+    // The build that accepted it, and any build until the next release, accept the hint.
+    assert!(
+        migrate_core::pipeline::check_table(&s.snapshot().schema, &discover(&added)[0]).is_empty()
+    );
+    // One release later it is stale.
+    let newer = added.replace("    id: i64,\n", "    id: i64,\n    bio: Option<String>,\n");
+    s.accept(&newer.replace("    #[migrate(backfill = \"'none'\")]\n", ""));
+    let stale = migrate_core::pipeline::check_table(&s.snapshot().schema, &discover(&newer)[0]);
+    assert!(
+        stale.iter().any(|d| d.message.contains("stale `backfill`")),
+        "{stale:?}"
     );
 }

@@ -816,3 +816,47 @@ async fn c10_type_change_through_shadow_columns_kept_in_step_by_triggers() {
     assert!(err.to_string().contains("entries_user_id_fkey"), "{err}");
     assert_rollback(ENTRIES_V1, SEED_ENTRIES, &v2, false).await;
 }
+
+#[tokio::test]
+async fn c4_not_null_column_with_a_backfill_value_then_no_default_after_contract() {
+    let v2 = USERS_V1.replace(
+        "    legacy: String,\n",
+        "    legacy: String,\n    #[migrate(backfill = \"'eu'\")]\n    region: String,\n    #[migrate(backfill = \"gen_random_uuid()\")]\n    token: uuid::Uuid,\n",
+    );
+    let t = Transition::start(USERS_V1, SEED_USERS, &v2).await;
+    assert_eq!(
+        t.verdicts(),
+        [
+            ("C4".to_owned(), "PHASED".to_owned()),
+            ("C4".to_owned(), "PHASED".to_owned())
+        ]
+    );
+    // The constant needs no backfill; the volatile value does.
+    assert_eq!(t.plan.backfills.len(), 1);
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM users WHERE region = 'eu'")
+            .await,
+        500
+    );
+    // The old binary's inserts omit both columns and still succeed.
+    t.exec("INSERT INTO release_0001.users (email, legacy) VALUES ('old@example.com', 'x')")
+        .await;
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM release_0002.users WHERE email = 'old@example.com' AND region = 'eu' AND token IS NOT NULL").await,
+        1
+    );
+    t.finish(&["public"]).await;
+    assert_eq!(
+        t.query_i64("SELECT count(DISTINCT token) FROM users").await,
+        501
+    );
+    // After contract the values are no defaults: the new binary must write them.
+    let err = sqlx::raw_sql(
+        "INSERT INTO release_0002.users (email, legacy, token) VALUES ('new@example.com', 'y', gen_random_uuid())",
+    )
+    .execute(&t.db.pool)
+    .await
+    .expect_err("region has no default any more");
+    assert!(err.to_string().contains("region"), "{err}");
+    assert_rollback(USERS_V1, SEED_USERS, &v2, true).await;
+}

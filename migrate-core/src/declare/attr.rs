@@ -23,7 +23,7 @@ pub const ATTR: &str = "migrate";
 const STRUCT_KEYS: &str = "table_name, schema, primary_key(..), unique(..), index(..), check(..), \
     foreign_key(..), renamed_from, drop, drop_column, allow_unsafe";
 const FIELD_KEYS: &str = "column_name, column_type, primary_key, unique, index, default, check, \
-    references, on_delete, on_update, identity, renamed_from, skip, allow_unsafe";
+    backfill, references, on_delete, on_update, identity, renamed_from, skip, allow_unsafe";
 const INDEX_KEYS: &str = "columns(..), expr, name, method, where, unique";
 const FK_KEYS: &str = "columns(..), references, on_delete, on_update, name";
 
@@ -490,6 +490,7 @@ struct FieldAttrs {
     unique: Option<Spanned<()>>,
     index: Option<Spanned<DeclaredIndex>>,
     default: Option<Spanned<String>>,
+    backfill: Option<Spanned<String>>,
     check: Option<Spanned<String>>,
     references: Option<Spanned<LitStr>>,
     on_delete: Option<Spanned<FkAction>>,
@@ -546,6 +547,10 @@ fn parse_field(
                     let v = expr_lit(&meta)?;
                     set_once(cx, &mut a.check, v.value, v.span, &key);
                 }
+                "backfill" => {
+                    let v = expr_lit(&meta)?;
+                    set_once(cx, &mut a.backfill, v.value, v.span, &key);
+                }
                 "references" => {
                     let v = lit(&meta)?;
                     set_once(cx, &mut a.references, v, span, &key);
@@ -589,6 +594,7 @@ fn parse_field(
             || a.column_type.is_some()
             || a.primary_key.is_some()
             || a.default.is_some()
+            || a.backfill.is_some()
             || a.references.is_some()
             || a.index.is_some()
             || a.unique.is_some()
@@ -648,6 +654,31 @@ fn parse_field(
         }
     }
 
+    if let Some(backfill) = &a.backfill {
+        let problem = if nullable {
+            Some("a nullable column needs no `backfill`: existing rows read NULL")
+        } else if a.default.is_some() {
+            Some("a column with a `default` needs no `backfill`: existing rows get the default")
+        } else if a.identity.is_some() {
+            Some("an identity column needs no `backfill`: existing rows get sequence values")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            cx.error(backfill.span, format!("{problem}; remove `backfill`"));
+        } else if let Some(column) = sql::parse_expr(&backfill.value)
+            .ok()
+            .and_then(|e| sql::first_column_reference(&e))
+        {
+            cx.error(
+                backfill.span,
+                format!(
+                    "`backfill` is a value for every existing row, like a default; it cannot read column `{column}`"
+                ),
+            );
+        }
+    }
+
     let col = Spanned::new(column.clone(), ident.span());
     if let Some(pk) = &a.primary_key {
         field_pk.push(Spanned::new(column.clone(), pk.span));
@@ -699,6 +730,7 @@ fn parse_field(
         nullable,
         default: a.default,
         identity: a.identity.is_some(),
+        backfill: a.backfill,
         renamed_from: a.renamed_from,
         allow_unsafe: a.allow_unsafe,
     })

@@ -106,6 +106,8 @@ pub struct DeclaredField {
     pub default: Option<Spanned<String>>,
     /// `identity`.
     pub identity: bool,
+    /// `backfill = "…"`, normalised SQL: the value for existing rows of a new NOT NULL column.
+    pub backfill: Option<Spanned<String>>,
     /// `renamed_from = "old"`.
     pub renamed_from: Option<Spanned<String>>,
     /// `allow_unsafe = "reason"`.

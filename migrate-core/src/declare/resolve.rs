@@ -130,6 +130,7 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
             nullable: field.nullable,
             default: field.default.as_ref().map(|d| d.value.clone()),
             identity: field.identity,
+            backfill: field.backfill.as_ref().map(|b| b.value.clone()),
             renamed_from: None,
         });
     }

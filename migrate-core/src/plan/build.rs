@@ -378,7 +378,23 @@ fn plan_change(
     match &d.located.change {
         Change::AddColumn { table, column } => {
             let physical = names.table(table);
-            let volatile = matches!(d.verdict, Verdict::Phased { .. });
+            // C4 with a declared backfill value: the value is the column's default until
+            // contract (the old binary's INSERTs omit the column), planned as C2 or C3.
+            let backfill = column
+                .backfill
+                .as_ref()
+                .filter(|_| column.default.is_none());
+            let column = &Column {
+                default: column.default.clone().or_else(|| backfill.cloned()),
+                ..column.clone()
+            };
+            let drop_default =
+                backfill.map(|value| drop_backfill_default_step(table, &column.name, value));
+            let volatile = column
+                .default
+                .as_deref()
+                .is_some_and(|d| super::volatility(d) == sql::Volatility::Volatile)
+                && matches!(d.verdict, Verdict::Phased { .. });
             if !volatile {
                 expand.push(add_column_step(
                     &physical,
@@ -386,6 +402,7 @@ fn plan_change(
                     catalog,
                     d.allowed_reason(),
                 ));
+                contract.extend(drop_default);
                 return;
             }
             // C3: add the column without the volatile default (no rewrite), then the default
@@ -434,6 +451,7 @@ fn plan_change(
             if !column.nullable {
                 contract.extend(set_not_null_steps(table, &column.name, catalog, true));
             }
+            contract.extend(drop_default);
         }
         Change::DropColumn { table, column } => {
             let physical = names.table(table);
@@ -1578,6 +1596,28 @@ pub(super) fn create_index_step(
             "pg_index.indisvalid for {}.{}: an interrupted CONCURRENTLY build leaves an invalid index that IF NOT EXISTS would keep; drop it CONCURRENTLY and rebuild",
             table.schema, index.name
         ))
+}
+
+/// C4: the backfill value stops being the column's default once the old binary is gone.
+fn drop_backfill_default_step(table: &QualifiedName, column: &str, value: &str) -> Step {
+    Step::new(
+        Phase::Contract,
+        "C4",
+        format!("drop the backfill default of {table}.{column}: the old binary is gone"),
+        format!("drop_default_{}_{column}", table.name),
+        format!(
+            "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
+            table.sql(),
+            quote_ident(column)
+        ),
+    )
+    .lock(LockMode::AccessExclusive, table, false)
+    .guard("DROP DEFAULT is idempotent")
+    .rollback(format!(
+        "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {value};",
+        table.sql(),
+        quote_ident(column)
+    ))
 }
 
 fn add_column_step(

@@ -510,25 +510,39 @@ fn add_column_verdict(table: &QualifiedName, column: &Column) -> (&'static str, 
         );
     }
     match &column.default {
-        Some(default) => {
-            let volatile = sql::parse_expr(default)
-                .map_or(Volatility::Volatile, |e| sql::default_volatility(&e));
-            match volatile {
-                Volatility::NonVolatile => ("C2", Verdict::Safe),
-                Volatility::Volatile => (
-                    "C3",
-                    phased(format!(
-                        "default `{default}` is volatile, so a plain ADD COLUMN would rewrite `{table}`: the column is added without it, the default is set for new rows, existing rows are filled by a batched backfill{}",
-                        if column.nullable {
-                            ""
-                        } else {
-                            ", and NOT NULL is enforced in contract"
-                        }
-                    )),
-                ),
-            }
-        }
+        Some(default) => match volatility(default) {
+            Volatility::NonVolatile => ("C2", Verdict::Safe),
+            Volatility::Volatile => (
+                "C3",
+                phased(format!(
+                    "default `{default}` is volatile, so a plain ADD COLUMN would rewrite `{table}`: the column is added without it, the default is set for new rows, existing rows are filled by a batched backfill{}",
+                    if column.nullable {
+                        ""
+                    } else {
+                        ", and NOT NULL is enforced in contract"
+                    }
+                )),
+            ),
+        },
         None if column.nullable => ("C1", Verdict::Safe),
+        None if column.backfill.is_some() => {
+            let value = column.backfill.as_deref().unwrap_or_default();
+            let how = match volatility(value) {
+                Volatility::NonVolatile => {
+                    "added with it as its default (metadata only: existing rows read it)"
+                }
+                Volatility::Volatile => {
+                    "added without a default (no rewrite), given it as the default for new rows, filled on existing rows by a batched backfill, and made NOT NULL in contract"
+                }
+            };
+            (
+                "C4",
+                phased(format!(
+                    "new NOT NULL column `{table}.{}` gets `{value}` (its declared backfill): {how}; the default stays while the old binary runs, since its INSERTs omit the column, and contract drops it",
+                    column.name
+                )),
+            )
+        }
         None => (
             "C4",
             refused(
@@ -537,7 +551,7 @@ fn add_column_verdict(table: &QualifiedName, column: &Column) -> (&'static str, 
                     column.name
                 ),
                 format!(
-                    "declare a default, `#[migrate(default = \"…\")]`, or make the field `Option<_>`, {ALLOW}"
+                    "declare a default, `#[migrate(default = \"…\")]`; or a value for the existing rows only, `#[migrate(backfill = \"…\")]`; or make the field `Option<_>`, {ALLOW}"
                 ),
             ),
         ),
@@ -632,6 +646,11 @@ fn lossless_builtin(from: &str, to: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// The volatility of a default or backfill value; unparsable counts as volatile.
+pub fn volatility(expr: &str) -> Volatility {
+    sql::parse_expr(expr).map_or(Volatility::Volatile, |e| sql::default_volatility(&e))
 }
 
 /// Type changes PostgreSQL performs without a rewrite (catalog row C9).
