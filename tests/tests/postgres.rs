@@ -6,7 +6,9 @@ use std::path::Path;
 use migrate_core::model::Schema;
 use migrate_tests::introspect::{assert_same_schema, introspect};
 use migrate_tests::pg::TestDb;
-use migrate_tests::scenario::{Scenario, apply, apply_releases, rerun_file};
+use migrate_tests::scenario::{
+    Scenario, apply, apply_releases, apply_source, rerun_file, try_apply_source,
+};
 use sqlx::Row;
 
 /// Every migration applied by sqlx, then re-run by hand: each must be a no-op the second time.
@@ -156,8 +158,8 @@ async fn c1_c2_i1_second_release_on_a_populated_table() {
     let catalog: Vec<&str> = plan.steps.iter().map(|s| s.catalog.as_str()).collect();
     assert_eq!(
         catalog,
-        ["C1", "C2", "I5", "I1", "R", "R10"],
-        "columns first, then the concurrent indexes (in name order), the release's views; contract drops the previous views"
+        ["C1", "C2", "I5", "I1", "R", "R9", "R10"],
+        "columns first, then the concurrent indexes (in name order), the release's views; contract checks its expand ran, then drops the previous views"
     );
 
     // Indexes on an existing table: one CONCURRENTLY statement per file, outside a transaction.
@@ -228,4 +230,42 @@ async fn allow_unsafe_runs_the_naive_statement_and_records_the_reason() {
     let live = introspect(&db.pool, &["public"]).await;
     assert_same_schema(&live, &scenario.snapshot().schema);
     assert_eq!(accounts_fingerprint(&db).await, before);
+}
+
+#[tokio::test]
+async fn phases_of_consecutive_releases_refuse_to_run_out_of_order() {
+    let v1 = "#[derive(Table)]\nstruct Note {\n    #[migrate(primary_key, identity)]\n    id: i64,\n    body: String,\n    draft: Option<String>,\n}\n";
+    let v2 = v1.replace(
+        "    body: String,",
+        "    #[migrate(renamed_from = \"body\")]\n    text: String,",
+    );
+    let v3 = v2
+        .replace("    #[migrate(renamed_from = \"body\")]\n", "")
+        .replace(
+            "struct Note {",
+            "#[migrate(drop_column = \"draft\")]\nstruct Note {",
+        )
+        .replace("    draft: Option<String>,\n", "");
+    let scenario = Scenario::new();
+    scenario.accept(v1);
+    scenario.accept(&v2);
+    scenario.accept(&v3);
+    let db = TestDb::create().await;
+    // Expand 3 needs contract 2 (it plans against release 2's physical names).
+    let err = try_apply_source(&db.url, &scenario.migrations())
+        .await
+        .expect_err("expand 3 must wait for contract 2");
+    assert!(
+        err.contains("the contract of release 2 has not run"),
+        "{err}"
+    );
+    // Contract 3 needs expand 3: contract 2 runs, contract 3 stops.
+    let err = try_apply_source(&db.url, &scenario.contract_migrations())
+        .await
+        .expect_err("contract 3 must wait for expand 3");
+    assert!(err.contains("release 3 cannot contract"), "{err}");
+    apply_source(&db.pool, &scenario.migrations()).await;
+    apply_source(&db.pool, &scenario.contract_migrations()).await;
+    let live = introspect(&db.pool, &["public"]).await;
+    assert_same_schema(&live, &scenario.snapshot().schema);
 }

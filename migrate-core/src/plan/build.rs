@@ -149,6 +149,9 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
     let mut contract = Vec::new();
     let mut backfills = Vec::new();
 
+    if let Some(guard) = previous_contract_guard(input) {
+        expand.push(guard);
+    }
     expand_creations(input, &decisions, &mut expand);
     // Renames first: in contract they run right after the previous views are dropped, so every
     // later contract step names the new release's tables and columns. Shadow swaps next, so
@@ -203,6 +206,9 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
         ordered_contract.push(drop_previous_views(input));
     }
     ordered_contract.extend(contract);
+    if !ordered_contract.is_empty() {
+        ordered_contract.insert(0, own_expand_guard(input));
+    }
 
     let mut steps = expand;
     steps.extend(ordered_contract);
@@ -1263,6 +1269,64 @@ fn view_sql(
         columns.join(", "),
         physical.sql()
     )
+}
+
+/// R9: expand of release N+1 plans against release N's schema after its contract. That
+/// contract dropped release N−1's views, so while they exist, expand stops and says why.
+fn previous_contract_guard(input: &PlanInput<'_>) -> Option<Step> {
+    let before = input.previous.number.checked_sub(1).filter(|n| *n > 0)?;
+    let stale = Release::numbered(before).views_schema;
+    let failure = format!(
+        "release {} cannot expand: the contract of release {} has not run (schema {stale} still exists); run it first, once the binaries of release {before} are gone",
+        input.release.number, input.previous.number
+    );
+    Some(
+        Step::new(
+            Phase::Expand,
+            "R9",
+            format!(
+                "check that the contract of release {} ran",
+                input.previous.number
+            ),
+            format!("check_contract_{}", input.previous.number),
+            guarded(
+                &format!(
+                    "EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = {})",
+                    quote_literal(&stale)
+                ),
+                &format!("RAISE EXCEPTION {};", quote_literal(&failure)),
+            ),
+        )
+        .guard("read-only")
+        .rollback("-- nothing to undo: a read-only check"),
+    )
+}
+
+/// A contract never runs before its expand: expand created this release's views.
+fn own_expand_guard(input: &PlanInput<'_>) -> Step {
+    let schema = &input.release.views_schema;
+    let failure = format!(
+        "release {} cannot contract: its expand has not run (schema {schema} is missing); run expand, deploy, then contract",
+        input.release.number
+    );
+    Step::new(
+        Phase::Contract,
+        "R9",
+        format!(
+            "check that the expand of release {} ran",
+            input.release.number
+        ),
+        format!("check_expand_{}", input.release.number),
+        guarded(
+            &format!(
+                "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = {})",
+                quote_literal(schema)
+            ),
+            &format!("RAISE EXCEPTION {};", quote_literal(&failure)),
+        ),
+    )
+    .guard("read-only")
+    .rollback("-- nothing to undo: a read-only check")
 }
 
 fn drop_previous_views(input: &PlanInput<'_>) -> Step {
