@@ -188,7 +188,6 @@ pub fn plan_crate(
             .filter_map(Decision::diagnostic),
     );
 
-    check_cycles(&decisions, &resolved, &mut diagnostics);
     let attribute_errors = resolved.len() != tables.len();
     let blocked = attribute_errors || !diagnostics.is_empty() || derive_errors > 0;
     let (plan, next_snapshot) = if blocked || decisions.is_empty() {
@@ -438,28 +437,6 @@ fn check_references(resolved: &[Resolved<'_>], out: &mut Vec<Diagnostic>) {
                 );
             }
         }
-    }
-}
-
-/// Foreign keys that form a cycle among tables created in the same release would need their
-/// constraints added after both tables exist; this version refuses them.
-fn check_cycles(decisions: &[Decision], resolved: &[Resolved<'_>], out: &mut Vec<Diagnostic>) {
-    let new_tables: Vec<&Table> = decisions
-        .iter()
-        .filter_map(|d| match &d.located.change {
-            Change::CreateTable(t) => Some(t),
-            _ => None,
-        })
-        .collect();
-    if let Some(cycle) = plan::reference_cycle(&new_tables) {
-        let span = resolved
-            .iter()
-            .find(|r| cycle.contains(&r.table.name.key()))
-            .map_or_else(Span::call_site, |r| r.decl.span);
-        out.push(
-            Diagnostic::error(span, format!("schema change not supported yet: the new tables {} reference each other in a cycle", cycle.join(", ")))
-                .help("create them in two releases: the second adds the foreign key that closes the cycle"),
-        );
     }
 }
 

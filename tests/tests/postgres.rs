@@ -269,3 +269,32 @@ async fn phases_of_consecutive_releases_refuse_to_run_out_of_order() {
     let live = introspect(&db.pool, &["public"]).await;
     assert_same_schema(&live, &scenario.snapshot().schema);
 }
+
+#[tokio::test]
+async fn t1_new_tables_whose_foreign_keys_form_a_cycle() {
+    let source = "#[derive(Table)]\nstruct Team {\n    #[migrate(primary_key)]\n    id: i64,\n    #[migrate(references = \"player\")]\n    captain_id: Option<i64>,\n}\n#[derive(Table)]\nstruct Player {\n    #[migrate(primary_key)]\n    id: i64,\n    #[migrate(references = \"team\")]\n    team_id: i64,\n}\n";
+    let scenario = Scenario::new();
+    let plan = scenario.accept(source).crate_plan.plan.expect("a plan");
+    assert_eq!(
+        plan.steps
+            .iter()
+            .filter(|s| s.description.contains("closes a cycle"))
+            .count(),
+        1,
+        "one foreign key is added after both tables"
+    );
+    let db = TestDb::create().await;
+    let live = apply_and_rerun(&db, &scenario.migrations(), &["public"]).await;
+    assert_same_schema(&live, &scenario.snapshot().schema);
+    // Both constraints hold.
+    sqlx::raw_sql("INSERT INTO team (id) VALUES (1); INSERT INTO player (id, team_id) VALUES (7, 1); UPDATE team SET captain_id = 7 WHERE id = 1;")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    for bad in [
+        "INSERT INTO player (id, team_id) VALUES (8, 99)",
+        "UPDATE team SET captain_id = 99 WHERE id = 1",
+    ] {
+        assert!(sqlx::raw_sql(bad).execute(&db.pool).await.is_err(), "{bad}");
+    }
+}

@@ -363,11 +363,49 @@ fn expand_creations(input: &PlanInput<'_>, decisions: &[&Decision], out: &mut Ve
             );
         }
     }
-    for table in order_by_references(&new_tables) {
-        out.push(create_table_step(table, &new_tables));
+    let (ordered, deferred) = order_by_references(&new_tables);
+    for table in ordered {
+        out.push(create_table_step(table, &new_tables, &deferred));
         for index in &table.indexes {
             out.push(create_index_step(&table.name, index, true, "T1"));
         }
+    }
+    // Foreign keys that close a cycle between new tables: added once every table exists, in
+    // the same transaction (the tables are new and empty, so nothing waits or scans).
+    for (table, fk) in deferred {
+        let absent = format!(
+            "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND conname = {})",
+            quote_literal(&table.name.sql()),
+            quote_literal(&fk.name)
+        );
+        out.push(
+            Step::new(
+                Phase::Expand,
+                "T1",
+                format!(
+                    "add foreign key {} of new table {} (it closes a cycle)",
+                    fk.name, table.name
+                ),
+                format!("fk_{}", fk.name),
+                guarded(
+                    &absent,
+                    &format!(
+                        "ALTER TABLE {} ADD CONSTRAINT {} {};",
+                        table.name.sql(),
+                        quote_ident(&fk.name),
+                        foreign_key_clause(fk)
+                    ),
+                ),
+            )
+            .lock(LockMode::ShareRowExclusive, &table.name, true)
+            .lock(LockMode::ShareRowExclusive, &fk.references, true)
+            .guard("catalog probe on pg_constraint")
+            .rollback(format!(
+                "ALTER TABLE IF EXISTS {} DROP CONSTRAINT IF EXISTS {};",
+                table.name.sql(),
+                quote_ident(&fk.name)
+            )),
+        );
     }
 }
 
@@ -1451,23 +1489,40 @@ fn create_enum_step(e: &EnumType) -> Step {
 }
 
 /// Orders new tables so a referenced table is created before the tables that reference it
-/// (ties in name order). Returns the tables left in a cycle as the error.
-fn topological<'a>(tables: &[&'a Table]) -> Result<Vec<&'a Table>, Vec<String>> {
+/// (ties in name order). Where the foreign keys form a cycle, the first table of the cycle in
+/// name order is created without its foreign keys to tables not created yet; those are
+/// returned, to be added once every table exists.
+fn order_by_references<'a>(
+    tables: &[&'a Table],
+) -> (
+    Vec<&'a Table>,
+    Vec<(&'a Table, &'a crate::model::ForeignKey)>,
+) {
     let mut remaining: BTreeMap<String, &'a Table> =
         tables.iter().map(|t| (t.name.key(), *t)).collect();
     let mut ordered = Vec::new();
+    let mut deferred = Vec::new();
     while !remaining.is_empty() {
-        let ready: Vec<String> = remaining
+        let waits_on = |key: &str, fk: &crate::model::ForeignKey| {
+            fk.references.key() != key && remaining.contains_key(&fk.references.key())
+        };
+        let mut ready: Vec<String> = remaining
             .iter()
-            .filter(|(key, t)| {
-                t.foreign_keys.iter().all(|fk| {
-                    fk.references.key() == **key || !remaining.contains_key(&fk.references.key())
-                })
-            })
+            .filter(|(key, t)| !t.foreign_keys.iter().any(|fk| waits_on(key, fk)))
             .map(|(k, _)| k.clone())
             .collect();
         if ready.is_empty() {
-            return Err(remaining.into_keys().collect());
+            // A cycle: break it at the first remaining table.
+            if let Some((key, table)) = remaining.iter().next() {
+                deferred.extend(
+                    table
+                        .foreign_keys
+                        .iter()
+                        .filter(|fk| waits_on(key, fk))
+                        .map(|fk| (*table, fk)),
+                );
+                ready.push(key.clone());
+            }
         }
         for key in ready {
             if let Some(t) = remaining.remove(&key) {
@@ -1475,17 +1530,7 @@ fn topological<'a>(tables: &[&'a Table]) -> Result<Vec<&'a Table>, Vec<String>> 
             }
         }
     }
-    Ok(ordered)
-}
-
-/// The new tables whose foreign keys form a cycle, if any (self-references are fine).
-pub fn reference_cycle(tables: &[&Table]) -> Option<Vec<String>> {
-    topological(tables).err()
-}
-
-fn order_by_references<'a>(tables: &[&'a Table]) -> Vec<&'a Table> {
-    // Cycles are refused before planning; fall back to name order if one slips through.
-    topological(tables).unwrap_or_else(|_| tables.to_vec())
+    (ordered, deferred)
 }
 
 /// Column definition for CREATE TABLE / ADD COLUMN.
@@ -1543,7 +1588,11 @@ fn constraint_clause(table: &Table, name: &str) -> Option<String> {
         .map(|f| format!("{} NOT VALID", foreign_key_clause(f)))
 }
 
-fn create_table_step(table: &Table, new_tables: &[&Table]) -> Step {
+fn create_table_step(
+    table: &Table,
+    new_tables: &[&Table],
+    deferred: &[(&Table, &crate::model::ForeignKey)],
+) -> Step {
     let mut lines: Vec<String> = table.columns.iter().map(column_definition).collect();
     if !table.primary_key.is_empty() {
         lines.push(format!(
@@ -1574,7 +1623,11 @@ fn create_table_step(table: &Table, new_tables: &[&Table]) -> Step {
         String::new(),
     )
     .lock(LockMode::AccessExclusive, &table.name, true);
-    for fk in &table.foreign_keys {
+    for fk in table
+        .foreign_keys
+        .iter()
+        .filter(|fk| !deferred.iter().any(|(_, d)| std::ptr::eq(*d, *fk)))
+    {
         lines.push(format!(
             "CONSTRAINT {} {}",
             quote_ident(&fk.name),

@@ -8,7 +8,7 @@ mod build;
 mod shadow;
 mod step;
 
-pub use build::{PlanInput, Target, build_plan, column_definition, reference_cycle};
+pub use build::{PlanInput, Target, build_plan, column_definition};
 pub use step::{Backfill, ChangeSummary, Lock, LockMode, Phase, Plan, PreCheck, Step};
 
 use crate::diagnostic::Diagnostic;
