@@ -136,7 +136,14 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// The manifest, with its own `[workspace]`, and the workspace's lock file and toolchain.
-fn manifest(dir: &Path, name: &str, lib: bool, dependencies: &[String], helper: bool) {
+fn manifest(
+    dir: &Path,
+    name: &str,
+    lib: bool,
+    dependencies: &[String],
+    helper: bool,
+    optimized_build_deps: bool,
+) {
     let ws = workspace();
     let mut text = format!(
         "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n"
@@ -154,6 +161,10 @@ fn manifest(dir: &Path, name: &str, lib: bool, dependencies: &[String], helper: 
             "\n[build-dependencies]\nmigrate-build = {{ path = {:?} }}\n",
             ws.join("migrate-build")
         );
+    }
+    if optimized_build_deps {
+        // Build scripts and proc macros (the helper, the derive, and what they use) optimised.
+        text.push_str("\n[profile.dev.build-override]\nopt-level = 3\n");
     }
     text.push_str("\n[workspace]\n");
     write(&dir.join("Cargo.toml"), &text);
@@ -194,7 +205,7 @@ fn shop(root: &Path, helper: bool) -> Crate {
         "serde_json = \"1\"".to_owned(),
         "uuid = \"1\"".to_owned(),
     ];
-    manifest(&dir, name, false, &dependencies, helper);
+    manifest(&dir, name, false, &dependencies, helper, false);
     if helper {
         build_script(&dir);
     } else {
@@ -276,11 +287,13 @@ fn structs_source(derive: bool) -> String {
 }
 
 /// The generated crate of 200 structs; with the derive, its snapshot is accepted first.
-fn structs(root: &Path, derive: bool, helper: bool) -> Crate {
-    let name = match (derive, helper) {
-        (false, _) => "structs-plain",
-        (true, false) => "structs-derive",
-        (true, true) => "structs-derive-helper",
+fn structs(root: &Path, derive: bool, helper: bool, optimized: bool) -> Crate {
+    let name = match (derive, helper, optimized) {
+        (false, _, _) => "structs-plain",
+        (true, false, false) => "structs-derive",
+        (true, true, false) => "structs-derive-helper",
+        (true, false, true) => "structs-derive-optimized",
+        (true, true, true) => "structs-derive-helper-optimized",
     };
     let dir = root.join(name);
     let edited = dir.join("src/lib.rs");
@@ -302,7 +315,7 @@ fn structs(root: &Path, derive: bool, helper: bool) -> Crate {
         );
         std::fs::remove_dir_all(dir.join("scratch")).expect("remove the scratch folder");
     }
-    manifest(&dir, name, true, &dependencies, helper);
+    manifest(&dir, name, true, &dependencies, helper, optimized);
     if helper {
         build_script(&dir);
     }
@@ -362,15 +375,23 @@ fn main() {
 
     let shop_helper = shop(root, true);
     let shop_plain = shop(root, false);
-    let structs_plain = structs(root, false, false);
-    let structs_derive = structs(root, true, false);
-    let structs_helper = structs(root, true, true);
+    let structs_plain = structs(root, false, false, false);
+    let structs_derive = structs(root, true, false, false);
+    let structs_helper = structs(root, true, true, false);
+    let structs_derive_opt = structs(root, true, false, true);
+    let structs_helper_opt = structs(root, true, true, true);
 
     // Warm-up, not timed: dependencies, the build scripts, and a first incremental build of
     // every crate, edited once so the timed runs start from the same state.
     eprintln!("cargo_overhead: warming up (the first run builds the dependencies)");
     let shops = [&shop_helper, &shop_plain];
-    let all_structs = [&structs_plain, &structs_derive, &structs_helper];
+    let all_structs = [
+        &structs_plain,
+        &structs_derive,
+        &structs_helper,
+        &structs_derive_opt,
+        &structs_helper_opt,
+    ];
     for c in shops {
         cargo.run(&c.dir, &["build"]);
         c.edit(RUNS);
@@ -413,6 +434,15 @@ fn main() {
     compared(
         "#[derive(Table)] and the build helper",
         checked[2],
+        checked[0],
+    );
+    println!(
+        "   the same with `[profile.dev.build-override] opt-level = 3` (macros and helper optimised)"
+    );
+    compared("#[derive(Table)], optimised", checked[3], checked[0]);
+    compared(
+        "#[derive(Table)] and the build helper, optimised",
+        checked[4],
         checked[0],
     );
 }
