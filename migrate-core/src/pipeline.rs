@@ -195,7 +195,7 @@ pub fn plan_crate(
     } else {
         let release = Release::numbered(snapshot.release.number + 1);
         let mut next_schema = next_schema(&snapshot.schema, &resolved, enums);
-        move_swapped_columns_last(&mut next_schema, &decisions);
+        move_swapped_columns(&mut next_schema, &snapshot.schema, &decisions);
         let plan = plan::build_plan(&PlanInput {
             release: &release,
             previous: &snapshot.release,
@@ -304,9 +304,9 @@ fn next_schema(accepted: &Schema, resolved: &[Resolved<'_>], enums: &[DeclaredEn
 }
 
 /// A column whose type changes through a shadow column (C10) is, after contract, the renamed
-/// shadow: physically the table's last column.
-/// Shadows are added in (table, column) order, so they end up in that order.
-fn move_swapped_columns_last(schema: &mut Schema, decisions: &[Decision]) {
+/// shadow. Expand adds the shadows, in (table, column) order, before this release's new
+/// columns, so that is where they end up: after the accepted columns, before the new ones.
+fn move_swapped_columns(schema: &mut Schema, accepted: &Schema, decisions: &[Decision]) {
     let swapped: std::collections::BTreeSet<(String, &str)> = decisions
         .iter()
         .filter(|d| d.catalog == "C10" && matches!(d.verdict, plan::Verdict::Phased { .. }))
@@ -315,13 +315,24 @@ fn move_swapped_columns_last(schema: &mut Schema, decisions: &[Decision]) {
             _ => None,
         })
         .collect();
-    for (table, column) in swapped {
-        if let Some(t) = schema.tables.get_mut(&table)
-            && let Some(at) = t.columns.iter().position(|c| c.name == *column)
-        {
-            let moved = t.columns.remove(at);
-            t.columns.push(moved);
+    for (key, table) in &mut schema.tables {
+        let Some(old) = accepted.tables.get(key) else {
+            continue;
+        };
+        let (mut moved, kept): (Vec<Column>, Vec<Column>) = table
+            .columns
+            .drain(..)
+            .partition(|c| swapped.contains(&(key.clone(), c.name.as_str())));
+        if moved.is_empty() {
+            table.columns = kept;
+            continue;
         }
+        moved.sort_by(|a, b| a.name.cmp(&b.name));
+        let was_accepted = |c: &Column| old.column(&c.name).is_some() || c.renamed_from.is_some();
+        let boundary = kept.iter().take_while(|c| was_accepted(c)).count();
+        let mut columns = kept;
+        columns.splice(boundary..boundary, moved);
+        table.columns = columns;
     }
 }
 

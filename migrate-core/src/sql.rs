@@ -5,7 +5,7 @@
 use std::ops::ControlFlow;
 
 use sha2::{Digest, Sha256};
-use sqlparser::ast::{Expr, visit_expressions};
+use sqlparser::ast::{Expr, Ident, visit_expressions, visit_expressions_mut};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Token;
@@ -60,44 +60,48 @@ pub fn parse_expr(text: &str) -> Result<Expr, String> {
     Ok(expr)
 }
 
-/// Whether an expression (a CHECK, an index key or predicate) names this column, quoted or not.
+/// Whether an expression (a CHECK, an index key or predicate) reads this column. Only column
+/// references count (not type or function names, nor literals); an expression that does not
+/// parse counts as reading it, so it is never silently left behind.
 pub fn mentions_column(expr: &str, column: &str) -> bool {
-    tokens(expr).is_some_and(|tokens| tokens.iter().any(|t| names_column(t, column)))
+    let Ok(parsed) = parse_expr(expr) else {
+        return true;
+    };
+    visit_expressions(&parsed, |e| {
+        if column_reference(e).is_some_and(|name| name == column) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .is_break()
 }
 
-/// The expression with every reference to column `from` replaced by column `to` (quoted).
-/// Only identifier tokens are touched: string literals and other names stay as they are.
-/// Returns `None` when the expression does not tokenize.
+/// The expression with every reference to column `from` made a reference to column `to`,
+/// printed as sqlparser prints it (the form the snapshot stores). `None` if it does not parse.
 pub fn rename_column(expr: &str, from: &str, to: &str) -> Option<String> {
-    let renamed = tokens(expr)?
-        .into_iter()
-        .map(|t| {
-            if names_column(&t, from) {
-                quote_ident(to)
-            } else {
-                t.to_string()
-            }
-        })
-        .collect();
-    Some(renamed)
+    let mut parsed = parse_expr(expr).ok()?;
+    let _ = visit_expressions_mut(&mut parsed, |e| {
+        if column_reference(e).is_some_and(|name| name == from) {
+            *e = Expr::Identifier(Ident::with_quote('"', to));
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    Some(parsed.to_string())
 }
 
-fn tokens(expr: &str) -> Option<Vec<Token>> {
-    sqlparser::tokenizer::Tokenizer::new(&PostgreSqlDialect {}, expr)
-        .tokenize()
-        .ok()
-}
-
-/// Unquoted identifiers fold to lower case in PostgreSQL; quoted ones match exactly.
-fn names_column(token: &Token, column: &str) -> bool {
-    match token {
-        Token::Word(w) => match w.quote_style {
-            Some('"') => w.value == column,
-            None => w.value.to_lowercase() == column,
-            Some(_) => false,
-        },
-        _ => false,
-    }
+/// The column an expression node refers to: an identifier (unquoted ones fold to lower case)
+/// or the last part of a qualified one.
+fn column_reference(e: &Expr) -> Option<String> {
+    let ident = match e {
+        Expr::Identifier(ident) => ident,
+        Expr::CompoundIdentifier(parts) => parts.last()?,
+        _ => return None,
+    };
+    Some(match ident.quote_style {
+        Some(_) => ident.value.clone(),
+        None => ident.value.to_lowercase(),
+    })
 }
 
 /// Parses a column type such as `varchar(80)` or `numeric(12, 2)` and returns PostgreSQL's
@@ -340,6 +344,15 @@ pub fn generated_name(parts: &[&str], suffix: &str) -> String {
     format!("{}_{hash}_{suffix}", &base[..cut])
 }
 
+/// Like [`generated_name`], but always carrying a short hash of the exact parts, for names the
+/// planner invents (shadow columns, triggers): two parts that sanitise alike (`"Points"` and
+/// `points`, `a_b.c` and `a.b_c`) still get different names.
+pub fn hashed_name(parts: &[&str], suffix: &str) -> String {
+    let digest = Sha256::digest(parts.join("\u{0}").as_bytes());
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    generated_name(parts, &format!("{hash}_{suffix}"))
+}
+
 /// Keeps identifier-friendly characters of an expression so it can be part of a name.
 fn sanitize(text: &str) -> String {
     let mut out = String::new();
@@ -513,9 +526,15 @@ mod tests {
         assert!(mentions_column("lower(Price) <> ''", "price"));
         assert!(!mentions_column("'price' <> label", "price"));
         assert!(!mentions_column("\"Price\" > 0", "price"));
+        assert!(!mentions_column("made > '2024-01-01'::date", "date"));
+        assert!(!mentions_column("length(label) > 0", "length"));
         assert_eq!(
             rename_column("price > 0 AND label <> 'price'", "price", "price_new").as_deref(),
             Some("\"price_new\" > 0 AND label <> 'price'")
+        );
+        assert_eq!(
+            rename_column("date > '2024-01-01'::date", "date", "d2").as_deref(),
+            Some("\"d2\" > '2024-01-01'::DATE")
         );
     }
 

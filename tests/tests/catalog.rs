@@ -21,6 +21,9 @@ struct Transition {
     db: TestDb,
     plan: Plan,
     v1_schema: Schema,
+    /// Rows each backfill had to fill when expand stopped before the new views for it (empty
+    /// when no backfill gates the views).
+    rows_left_before_views: Vec<i64>,
 }
 
 impl Transition {
@@ -38,13 +41,14 @@ impl Transition {
         }
         scenario.accept(v2);
         let plan = scenario.plan(2);
-        apply_source(&db.pool, &scenario.migrations()).await;
+        let rows_left_before_views = expand_through_backfill_gate(&db, &scenario, &plan).await;
         rerun_source(&db.pool, &scenario.migrations()).await;
         Transition {
             scenario,
             db,
             plan,
             v1_schema,
+            rows_left_before_views,
         }
     }
 
@@ -89,6 +93,43 @@ impl Transition {
             0
         );
     }
+}
+
+/// Applies expand as a deploy would. When it stops before the new release's views because a
+/// backfill must run first, checks that nothing of the views exists yet and that contract
+/// refuses too, runs the backfill, and applies expand again. Returns the rows each gating
+/// backfill had left when expand stopped.
+async fn expand_through_backfill_gate(db: &TestDb, scenario: &Scenario, plan: &Plan) -> Vec<i64> {
+    let Err(err) = try_apply_source(&db.url, &scenario.migrations()).await else {
+        return Vec::new();
+    };
+    assert!(
+        err.contains("the new release's views wait for it"),
+        "expand failed: {err}"
+    );
+    let views: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'release_0002'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(views, 0, "no views for the new binary before the backfill");
+    let contract = try_apply_source(&db.url, &scenario.contract_migrations()).await;
+    assert!(
+        contract.is_err_and(|e| e.contains("its expand has not run")),
+        "contract must wait for expand"
+    );
+    let mut rows_left = Vec::new();
+    for job in plan.backfills.iter().filter(|b| b.before_deploy) {
+        rows_left.push(
+            sqlx::query_scalar(&job.rows_left_sql)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap(),
+        );
+    }
+    run_backfills(&db.pool, plan, 7).await;
+    apply_source(&db.pool, &scenario.migrations()).await;
+    rows_left
 }
 
 /// Rollback on a fresh database: expand and contract applied, then contract and expand rolled
@@ -268,13 +309,14 @@ async fn c3_volatile_default_added_without_rewrite_then_backfilled() {
         .await,
         1
     );
+    // The column is NOT NULL for the new binary, so expand stopped before its views until the
+    // backfill had filled the 500 existing rows.
+    assert_eq!(t.rows_left_before_views, [500]);
     assert_eq!(
-        t.query_i64("SELECT count(*) FROM users WHERE public_id IS NULL")
+        t.query_i64("SELECT count(*) FROM release_0002.users WHERE public_id IS NULL")
             .await,
-        500
+        0
     );
-    let rows_left = t.plan.backfills[0].rows_left_sql.clone();
-    assert_eq!(t.query_i64(&rows_left).await, 500);
     t.finish(&["public"]).await;
     assert_eq!(
         t.query_i64("SELECT count(DISTINCT public_id) FROM users")
@@ -286,27 +328,26 @@ async fn c3_volatile_default_added_without_rewrite_then_backfilled() {
 }
 
 #[tokio::test]
-async fn c3_contract_refuses_while_the_backfill_is_incomplete() {
+async fn c3_nullable_column_with_a_volatile_default_does_not_hold_back_the_new_views() {
     let v2 = USERS_V1.replace(
         "    legacy: String,\n",
-        "    legacy: String,\n    #[migrate(default = \"gen_random_uuid()\")]\n    public_id: uuid::Uuid,\n",
+        "    legacy: String,\n    #[migrate(default = \"gen_random_uuid()\")]\n    public_id: Option<uuid::Uuid>,\n",
     );
     let t = Transition::start(USERS_V1, SEED_USERS, &v2).await;
-    let err = try_apply_source(&t.db.url, &t.scenario.contract_migrations())
-        .await
-        .expect_err("contract must stop before the backfill");
-    assert!(
-        err.to_string()
-            .contains("500 NULL row(s): the backfill is not complete"),
-        "{err}"
-    );
-    // Nothing of the NOT NULL went in, and once the backfill ran the contract completes.
+    assert_eq!(t.verdicts(), [("C3".to_owned(), "PHASED".to_owned())]);
+    // The new binary can read NULL here, so its views come at once and the backfill follows.
+    assert!(t.rows_left_before_views.is_empty());
     assert_eq!(
-        t.query_i64("SELECT count(*) FROM users WHERE public_id IS NULL")
+        t.query_i64("SELECT count(*) FROM release_0002.users WHERE public_id IS NULL")
             .await,
         500
     );
     t.finish(&["public"]).await;
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM users WHERE public_id IS NULL")
+            .await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -713,12 +754,14 @@ async fn c10_type_change_through_shadow_columns_kept_in_step_by_triggers() {
         t.plan.changes
     );
     let before = t.query_i64(ENTRIES_FINGERPRINT).await;
-    // Expand rewrote nothing: the old columns keep their type, the shadows are empty.
+    // Expand rewrote nothing: the old columns keep their type.
     assert_eq!(
         t.query_i64("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'entries' AND column_name = 'points' AND data_type = 'integer'").await,
         1
     );
-    assert_eq!(t.query_i64(&t.plan.backfills[0].rows_left_sql).await, 500);
+    // The new binary reads the shadows: expand stopped before its views until the backfill
+    // had copied the 500 existing rows.
+    assert_eq!(t.rows_left_before_views, [500]);
 
     // Both binaries at once, each through its own views, each seeing the other's writes.
     t.exec("INSERT INTO release_0001.entries (id, user_id, label) VALUES (10001, 3, 'old binary')")
@@ -776,15 +819,6 @@ async fn c10_type_change_through_shadow_columns_kept_in_step_by_triggers() {
     assert!(err.to_string().contains("entries_points_check"), "{err}");
     t.exec("DELETE FROM release_0002.entries WHERE id > 10000")
         .await;
-
-    // The contract refuses while the backfill is incomplete.
-    let err = try_apply_source(&t.db.url, &t.scenario.contract_migrations())
-        .await
-        .expect_err("contract must wait for the backfill");
-    assert!(
-        err.to_string().contains("the backfill is not complete"),
-        "{err}"
-    );
 
     t.finish(&["public"]).await;
     assert_eq!(
@@ -859,4 +893,51 @@ async fn c4_not_null_column_with_a_backfill_value_then_no_default_after_contract
     .expect_err("region has no default any more");
     assert!(err.to_string().contains("region"), "{err}");
     assert_rollback(USERS_V1, SEED_USERS, &v2, true).await;
+}
+
+#[tokio::test]
+async fn c10_with_a_renamed_sibling_a_new_column_and_new_indexes_in_the_same_release() {
+    let v1 = r#"
+#[derive(Table)]
+#[migrate(table_name = "scores")]
+#[migrate(index(name = "scores_label_points_idx", columns(label, points)))]
+struct Score {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    points: i32,
+    label: String,
+}
+"#;
+    let v2 = r#"
+#[derive(Table)]
+#[migrate(table_name = "scores")]
+#[migrate(index(name = "scores_label_points_idx", columns(title, points)))]
+#[migrate(index(name = "scores_bonus_points_idx", columns(bonus, points)))]
+struct Score {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    #[migrate(unique)]
+    points: i64,
+    #[migrate(renamed_from = "label")]
+    title: String,
+    #[migrate(default = "0")]
+    bonus: i32,
+}
+"#;
+    let seed =
+        "INSERT INTO scores (points, label) SELECT g, 'l' || g FROM generate_series(1, 300) g;";
+    let t = Transition::start(v1, seed, v2).await;
+    let mut rows: Vec<String> = t.verdicts().iter().map(|(c, _)| c.clone()).collect();
+    rows.sort();
+    assert_eq!(rows, ["C10", "C2", "C8", "I1", "I3"]);
+    // The new unique constraint waits for contract: the old binary may still write duplicates.
+    t.exec("INSERT INTO release_0001.scores (points, label) VALUES (1, 'dup')")
+        .await;
+    t.exec("DELETE FROM scores WHERE label = 'dup'").await;
+    t.finish(&["public"]).await;
+    let err = sqlx::raw_sql("INSERT INTO scores (points, title) VALUES (1, 'dup')")
+        .execute(&t.db.pool)
+        .await
+        .expect_err("unique after contract");
+    assert!(err.to_string().contains("scores_points_key"), "{err}");
 }

@@ -47,6 +47,10 @@ async fn check_phase(db: &TestDb, plan: &Plan, phase: Phase) -> usize {
     let mut conn = db.connection().await;
     let mut checked = 0;
     for step in plan.steps.iter().filter(|s| s.phase == phase) {
+        if step.slug.starts_with("wait_backfill") {
+            // The new release's views wait for the backfill; a deploy runs it here.
+            run_backfills(&db.pool, plan, 100).await;
+        }
         if !step.transactional {
             // CONCURRENTLY and ADD VALUE cannot run in a transaction; later steps need them.
             sqlx::raw_sql(&step.sql)

@@ -661,6 +661,8 @@ fn parse_field(
             Some("a column with a `default` needs no `backfill`: existing rows get the default")
         } else if a.identity.is_some() {
             Some("an identity column needs no `backfill`: existing rows get sequence values")
+        } else if a.unique.is_some() || a.primary_key.is_some() {
+            Some("a unique column cannot take one `backfill` value on every existing row")
         } else {
             None
         };

@@ -123,6 +123,15 @@ impl PhysicalNames {
             .unwrap_or_else(|| column.to_owned())
     }
 
+    /// This release's column renames in a table, as (new name, physical name).
+    fn renamed_columns(&self, table: &QualifiedName) -> Vec<(String, String)> {
+        self.columns
+            .iter()
+            .filter(|((t, _), _)| *t == table.key())
+            .map(|((_, new), old)| (new.clone(), old.clone()))
+            .collect()
+    }
+
     /// Whether anything of this table is renamed in the release (its new indexes then wait for
     /// the physical rename, because their expressions name the new columns).
     fn touches(&self, table: &QualifiedName) -> bool {
@@ -177,7 +186,7 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
             // All shadowed columns of a table are planned together: one swap in contract.
             if shadows.first_of_table(table, column) {
                 expand.extend(shadows.expand_steps(input, table));
-                backfills.extend(shadows.backfills(input, table));
+                backfills.extend(shadows.backfill(input, table));
                 contract.extend(shadows.contract_steps(input, table));
             }
             continue;
@@ -197,6 +206,36 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
                 expand.push(step)
             }
         }
+    }
+    for table in shadows.tables() {
+        expand.extend(shadows.index_copy_steps(input, table, &names.renamed_columns(table)));
+    }
+    // The new binary reads through the views: a backfill whose rows it could not decode
+    // unfilled (a NOT NULL column, a shadow) must be complete before they exist.
+    for backfill in backfills.iter().filter(|b| b.before_deploy) {
+        let table = input
+            .next
+            .tables
+            .get(&backfill.table)
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|| QualifiedName::new("public", backfill.table.clone()));
+        let mut gate = check_step(
+            &table,
+            &backfill.catalog,
+            format!("wait for the backfill of {}: {}", backfill.table, backfill.description),
+            format!("wait_backfill_{}", table.name),
+            &backfill.rows_left_sql,
+            &format!(
+                "{} has {{}} row(s) the backfill has not filled yet; run the backfill of release {} (see its plan), then run expand again: the new release's views wait for it",
+                backfill.table, input.release.number
+            ),
+        )
+        .with_phase(Phase::Expand)
+        .own_transaction();
+        if let Some(present) = shadows.present(&table) {
+            gate = super::shadow::only_while(&present, gate);
+        }
+        expand.push(gate);
     }
     expand.extend(release_views(input, &names, &shadows));
 
@@ -480,7 +519,7 @@ fn plan_change(
             );
             if let Some(t) = input.next.table(table) {
                 let col = quote_ident(&column.name);
-                backfills.push(backfill_job(
+                let mut job = backfill_job(
                     catalog,
                     t,
                     &physical,
@@ -490,7 +529,10 @@ fn plan_change(
                         "fill {}.{} with {default} on the rows that existed before expand",
                         t.name, column.name
                     ),
-                ));
+                );
+                // The new binary cannot decode a NULL in a NOT NULL field.
+                job.before_deploy = !column.nullable;
+                backfills.push(job);
             }
             if !column.nullable {
                 contract.extend(set_not_null_steps(table, &column.name, catalog, true));
@@ -749,6 +791,8 @@ fn plan_change(
                 .rollback(set(from)),
             );
         }
+        // A phased C10 is planned through its shadow column, never as a bare ALTER TYPE.
+        Change::AlterColumnType { .. } if matches!(d.verdict, Verdict::Phased { .. }) => {}
         Change::AlterColumnType {
             table,
             column,
@@ -1460,6 +1504,7 @@ pub(super) fn backfill_job(
         ),
         initial_batch_size: 1_000,
         target_batch_ms: 50,
+        before_deploy: false,
     }
 }
 

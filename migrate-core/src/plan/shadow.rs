@@ -69,14 +69,11 @@ impl Shadows {
             else {
                 continue;
             };
-            let taken =
-                |name: &str| old_table.column(name).is_some() || new_table.column(name).is_some();
+            // Hashed names: columns that sanitise alike (`Points`, `points`), or tables and
+            // columns that join alike (`a_b.c`, `a.b_c`), still get names of their own.
             let release = format!("r{}", input.release.number);
-            let mut shadow = sql::generated_name(&[column, &release], "shadow");
-            if taken(&shadow) {
-                shadow = sql::generated_name(&[&table.name, column, &release], "shadow");
-            }
-            let trigger = sql::generated_name(&[&table.name, column, &release], "sync");
+            let shadow = sql::hashed_name(&[column, &release], "shadow");
+            let trigger = sql::hashed_name(&[&table.schema, &table.name, column, &release], "sync");
             shadows.0.insert(
                 (table.key(), column.clone()),
                 Shadow {
@@ -118,11 +115,12 @@ impl Shadows {
     /// Whether a decision's own plan is replaced by a shadow's.
     pub fn absorbs(&self, change: &Change) -> bool {
         match change {
-            Change::AddIndex { table, index } => {
+            // A new unique index or constraint restricts the old binary's writes: it is not
+            // built on the shadow in expand but planned as I3, in contract after the swap.
+            Change::AddIndex { table, index } if !index.unique => {
                 let (columns, exprs) = index_parts(index);
                 self.covers(table, &columns, &exprs)
             }
-            Change::AddUnique { table, unique } => self.covers(table, &unique.columns, &[]),
             Change::AddCheck { table, check } => self.covers(table, &[], &[&check.expr]),
             Change::AddForeignKey { table, foreign_key } => {
                 self.covers(table, &foreign_key.columns, &[])
@@ -260,29 +258,13 @@ $sync$;",
         })
     }
 
-    /// Backfill: touch the rows whose shadow is still empty; the trigger converts them.
-    fn backfill(&self, next: &Table) -> Backfill {
-        let (col, shadow) = (self.col(), self.shadow_col());
-        backfill_job(
-            "C10",
-            next,
-            &self.table,
-            &format!("{col} = t.{col}"),
-            &|alias: &str| format!("{alias}{shadow} IS NULL AND {alias}{col} IS NOT NULL"),
-            format!(
-                "copy {}.{} into its {} shadow {} (the trigger converts each touched row)",
-                self.table, self.column, self.new.ty, self.shadow
-            ),
-        )
-    }
-
     fn not_null_check(&self) -> Option<String> {
         (!self.old.nullable && !self.new.nullable)
             .then(|| sql::generated_name(&[&self.table.name, &self.shadow], "not_null"))
     }
 
     /// A catalog probe: whether the shadow column still exists (the swap has not run).
-    fn present(&self) -> String {
+    pub(super) fn present(&self) -> String {
         format!(
             "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND NOT attisdropped)",
             quote_literal(&self.table.sql()),
@@ -290,9 +272,9 @@ $sync$;",
         )
     }
 
-    /// Contract, before the swap: the backfill is complete, and a kept NOT NULL is readied on
-    /// the shadow (CHECK NOT VALID, then VALIDATE without blocking writers). Each runs only
-    /// while the shadow exists, so a re-run after the swap does nothing.
+    /// Contract, before the swap: a kept NOT NULL is readied on the shadow (CHECK NOT VALID,
+    /// then VALIDATE without blocking writers). Each runs only while the shadow exists, so a
+    /// re-run after the swap does nothing.
     fn contract_checks(&self) -> Vec<Step> {
         let present = self.present();
         self.unguarded_contract_checks()
@@ -302,39 +284,21 @@ $sync$;",
     }
 
     fn unguarded_contract_checks(&self) -> Vec<Step> {
-        let table = &self.table;
-        let (col, shadow) = (self.col(), self.shadow_col());
-        let mut steps = vec![check_step(
-            table,
-            "C10",
-            format!(
-                "check that the backfill copied every {table}.{} row",
-                self.column
-            ),
-            format!("check_shadow_{}_{}", table.name, self.column),
-            &format!(
-                "SELECT count(*) FROM {} WHERE {shadow} IS NULL AND {col} IS NOT NULL",
-                table.sql()
-            ),
-            &format!(
-                "{table}.{} has {{}} row(s) not yet copied to its new type: the backfill is not complete; run it before contract",
-                self.column
-            ),
-        )];
-        if let Some(check) = self.not_null_check() {
-            steps.extend(not_valid_then_validate(
-                table,
+        let shadow = self.shadow_col();
+        match self.not_null_check() {
+            Some(check) => not_valid_then_validate(
+                &self.table,
                 &check,
                 &format!("CHECK ({shadow} IS NOT NULL)"),
                 "C10",
                 None,
-            ));
+            ),
+            None => Vec::new(),
         }
-        steps
     }
 
     /// The swap's statements for this column.
-    fn swap(&self) -> Vec<String> {
+    fn swap(&self, views_schema: &str) -> Vec<String> {
         let table = self.table.sql();
         let (col, shadow) = (self.col(), self.shadow_col());
         let mut swap = vec![
@@ -358,6 +322,12 @@ $sync$;",
             swap.push(format!(
                 "ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {default};"
             ));
+            // The column has it now; a default left on the view would outlive a later change.
+            swap.push(format!(
+                "ALTER TABLE IF EXISTS {}.{} ALTER COLUMN {col} DROP DEFAULT;",
+                quote_ident(views_schema),
+                quote_ident(&self.table.name)
+            ));
         }
         swap
     }
@@ -369,6 +339,21 @@ struct TableShadows<'a> {
 }
 
 impl TableShadows<'_> {
+    /// Rows some shadow of the table still lacks (`alias` prefixes the columns).
+    fn pending(&self, alias: &str) -> String {
+        self.columns
+            .iter()
+            .map(|s| {
+                format!(
+                    "({alias}{} IS NULL AND {alias}{} IS NOT NULL)",
+                    s.shadow_col(),
+                    s.col()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    }
+
     fn involves(&self, columns: &[String], exprs: &[&str]) -> bool {
         self.columns.iter().any(|s| {
             columns.contains(&s.column) || exprs.iter().any(|e| sql::mentions_column(e, &s.column))
@@ -376,19 +361,24 @@ impl TableShadows<'_> {
     }
 
     /// The declared indexes (unique constraints as unique indexes) over a shadowed column,
-    /// each with its constraint name when it backs a unique constraint.
-    fn indexes<'t>(&self, next: &'t Table) -> Vec<(Index, Option<&'t str>)> {
+    /// each with its constraint name when it backs a unique constraint. Unique ones only when
+    /// already accepted: a new one waits for contract (I3).
+    fn indexes<'t>(&self, next: &'t Table, old: Option<&Table>) -> Vec<(Index, Option<&'t str>)> {
+        let accepted_index =
+            |name: &str| old.is_some_and(|t| t.indexes.iter().any(|i| i.name == name));
+        let accepted_unique =
+            |name: &str| old.is_some_and(|t| t.uniques.iter().any(|u| u.name == name));
         let mut out = Vec::new();
         for index in &next.indexes {
             let (columns, exprs) = index_parts(index);
-            if self.involves(&columns, &exprs) {
+            if self.involves(&columns, &exprs) && (!index.unique || accepted_index(&index.name)) {
                 out.push((index.clone(), None));
             }
         }
         for unique in next
             .uniques
             .iter()
-            .filter(|u| self.involves(&u.columns, &[]))
+            .filter(|u| self.involves(&u.columns, &[]) && accepted_unique(&u.name))
         {
             let index = Index {
                 name: unique.name.clone(),
@@ -407,21 +397,33 @@ impl TableShadows<'_> {
         out
     }
 
-    /// The index as built over the shadow columns.
-    fn copy(&self, index: &Index) -> Index {
+    /// The index as built in expand: shadowed columns by their shadows, and the other columns
+    /// by their physical names until contract (`renamed`: new name → old, for this release's
+    /// renames).
+    fn copy(&self, index: &Index, renamed: &[(String, String)]) -> Index {
+        let physical: Vec<(&str, &str)> = self
+            .columns
+            .iter()
+            .map(|s| (s.column.as_str(), s.shadow.as_str()))
+            .chain(
+                renamed
+                    .iter()
+                    .map(|(new, old)| (new.as_str(), old.as_str())),
+            )
+            .collect();
         let rename = |e: &str| {
-            self.columns.iter().fold(e.to_owned(), |e, s| {
-                sql::rename_column(&e, &s.column, &s.shadow).unwrap_or(e)
+            physical.iter().fold(e.to_owned(), |e, (from, to)| {
+                sql::rename_column(&e, from, to).unwrap_or(e)
             })
         };
         let shadow_of = |c: &str| {
-            self.columns
+            physical
                 .iter()
-                .find(|s| s.column == c)
-                .map_or_else(|| c.to_owned(), |s| s.shadow.clone())
+                .find(|(from, _)| *from == c)
+                .map_or_else(|| c.to_owned(), |(_, to)| (*to).to_owned())
         };
         Index {
-            name: sql::generated_name(&[&index.name], "shadow"),
+            name: sql::hashed_name(&[&index.name], "shadow"),
             keys: index
                 .keys
                 .iter()
@@ -443,24 +445,68 @@ impl Shadows {
         }
     }
 
-    /// Expand for every shadowed column of the table, then the index copies, CONCURRENTLY.
+    /// Expand for every shadowed column of the table.
     pub fn expand_steps(&self, input: &PlanInput<'_>, table: &QualifiedName) -> Vec<Step> {
-        let group = self.table_shadows(table);
-        let mut steps: Vec<Step> = group.columns.iter().map(|s| s.expand_step(input)).collect();
-        if let Some(next) = input.next.table(table) {
-            for (index, _) in group.indexes(next) {
-                steps.push(create_index_step(table, &group.copy(&index), false, "C10"));
-            }
-        }
-        steps
+        self.of(table).map(|s| s.expand_step(input)).collect()
     }
 
-    /// One backfill per shadowed column of the table.
-    pub fn backfills(&self, input: &PlanInput<'_>, table: &QualifiedName) -> Vec<Backfill> {
+    /// The tables with shadow columns.
+    pub fn tables(&self) -> Vec<&QualifiedName> {
+        let mut tables: Vec<&QualifiedName> = self.0.values().map(|s| &s.table).collect();
+        tables.dedup();
+        tables
+    }
+
+    /// Copies of the table's indexes over its shadows, CONCURRENTLY: planned with the other
+    /// indexes of existing tables, after every column they cover exists.
+    pub fn index_copy_steps(
+        &self,
+        input: &PlanInput<'_>,
+        table: &QualifiedName,
+        renamed: &[(String, String)],
+    ) -> Vec<Step> {
+        let group = self.table_shadows(table);
         let Some(next) = input.next.table(table) else {
             return Vec::new();
         };
-        self.of(table).map(|s| s.backfill(next)).collect()
+        group
+            .indexes(next, input.old.table(table))
+            .iter()
+            .map(|(index, _)| create_index_step(table, &group.copy(index, renamed), false, "C10"))
+            .collect()
+    }
+
+    /// One backfill per table: touching a row fires every shadow's trigger, so one walk fills
+    /// them all; it is done when no shadow of the table lacks its value.
+    pub fn backfill(&self, input: &PlanInput<'_>, table: &QualifiedName) -> Option<Backfill> {
+        let next = input.next.table(table)?;
+        let group = self.table_shadows(table);
+        let first = group.columns.first()?;
+        let col = first.col();
+        let names: Vec<String> = group
+            .columns
+            .iter()
+            .map(|s| format!("{} ({})", s.column, s.new.ty))
+            .collect();
+        let mut backfill = backfill_job(
+            "C10",
+            next,
+            table,
+            &format!("{col} = t.{col}"),
+            &|alias: &str| group.pending(alias),
+            format!(
+                "copy {table}.{} into shadow columns (the triggers convert each touched row)",
+                names.join(", ")
+            ),
+        );
+        backfill.before_deploy = true;
+        Some(backfill)
+    }
+
+    /// The catalog probe that tells whether the table's shadows are still there (the swap has
+    /// not run): steps that name them run only while it holds.
+    pub fn present(&self, table: &QualifiedName) -> Option<String> {
+        self.of(table).next().map(Shadow::present)
     }
 
     /// Contract: the checks, then the swap of every shadowed column of the table in one
@@ -468,17 +514,46 @@ impl Shadows {
     /// VALID), then the validations (K4).
     pub fn contract_steps(&self, input: &PlanInput<'_>, table: &QualifiedName) -> Vec<Step> {
         let group = self.table_shadows(table);
-        let mut steps: Vec<Step> = group
+        let pending = group.pending("");
+        let mut steps = vec![
+            check_step(
+                table,
+                "C10",
+                format!("check that the backfill filled every shadow column of {table}"),
+                format!("check_shadows_{}", table.name),
+                &format!("SELECT count(*) FROM {} WHERE {pending}", table.sql()),
+                &format!(
+                    "{table} has {{}} row(s) not yet copied to the new column types: the backfill is not complete; run it before contract"
+                ),
+            )
+            // A full scan: alone, with no statement timeout.
+            .own_transaction(),
+        ];
+        steps.extend(group.columns.iter().flat_map(|s| s.contract_checks()));
+        if let Some(present) = self.present(table) {
+            steps = steps.into_iter().map(|s| only_while(&present, s)).collect();
+        }
+        let mut swap: Vec<String> = group
             .columns
             .iter()
-            .flat_map(|s| s.contract_checks())
+            .flat_map(|s| s.swap(&input.release.views_schema))
             .collect();
-        let mut swap: Vec<String> = group.columns.iter().flat_map(|s| s.swap()).collect();
         let mut validations = Vec::new();
         let mut parents = Vec::new();
+        let mut validity = Vec::new();
         if let Some(next) = input.next.table(table) {
-            for (index, constraint) in group.indexes(next) {
-                let copy = QualifiedName::new(table.schema.clone(), group.copy(&index).name);
+            for (index, constraint) in group.indexes(next, input.old.table(table)) {
+                let copy = QualifiedName::new(table.schema.clone(), group.copy(&index, &[]).name);
+                // An interrupted CONCURRENTLY build leaves an invalid index; it must not become
+                // the real one. Checked before anything is dropped.
+                validity.push(format!(
+                    "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass({}) AND indisvalid) THEN\n            RAISE EXCEPTION {};\n        END IF;",
+                    quote_literal(&copy.sql()),
+                    quote_literal(&format!(
+                        "index {} (the copy of {} on the new column types) is missing or invalid: drop it CONCURRENTLY and run expand again",
+                        copy.name, index.name
+                    ))
+                ));
                 swap.push(match constraint {
                     Some(name) => format!(
                         "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {};",
@@ -523,6 +598,7 @@ impl Shadows {
                 parents.extend(parent);
             }
         }
+        swap.splice(0..0, validity);
         let present = group
             .columns
             .first()
@@ -580,7 +656,7 @@ impl Shadows {
 }
 
 /// The step, run only while `condition` holds: its guard gains an outer `IF`.
-fn only_while(condition: &str, mut step: Step) -> Step {
+pub(super) fn only_while(condition: &str, mut step: Step) -> Step {
     let body = step
         .sql
         .strip_prefix("DO $$\nBEGIN\n")

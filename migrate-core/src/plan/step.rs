@@ -251,6 +251,11 @@ pub struct Backfill {
     pub initial_batch_size: u32,
     /// Target duration of one batch, in milliseconds.
     pub target_batch_ms: u32,
+    /// Whether the new release's views (and so its binary) must wait for this backfill: the
+    /// rows it fills would otherwise read as NULL where the new binary expects a value. Expand
+    /// then stops before the views until it is complete.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub before_deploy: bool,
 }
 
 /// The plan for one release.

@@ -1,4 +1,4 @@
--- migrate: release 2, expand, file 1 of 1. Generated from the declared schema; do not edit.
+-- migrate: release 2, expand, file 1 of 3. Generated from the declared schema; do not edit.
 -- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
 SET LOCAL lock_timeout = '100ms';
 SET LOCAL statement_timeout = '5000ms';
@@ -11,7 +11,3 @@ ALTER TABLE "public"."users" ALTER COLUMN "public_id" SET DEFAULT gen_random_uui
 
 -- C5 allow NULL in public.users.legacy so inserts through the new views succeed: ACCESS EXCLUSIVE on public.users
 ALTER TABLE "public"."users" ALTER COLUMN "legacy" DROP NOT NULL;
-
--- R create the views of release 2 in schema release_0002: no table lock
-CREATE SCHEMA IF NOT EXISTS "release_0002";
-CREATE OR REPLACE VIEW "release_0002"."users" WITH (security_invoker = true) AS SELECT "id", "email" AS "email_address", "nickname", "age", "public_id" FROM "public"."users";

@@ -1,75 +1,75 @@
--- migrate: release 2, expand, file 1 of 6. Generated from the declared schema; do not edit.
+-- migrate: release 2, expand, file 1 of 7. Generated from the declared schema; do not edit.
 -- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
 SET LOCAL lock_timeout = '100ms';
 SET LOCAL statement_timeout = '5000ms';
 
--- C10 add shadow column public.entries.points_r2_shadow (bigint) for points and the trigger that keeps both in step: ACCESS EXCLUSIVE on public.entries
-ALTER TABLE "public"."entries" ADD COLUMN IF NOT EXISTS "points_r2_shadow" bigint;
-CREATE OR REPLACE FUNCTION "public"."entries_points_r2_sync"() RETURNS trigger LANGUAGE plpgsql AS $sync$
+-- C10 add shadow column public.entries.points_r2_0ec55581_shadow (bigint) for points and the trigger that keeps both in step: ACCESS EXCLUSIVE on public.entries
+ALTER TABLE "public"."entries" ADD COLUMN IF NOT EXISTS "points_r2_0ec55581_shadow" bigint;
+CREATE OR REPLACE FUNCTION "public"."public_entries_points_r2_d45cbae9_sync"() RETURNS trigger LANGUAGE plpgsql AS $sync$
 BEGIN
     -- Each release's view writes one of the two columns; the trigger fills the other.
     IF TG_OP = 'INSERT' THEN
-        IF NEW."points_r2_shadow" IS NULL THEN
-            NEW."points_r2_shadow" := NEW."points"::bigint;
+        IF NEW."points_r2_0ec55581_shadow" IS NULL THEN
+            NEW."points_r2_0ec55581_shadow" := NEW."points"::bigint;
         ELSIF NEW."points" IS NULL THEN
-            NEW."points" := NEW."points_r2_shadow"::integer;
+            NEW."points" := NEW."points_r2_0ec55581_shadow"::integer;
         END IF;
-    ELSIF NEW."points_r2_shadow" IS DISTINCT FROM OLD."points_r2_shadow" AND NEW."points" IS NOT DISTINCT FROM OLD."points" THEN
-        NEW."points" := NEW."points_r2_shadow"::integer;
-    ELSIF NEW."points" IS DISTINCT FROM OLD."points" OR NEW."points_r2_shadow" IS NULL THEN
+    ELSIF NEW."points_r2_0ec55581_shadow" IS DISTINCT FROM OLD."points_r2_0ec55581_shadow" AND NEW."points" IS NOT DISTINCT FROM OLD."points" THEN
+        NEW."points" := NEW."points_r2_0ec55581_shadow"::integer;
+    ELSIF NEW."points" IS DISTINCT FROM OLD."points" OR NEW."points_r2_0ec55581_shadow" IS NULL THEN
         -- Written through the old release, or touched by the backfill.
-        NEW."points_r2_shadow" := NEW."points"::bigint;
+        NEW."points_r2_0ec55581_shadow" := NEW."points"::bigint;
     END IF;
     RETURN NEW;
 END
 $sync$;
-DROP TRIGGER IF EXISTS "entries_points_r2_sync" ON "public"."entries";
-CREATE TRIGGER "entries_points_r2_sync" BEFORE INSERT OR UPDATE ON "public"."entries" FOR EACH ROW EXECUTE FUNCTION "public"."entries_points_r2_sync"();
+DROP TRIGGER IF EXISTS "public_entries_points_r2_d45cbae9_sync" ON "public"."entries";
+CREATE TRIGGER "public_entries_points_r2_d45cbae9_sync" BEFORE INSERT OR UPDATE ON "public"."entries" FOR EACH ROW EXECUTE FUNCTION "public"."public_entries_points_r2_d45cbae9_sync"();
 ALTER TABLE "public"."entries" ALTER COLUMN "points" DROP DEFAULT;
 ALTER TABLE "release_0001"."entries" ALTER COLUMN "points" SET DEFAULT 0;
 
--- C10 add shadow column public.entries.rank_r2_shadow (integer) for rank and the trigger that keeps both in step: ACCESS EXCLUSIVE on public.entries
-ALTER TABLE "public"."entries" ADD COLUMN IF NOT EXISTS "rank_r2_shadow" integer;
-CREATE OR REPLACE FUNCTION "public"."entries_rank_r2_sync"() RETURNS trigger LANGUAGE plpgsql AS $sync$
+-- C10 add shadow column public.entries.rank_r2_46e9c09a_shadow (integer) for rank and the trigger that keeps both in step: ACCESS EXCLUSIVE on public.entries
+ALTER TABLE "public"."entries" ADD COLUMN IF NOT EXISTS "rank_r2_46e9c09a_shadow" integer;
+CREATE OR REPLACE FUNCTION "public"."public_entries_rank_r2_f6eab10d_sync"() RETURNS trigger LANGUAGE plpgsql AS $sync$
 BEGIN
     -- Each release's view writes one of the two columns; the trigger fills the other.
     IF TG_OP = 'INSERT' THEN
-        IF NEW."rank_r2_shadow" IS NULL THEN
-            NEW."rank_r2_shadow" := NEW."rank"::integer;
+        IF NEW."rank_r2_46e9c09a_shadow" IS NULL THEN
+            NEW."rank_r2_46e9c09a_shadow" := NEW."rank"::integer;
         ELSIF NEW."rank" IS NULL THEN
-            NEW."rank" := NEW."rank_r2_shadow"::smallint;
+            NEW."rank" := NEW."rank_r2_46e9c09a_shadow"::smallint;
         END IF;
-    ELSIF NEW."rank_r2_shadow" IS DISTINCT FROM OLD."rank_r2_shadow" AND NEW."rank" IS NOT DISTINCT FROM OLD."rank" THEN
-        NEW."rank" := NEW."rank_r2_shadow"::smallint;
-    ELSIF NEW."rank" IS DISTINCT FROM OLD."rank" OR NEW."rank_r2_shadow" IS NULL THEN
+    ELSIF NEW."rank_r2_46e9c09a_shadow" IS DISTINCT FROM OLD."rank_r2_46e9c09a_shadow" AND NEW."rank" IS NOT DISTINCT FROM OLD."rank" THEN
+        NEW."rank" := NEW."rank_r2_46e9c09a_shadow"::smallint;
+    ELSIF NEW."rank" IS DISTINCT FROM OLD."rank" OR NEW."rank_r2_46e9c09a_shadow" IS NULL THEN
         -- Written through the old release, or touched by the backfill.
-        NEW."rank_r2_shadow" := NEW."rank"::integer;
+        NEW."rank_r2_46e9c09a_shadow" := NEW."rank"::integer;
     END IF;
     RETURN NEW;
 END
 $sync$;
-DROP TRIGGER IF EXISTS "entries_rank_r2_sync" ON "public"."entries";
-CREATE TRIGGER "entries_rank_r2_sync" BEFORE INSERT OR UPDATE ON "public"."entries" FOR EACH ROW EXECUTE FUNCTION "public"."entries_rank_r2_sync"();
+DROP TRIGGER IF EXISTS "public_entries_rank_r2_f6eab10d_sync" ON "public"."entries";
+CREATE TRIGGER "public_entries_rank_r2_f6eab10d_sync" BEFORE INSERT OR UPDATE ON "public"."entries" FOR EACH ROW EXECUTE FUNCTION "public"."public_entries_rank_r2_f6eab10d_sync"();
 
--- C10 add shadow column public.entries.user_id_r2_shadow (bigint) for user_id and the trigger that keeps both in step: ACCESS EXCLUSIVE on public.entries
-ALTER TABLE "public"."entries" ADD COLUMN IF NOT EXISTS "user_id_r2_shadow" bigint;
-CREATE OR REPLACE FUNCTION "public"."entries_user_id_r2_sync"() RETURNS trigger LANGUAGE plpgsql AS $sync$
+-- C10 add shadow column public.entries.user_id_r2_e12e2ac3_shadow (bigint) for user_id and the trigger that keeps both in step: ACCESS EXCLUSIVE on public.entries
+ALTER TABLE "public"."entries" ADD COLUMN IF NOT EXISTS "user_id_r2_e12e2ac3_shadow" bigint;
+CREATE OR REPLACE FUNCTION "public"."public_entries_user_id_r2_4e0188b0_sync"() RETURNS trigger LANGUAGE plpgsql AS $sync$
 BEGIN
     -- Each release's view writes one of the two columns; the trigger fills the other.
     IF TG_OP = 'INSERT' THEN
-        IF NEW."user_id_r2_shadow" IS NULL THEN
-            NEW."user_id_r2_shadow" := NEW."user_id"::bigint;
+        IF NEW."user_id_r2_e12e2ac3_shadow" IS NULL THEN
+            NEW."user_id_r2_e12e2ac3_shadow" := NEW."user_id"::bigint;
         ELSIF NEW."user_id" IS NULL THEN
-            NEW."user_id" := NEW."user_id_r2_shadow"::integer;
+            NEW."user_id" := NEW."user_id_r2_e12e2ac3_shadow"::integer;
         END IF;
-    ELSIF NEW."user_id_r2_shadow" IS DISTINCT FROM OLD."user_id_r2_shadow" AND NEW."user_id" IS NOT DISTINCT FROM OLD."user_id" THEN
-        NEW."user_id" := NEW."user_id_r2_shadow"::integer;
-    ELSIF NEW."user_id" IS DISTINCT FROM OLD."user_id" OR NEW."user_id_r2_shadow" IS NULL THEN
+    ELSIF NEW."user_id_r2_e12e2ac3_shadow" IS DISTINCT FROM OLD."user_id_r2_e12e2ac3_shadow" AND NEW."user_id" IS NOT DISTINCT FROM OLD."user_id" THEN
+        NEW."user_id" := NEW."user_id_r2_e12e2ac3_shadow"::integer;
+    ELSIF NEW."user_id" IS DISTINCT FROM OLD."user_id" OR NEW."user_id_r2_e12e2ac3_shadow" IS NULL THEN
         -- Written through the old release, or touched by the backfill.
-        NEW."user_id_r2_shadow" := NEW."user_id"::bigint;
+        NEW."user_id_r2_e12e2ac3_shadow" := NEW."user_id"::bigint;
     END IF;
     RETURN NEW;
 END
 $sync$;
-DROP TRIGGER IF EXISTS "entries_user_id_r2_sync" ON "public"."entries";
-CREATE TRIGGER "entries_user_id_r2_sync" BEFORE INSERT OR UPDATE ON "public"."entries" FOR EACH ROW EXECUTE FUNCTION "public"."entries_user_id_r2_sync"();
+DROP TRIGGER IF EXISTS "public_entries_user_id_r2_4e0188b0_sync" ON "public"."entries";
+CREATE TRIGGER "public_entries_user_id_r2_4e0188b0_sync" BEFORE INSERT OR UPDATE ON "public"."entries" FOR EACH ROW EXECUTE FUNCTION "public"."public_entries_user_id_r2_4e0188b0_sync"();

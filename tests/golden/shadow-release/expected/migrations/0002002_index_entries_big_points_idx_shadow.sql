@@ -1,5 +1,0 @@
--- no-transaction
--- migrate: release 2, expand, file 2 of 6. Generated from the declared schema; do not edit.
-
--- C10 create index entries_big_points_idx_shadow on public.entries: SHARE UPDATE EXCLUSIVE on public.entries
-CREATE INDEX CONCURRENTLY IF NOT EXISTS "entries_big_points_idx_shadow" ON "public"."entries" USING btree ((("points_r2_shadow" / 1000))) WHERE "points_r2_shadow" > 0;

@@ -1,0 +1,5 @@
+-- no-transaction
+-- migrate: release 2, expand, file 4 of 7. Generated from the declared schema; do not edit.
+
+-- C10 create index entries_user_points_idx_2283233c_shadow on public.entries: SHARE UPDATE EXCLUSIVE on public.entries
+CREATE INDEX CONCURRENTLY IF NOT EXISTS "entries_user_points_idx_2283233c_shadow" ON "public"."entries" USING btree ("user_id_r2_e12e2ac3_shadow", "points_r2_0ec55581_shadow");

@@ -1,5 +1,0 @@
--- no-transaction
--- migrate: release 2, expand, file 5 of 6. Generated from the declared schema; do not edit.
-
--- C10 create unique index entries_rank_key_shadow on public.entries: SHARE UPDATE EXCLUSIVE on public.entries
-CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "entries_rank_key_shadow" ON "public"."entries" USING btree ("rank_r2_shadow");
