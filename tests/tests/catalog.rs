@@ -941,3 +941,49 @@ struct Score {
         .expect_err("unique after contract");
     assert!(err.to_string().contains("scores_points_key"), "{err}");
 }
+
+#[tokio::test]
+async fn i4_primary_key_changed_with_duplicate_check_concurrent_index_and_brief_swap() {
+    let v1 = r#"
+#[derive(Table)]
+#[migrate(table_name = "memberships")]
+struct Membership {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    org_id: i64,
+    user_id: i64,
+}
+"#;
+    let v2 = r#"
+#[derive(Table)]
+#[migrate(table_name = "memberships", primary_key(org_id, user_id))]
+struct Membership {
+    #[migrate(identity)]
+    id: i64,
+    org_id: i64,
+    user_id: i64,
+}
+"#;
+    let seed =
+        "INSERT INTO memberships (org_id, user_id) SELECT g % 7, g FROM generate_series(1, 400) g;";
+    let t = Transition::start(v1, seed, v2).await;
+    assert_eq!(t.verdicts(), [("I4".to_owned(), "PHASED".to_owned())]);
+    // Until contract the old key holds, and the old binary may write what the new one forbids.
+    t.exec("INSERT INTO release_0001.memberships (org_id, user_id) VALUES (1, 1)")
+        .await;
+    let err = try_apply_source(&t.db.url, &t.scenario.contract_migrations())
+        .await
+        .expect_err("duplicates stop the contract");
+    assert!(
+        err.contains("duplicated value(s) of (org_id, user_id)"),
+        "{err}"
+    );
+    t.exec("DELETE FROM memberships WHERE id > 400").await;
+    t.finish(&["public"]).await;
+    let err = sqlx::raw_sql("INSERT INTO memberships (org_id, user_id) VALUES (1, 1)")
+        .execute(&t.db.pool)
+        .await
+        .expect_err("the new key holds");
+    assert!(err.to_string().contains("memberships_pkey"), "{err}");
+    assert_rollback(v1, seed, v2, true).await;
+}

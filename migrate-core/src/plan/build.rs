@@ -172,6 +172,8 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
             ref column,
             ..
         } if shadows.get(table, column).is_some() => 1,
+        // A new primary key goes in last, once its columns are NOT NULL.
+        Change::ChangePrimaryKey { .. } => 3,
         _ => 2,
     };
     let mut ordered = decisions.clone();
@@ -901,6 +903,9 @@ fn plan_change(
         Change::SetNotNull { table, column } => {
             contract.extend(set_not_null_steps(table, column, catalog, false));
         }
+        Change::ChangePrimaryKey { table, from, to } => {
+            contract.extend(primary_key_steps(table, from, to));
+        }
         // Planned in `expand_creations`, after the main loop, or refused before planning.
         _ => {}
     }
@@ -1180,6 +1185,71 @@ fn unique_index_steps(
             )),
         );
     }
+    steps
+}
+
+/// I4: the new key's unique index, after a duplicate check, built CONCURRENTLY under a
+/// temporary name; then, in one brief transaction, the old key dropped and the index attached
+/// as the primary key (`USING INDEX`, which renames it).
+fn primary_key_steps(table: &QualifiedName, from: &[String], to: &[String]) -> Vec<Step> {
+    let pkey = sql::generated_name(&[&table.name], "pkey");
+    let index = Index {
+        name: sql::hashed_name(&[&table.name, &to.join(",")], "new_pkey"),
+        keys: to.iter().cloned().map(IndexKey::Column).collect(),
+        unique: true,
+        method: "btree".into(),
+        predicate: None,
+    };
+    let mut steps = unique_index_steps(table, &index, None, "I4");
+    let copy = QualifiedName::new(table.schema.clone(), index.name.clone());
+    let body = [
+        format!(
+            "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass({}) AND indisvalid) THEN\n            RAISE EXCEPTION {};\n        END IF;",
+            quote_literal(&copy.sql()),
+            quote_literal(&format!(
+                "index {} of the new primary key is invalid: drop it CONCURRENTLY and run contract again",
+                index.name
+            ))
+        ),
+        format!(
+            "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+            table.sql(),
+            quote_ident(&pkey)
+        ),
+        format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {};",
+            table.sql(),
+            quote_ident(&pkey),
+            quote_ident(&index.name)
+        ),
+    ];
+    steps.push(
+        Step::new(
+            Phase::Contract,
+            "I4",
+            format!(
+                "make ({}) the primary key of {table} instead of ({})",
+                to.join(", "),
+                from.join(", ")
+            ),
+            format!("swap_pkey_{}", table.name),
+            guarded(
+                &format!(
+                    "EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass({}))",
+                    quote_literal(&copy.sql())
+                ),
+                &body.join("\n        "),
+            ),
+        )
+        .lock(LockMode::AccessExclusive, table, false)
+        .guard("catalog probe: runs only while the new key's index has its temporary name")
+        .rollback(format!(
+            "ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {p};\nALTER TABLE {t} ADD CONSTRAINT {p} PRIMARY KEY ({});",
+            column_list(from),
+            t = table.sql(),
+            p = quote_ident(&pkey)
+        )),
+    );
     steps
 }
 

@@ -220,7 +220,6 @@ fn unsupported(why: String, help: impl Into<String>) -> Verdict {
 }
 
 const ALLOW: &str = "or, if you accept the cost, `#[migrate(allow_unsafe = \"<why it is fine here>\")]` runs the naive statement and records the reason in the plan";
-const REVERT: &str = "revert this change for now; this version has no plan for it";
 
 fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
     match change {
@@ -316,17 +315,38 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
                 "keep the column as it is, or add a new column and fill it in a later release",
             ),
         ),
-        Change::ChangePrimaryKey { table, from, to } => (
-            "I4",
-            unsupported(
-                format!(
-                    "changing the primary key of `{table}` from ({}) to ({}) builds an index and scans for NULLs under ACCESS EXCLUSIVE",
-                    from.join(", "),
-                    to.join(", ")
-                ),
-                REVERT,
-            ),
-        ),
+        Change::ChangePrimaryKey { table, from, to } => {
+            let referenced_by: Vec<String> = snapshot
+                .tables
+                .values()
+                .flat_map(|t| t.foreign_keys.iter().map(move |fk| (t, fk)))
+                .filter(|(_, fk)| fk.references == *table)
+                .map(|(t, fk)| format!("{} on {}", fk.name, t.name))
+                .collect();
+            if referenced_by.is_empty() {
+                (
+                    "I4",
+                    phased(format!(
+                        "the primary key of `{table}` becomes ({}): it restricts writes the running binary may make, so in contract, after a duplicate check, its unique index is built CONCURRENTLY and swapped in for ({}) in one brief transaction",
+                        to.join(", "),
+                        from.join(", ")
+                    )),
+                )
+            } else {
+                (
+                    "I4",
+                    refused(
+                        format!(
+                            "changing the primary key of `{table}` from ({}) to ({}) drops the key that foreign keys reference: {}",
+                            from.join(", "),
+                            to.join(", "),
+                            referenced_by.join(", ")
+                        ),
+                        "point those foreign keys elsewhere (or drop them) in an earlier release, then change the key",
+                    ),
+                )
+            }
+        }
         Change::AddIndex { table, index } if index.unique => (
             "I3",
             phased(format!(
