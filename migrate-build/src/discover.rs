@@ -78,7 +78,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Declarations, Error> {
         })?;
         let mut anchor = None;
         match syn::parse_file(&text) {
-            Ok(file) => visit_items(&file.items, &mut found, &mut anchor),
+            Ok(file) => anchor = declarations_in(file, &mut found),
             Err(_) => found.unparsable.push(path.clone()),
         }
         found.files.push(SourceFile {
@@ -88,6 +88,14 @@ pub fn discover(paths: &[PathBuf]) -> Result<Declarations, Error> {
         });
     }
     Ok(found)
+}
+
+/// Collects the declarations of one parsed file. Returns a span inside the file, if it
+/// declares anything.
+pub fn declarations_in(file: syn::File, found: &mut Declarations) -> Option<Span> {
+    let mut anchor = None;
+    visit_items(&file.items, found, &mut anchor);
+    anchor
 }
 
 fn visit_items(items: &[Item], found: &mut Declarations, anchor: &mut Option<Span>) {

@@ -36,6 +36,51 @@ use migrate_core::snapshot::{self, DEFAULT_FILE_NAME, Snapshot, SnapshotError};
 
 pub use discover::{Declarations, SourceFile};
 
+/// The helper's stages one by one, for the `plan` benchmark's breakdown. Not a stable API.
+#[doc(hidden)]
+pub mod stages {
+    use std::path::Path;
+
+    use migrate_core::snapshot::Snapshot;
+
+    use crate::{Declarations, Error};
+
+    /// Declarations of one parsed source file (`#[migrate]` attributes → declarations).
+    pub fn declare(file: syn::File) -> Declarations {
+        let mut found = Declarations::default();
+        crate::discover::declarations_in(file, &mut found);
+        found
+    }
+
+    /// The planning stage proper ([`crate::Config::generate`] without reading anything).
+    pub fn plan(
+        config: &crate::Config,
+        root: &Path,
+        declarations: &Declarations,
+        snapshot: &Snapshot,
+    ) -> Result<crate::Outcome, Error> {
+        config.plan_declarations(root, declarations, snapshot)
+    }
+
+    /// Check mode's verification of the generated files the snapshot lists.
+    pub fn check_manifest(
+        root: &Path,
+        migrations: &Path,
+        accepted: &Snapshot,
+    ) -> Result<(), Error> {
+        crate::check_manifest(root, migrations, accepted)
+    }
+
+    /// The text of `migrate_schema.rs` (reads the accepted plan summaries).
+    pub fn generated_rust(
+        accepted: &Snapshot,
+        migrations: &Path,
+        pending: Option<&str>,
+    ) -> Result<String, Error> {
+        crate::generated_rust(accepted, migrations, pending)
+    }
+}
+
 /// The folder, beside the snapshot, that holds a plan waiting for review.
 pub const PENDING_DIR: &str = "migrate.pending";
 /// Set to `1` to accept the pending plan.
@@ -281,6 +326,17 @@ impl Config {
         let files = discover::rust_files(&self.source_paths(&root))?;
         let declarations = discover::discover(&files)?;
         let snapshot = Snapshot::load(&snapshot_path)?.unwrap_or_default();
+        self.plan_declarations(&root, &declarations, &snapshot)
+    }
+
+    /// The planning stage proper: declarations and the accepted snapshot in, the plan, its
+    /// rendered files and the next snapshot's text out. Reads and writes nothing.
+    fn plan_declarations(
+        &self,
+        root: &Path,
+        declarations: &Declarations,
+        snapshot: &Snapshot,
+    ) -> Result<Outcome, Error> {
         let mut messages = Vec::new();
         if !declarations.attribute_errors.is_empty() {
             // The derive reports these, spanned; planning without those declarations would
@@ -318,11 +374,11 @@ impl Config {
                 files: Vec::new(),
                 next_snapshot: None,
                 messages,
-                unparsable: declarations.unparsable,
+                unparsable: declarations.unparsable.clone(),
             });
         }
         let crate_plan = pipeline::plan_crate(
-            &snapshot,
+            snapshot,
             &declarations.tables,
             &declarations.enums,
             proc_macro2::Span::call_site(),
@@ -357,7 +413,7 @@ impl Config {
             (Some(plan), Some(next)) if derive_errors == 0 => {
                 let files = render::render_release(plan);
                 let mut next = next.clone();
-                let prefix = relative(&root, &self.migrations_path()?);
+                let prefix = relative(root, &self.migrations_path()?);
                 for f in &files {
                     next.generated
                         .insert(join(&prefix, &f.path), snapshot::content_hash(&f.content));
