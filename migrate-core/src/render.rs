@@ -39,26 +39,29 @@ pub struct MigrationFile<'a> {
 /// Groups the steps of one phase into sqlx migration files.
 pub fn group_files(plan: &Plan, phase: Phase) -> Vec<MigrationFile<'_>> {
     let mut groups: Vec<Vec<&Step>> = Vec::new();
+    // The last group's state, kept as steps join it: whether all its steps may share a
+    // transaction, and the existing tables they lock against writers (sorted, distinct).
+    let mut shares = false;
+    let mut blocked: Vec<&str> = Vec::new();
     for step in plan.phase(phase) {
+        let step_shares = step.transactional && !step.own_transaction;
         // R1: one file, one transaction, so at most one existing table under a lock that
         // blocks writers; otherwise it would hold that lock while queueing for the next one.
-        let joins = |group: &Vec<&Step>| {
-            let mut blocked: Vec<&str> = group
-                .iter()
-                .chain([&step])
-                .flat_map(|s| blocking_tables(s))
-                .collect();
-            blocked.sort_unstable();
-            blocked.dedup();
-            step.transactional
-                && !step.own_transaction
-                && group.iter().all(|s| s.transactional && !s.own_transaction)
-                && blocked.len() <= 1
-        };
+        let mut with_step = blocked.clone();
+        with_step.extend(blocking_tables(step));
+        with_step.sort_unstable();
+        with_step.dedup();
         match groups.last_mut() {
-            Some(group) if joins(group) => group.push(step),
-            _ => groups.push(vec![step]),
+            Some(group) if step_shares && shares && with_step.len() <= 1 => group.push(step),
+            _ => {
+                groups.push(vec![step]);
+                shares = step_shares;
+                with_step = blocking_tables(step).collect();
+                with_step.sort_unstable();
+                with_step.dedup();
+            }
         }
+        blocked = with_step;
     }
     // Expand and contract share sqlx's one table of applied versions, so contract files number
     // from 501 within the release: `0002001_…` is expand, `0002501_…` is contract.
@@ -211,11 +214,15 @@ pub fn render_summary(plan: &Plan) -> String {
         .into_iter()
         .flat_map(|p| group_files(plan, p))
         .collect();
+    // Each step's file, by the step's address (steps are borrowed from `plan`).
+    let file_by_step: std::collections::HashMap<*const Step, &str> = files
+        .iter()
+        .flat_map(|f| f.steps.iter().map(|s| (*s as *const Step, f.path.as_str())))
+        .collect();
     let file_of = |step: &Step| {
-        files
-            .iter()
-            .find(|f| f.steps.iter().any(|s| std::ptr::eq(*s, step)))
-            .map_or_else(|| "-".to_owned(), |f| f.path.clone())
+        file_by_step
+            .get(&(step as *const Step))
+            .map_or("-", |path| path)
     };
     let mut out = format!(
         "# Release {} plan\n\nThe binary of release {} reads and writes through the views in schema `{}`. Expand runs before it deploys (`sqlx migrate run`); the backfill after expand; contract once every binary of release {} is gone (`sqlx migrate run --source migrations/contract`).\n",
