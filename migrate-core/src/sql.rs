@@ -2,6 +2,8 @@
 //! snippets that attributes carry (with sqlparser, PostgreSQL dialect), canonical type names,
 //! default-expression volatility and deterministic generated names.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use sha2::{Digest, Sha256};
@@ -15,12 +17,29 @@ pub const MAX_IDENT_BYTES: usize = 63;
 
 /// Quotes an identifier: `"name"`, doubling embedded quotes.
 pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+    let mut out = String::with_capacity(name.len() + 2);
+    push_quoted(&mut out, name, '"');
+    out
 }
 
 /// Quotes a string literal: `'text'`, doubling embedded quotes.
 pub fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+    let mut out = String::with_capacity(text.len() + 2);
+    push_quoted(&mut out, text, '\'');
+    out
+}
+
+/// Appends `text` between `quote`s, doubling every `quote` inside it.
+pub(crate) fn push_quoted(out: &mut String, text: &str, quote: char) {
+    out.push(quote);
+    let mut rest = text;
+    while let Some(at) = rest.find(quote) {
+        out.push_str(&rest[..=at]);
+        out.push(quote);
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
+    out.push(quote);
 }
 
 /// Checks an identifier the user declared; the error text says what is wrong.
@@ -43,7 +62,42 @@ pub fn check_ident(name: &str) -> Result<(), String> {
 /// Parses one SQL expression (a default, a CHECK, an index predicate or key) and returns its
 /// normalised text, so that whitespace or keyword case never shows up as a schema change.
 pub fn normalize_expr(text: &str) -> Result<String, String> {
-    Ok(parse_expr(text)?.to_string())
+    thread_local! {
+        static NORMALIZED: Memo<Result<String, String>> = Memo::default();
+    }
+    NORMALIZED.with(|memo| memo.get_or(text, || Ok(parse_expr(text)?.to_string())))
+}
+
+/// Results of a pure function of a SQL snippet, by text: a crate declares the same defaults and
+/// types over and over, and sqlparser costs microseconds per snippet. Bounded, so a long-lived
+/// process (a proc-macro server) does not grow without end.
+struct Memo<T> {
+    map: RefCell<HashMap<String, T>>,
+}
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Self {
+            map: RefCell::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T: Clone> Memo<T> {
+    const LIMIT: usize = 4096;
+
+    fn get_or(&self, text: &str, compute: impl FnOnce() -> T) -> T {
+        if let Some(hit) = self.map.borrow().get(text) {
+            return hit.clone();
+        }
+        let value = compute();
+        let mut map = self.map.borrow_mut();
+        if map.len() >= Self::LIMIT {
+            map.clear();
+        }
+        map.insert(text.to_owned(), value.clone());
+        value
+    }
 }
 
 /// Parses one SQL expression with the PostgreSQL dialect, requiring that nothing follows it.
@@ -63,6 +117,13 @@ pub fn parse_expr(text: &str) -> Result<Expr, String> {
 /// Parses a column type such as `varchar(80)` or `numeric(12, 2)` and returns PostgreSQL's
 /// canonical spelling (what `format_type` prints) and the number of array dimensions.
 pub fn canonical_type(text: &str) -> Result<(String, u8), String> {
+    thread_local! {
+        static TYPES: Memo<Result<(String, u8), String>> = Memo::default();
+    }
+    TYPES.with(|memo| memo.get_or(text, || parse_type(text)))
+}
+
+fn parse_type(text: &str) -> Result<(String, u8), String> {
     let dialect = PostgreSqlDialect {};
     let mut parser = Parser::new(&dialect)
         .try_with_sql(text)
