@@ -6,6 +6,8 @@
 //! [`diff_table`] is what the derive runs for its own struct; [`diff_schema`] is what the build
 //! helper runs for the whole crate. The second calls the first, so both see the same changes.
 
+use std::borrow::Cow;
+
 use proc_macro2::Span;
 
 use crate::declare::{DeclaredEnum, Resolved, Spanned};
@@ -391,13 +393,12 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             continue;
         };
         matched_old.push(&accepted.name);
-        let column_name = column.name.clone();
         if accepted.ty != column.ty && !new.unresolved.contains(&column.name) {
             let span = field.column_type_span.unwrap_or(field.ty_span);
             out.changes.push(derive(
                 Change::AlterColumnType {
                     table: name.clone(),
-                    column: column_name.clone(),
+                    column: column.name.clone(),
                     from: accepted.ty.clone(),
                     to: column.ty.clone(),
                 },
@@ -409,7 +410,7 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             out.changes.push(derive(
                 Change::SetNotNull {
                     table: name.clone(),
-                    column: column_name.clone(),
+                    column: column.name.clone(),
                 },
                 field.ty_span,
                 allow,
@@ -419,7 +420,7 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             out.changes.push(derive(
                 Change::DropNotNull {
                     table: name.clone(),
-                    column: column_name.clone(),
+                    column: column.name.clone(),
                 },
                 field.ty_span,
                 allow,
@@ -430,7 +431,7 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             out.changes.push(derive(
                 Change::ChangeDefault {
                     table: name.clone(),
-                    column: column_name.clone(),
+                    column: column.name.clone(),
                     from: accepted.default.clone(),
                     to: column.default.clone(),
                 },
@@ -442,7 +443,7 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             out.changes.push(derive(
                 Change::ChangeIdentity {
                     table: name.clone(),
-                    column: column_name,
+                    column: column.name.clone(),
                 },
                 field.span,
                 allow,
@@ -554,25 +555,16 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             None,
         )),
     };
-    let old_indexes: Vec<Index> = old
-        .indexes
-        .iter()
-        .map(|i| renamed_index(i, &rename))
-        .collect();
-    for kind in diff_objects(
-        &old_indexes,
-        &table.indexes,
-        |i| &i.name,
-        |a, b| {
-            Index {
-                name: String::new(),
-                ..a.clone()
-            } == Index {
-                name: String::new(),
-                ..b.clone()
-            }
-        },
-    ) {
+    // Accepted objects as this release names their columns (borrowed when nothing is renamed).
+    let old_indexes: Cow<'_, [Index]> = if renamed.is_empty() {
+        Cow::Borrowed(&old.indexes)
+    } else {
+        old.indexes
+            .iter()
+            .map(|i| renamed_index(i, &rename))
+            .collect()
+    };
+    for kind in diff_objects(&old_indexes, &table.indexes, |i| &i.name, same_index) {
         let added = |n: &str| table.indexes.iter().find(|i| i.name == n).cloned();
         let change = |n: &str| Change::AddIndex {
             table: name.clone(),
@@ -584,14 +576,17 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
         };
         push_common(kind, true, &|| change(&new_name), &mut object_changes);
     }
-    let old_uniques: Vec<Unique> = old
-        .uniques
-        .iter()
-        .map(|u| Unique {
-            columns: u.columns.iter().map(rename).collect(),
-            ..u.clone()
-        })
-        .collect();
+    let old_uniques: Cow<'_, [Unique]> = if renamed.is_empty() {
+        Cow::Borrowed(&old.uniques)
+    } else {
+        old.uniques
+            .iter()
+            .map(|u| Unique {
+                columns: u.columns.iter().map(rename).collect(),
+                ..u.clone()
+            })
+            .collect()
+    };
     for kind in diff_objects(
         &old_uniques,
         &table.uniques,
@@ -634,35 +629,29 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             &mut object_changes,
         );
     }
-    let new_fks: Vec<ForeignKey> = table
-        .foreign_keys
-        .iter()
-        .filter(|f| !new.unresolved.contains(&f.name))
-        .cloned()
-        .collect();
-    let old_fks: Vec<ForeignKey> = old
-        .foreign_keys
-        .iter()
-        .filter(|f| !new.unresolved.contains(&f.name))
-        .map(|f| ForeignKey {
-            columns: f.columns.iter().map(rename).collect(),
-            ..f.clone()
-        })
-        .collect();
-    for kind in diff_objects(
-        &old_fks,
-        &new_fks,
-        |f| &f.name,
-        |a, b| {
-            ForeignKey {
-                name: String::new(),
-                ..a.clone()
-            } == ForeignKey {
-                name: String::new(),
-                ..b.clone()
-            }
-        },
-    ) {
+    let new_fks: Cow<'_, [ForeignKey]> = if new.unresolved.is_empty() {
+        Cow::Borrowed(&table.foreign_keys)
+    } else {
+        table
+            .foreign_keys
+            .iter()
+            .filter(|f| !new.unresolved.contains(&f.name))
+            .cloned()
+            .collect()
+    };
+    let old_fks: Cow<'_, [ForeignKey]> = if new.unresolved.is_empty() && renamed.is_empty() {
+        Cow::Borrowed(&old.foreign_keys)
+    } else {
+        old.foreign_keys
+            .iter()
+            .filter(|f| !new.unresolved.contains(&f.name))
+            .map(|f| ForeignKey {
+                columns: f.columns.iter().map(rename).collect(),
+                ..f.clone()
+            })
+            .collect()
+    };
+    for kind in diff_objects(&old_fks, &new_fks, |f| &f.name, same_foreign_key) {
         let new_name = match kind {
             ObjectDiff::Added(n) => n.to_owned(),
             _ => String::new(),
@@ -680,6 +669,35 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
     }
     out.changes.extend(object_changes);
     out
+}
+
+/// Whether two indexes have the same definition (whatever their names).
+fn same_index(a: &Index, b: &Index) -> bool {
+    let Index {
+        name: _,
+        keys,
+        unique,
+        method,
+        predicate,
+    } = a;
+    *keys == b.keys && *unique == b.unique && *method == b.method && *predicate == b.predicate
+}
+
+/// Whether two foreign keys have the same definition (whatever their names).
+fn same_foreign_key(a: &ForeignKey, b: &ForeignKey) -> bool {
+    let ForeignKey {
+        name: _,
+        columns,
+        references,
+        referenced_columns,
+        on_delete,
+        on_update,
+    } = a;
+    *columns == b.columns
+        && *references == b.references
+        && *referenced_columns == b.referenced_columns
+        && *on_delete == b.on_delete
+        && *on_update == b.on_update
 }
 
 /// How a named object differs between the snapshot and the declaration.
