@@ -173,7 +173,7 @@ fn main() {
         .map(|t| t.resolve(&catalog).expect("resolves"))
         .collect();
     let schema_diff = diff::diff_schema(&empty.schema, &resolved, enums, span());
-    let decisions = plan::decide(&schema_diff.changes, &empty.schema);
+    let decisions = plan::decide_owned(schema_diff.changes.clone(), &empty.schema);
     let files = render::render_release(new_plan);
     let outcome = config(Mode::Review).generate().expect("plans");
     let next_text = outcome.next_snapshot.as_ref().expect("next snapshot");
@@ -203,7 +203,10 @@ fn main() {
     report.row(
         "decide",
         "a verdict per change",
-        time(|| plan::decide(&schema_diff.changes, &empty.schema)),
+        time_with(
+            || schema_diff.changes.clone(),
+            |changes| plan::decide_owned(changes, &empty.schema),
+        ),
     );
     report.row(
         "build_plan",

@@ -308,6 +308,11 @@ impl Config {
 
     /// Plans without writing anything: reads sources and snapshot, returns the outcome.
     pub fn generate(&self) -> Result<Outcome, Error> {
+        self.generate_from_accepted().map(|(outcome, _)| outcome)
+    }
+
+    /// [`Config::generate`], also returning the accepted snapshot it read.
+    fn generate_from_accepted(&self) -> Result<(Outcome, Snapshot), Error> {
         let root = self.root()?;
         let snapshot_path = self.snapshot_path()?;
         // The snapshot lists generated files relative to the crate, so both must live in it.
@@ -326,7 +331,8 @@ impl Config {
         let files = discover::rust_files(&self.source_paths(&root))?;
         let declarations = discover::discover(&files)?;
         let snapshot = Snapshot::load(&snapshot_path)?.unwrap_or_default();
-        self.plan_declarations(&root, &declarations, &snapshot)
+        let outcome = self.plan_declarations(&root, &declarations, &snapshot)?;
+        Ok((outcome, snapshot))
     }
 
     /// The planning stage proper: declarations and the accepted snapshot in, the plan, its
@@ -412,13 +418,12 @@ impl Config {
         let (files, next_snapshot) = match (&crate_plan.plan, &crate_plan.next_snapshot) {
             (Some(plan), Some(next)) if derive_errors == 0 => {
                 let files = render::render_release(plan);
-                let mut next = next.clone();
+                let mut generated = next.generated.clone();
                 let prefix = relative(root, &self.migrations_path()?);
                 for f in &files {
-                    next.generated
-                        .insert(join(&prefix, &f.path), snapshot::content_hash(&f.content));
+                    generated.insert(join(&prefix, &f.path), snapshot::content_hash(&f.content));
                 }
-                (files, Some(next.to_canonical_string()))
+                (files, Some(next.to_canonical_string_with(&generated)))
             }
             _ => (Vec::new(), None),
         };
@@ -452,9 +457,9 @@ impl Config {
             );
         }
 
-        let mut outcome = self.generate()?;
-        let accepted = Snapshot::load(&snapshot_path)?.unwrap_or_default();
+        let (mut outcome, accepted) = self.generate_from_accepted()?;
         check_manifest(&root, &migrations, &accepted)?;
+        let mut wrote_snapshot = false;
 
         if !outcome.unparsable.is_empty() {
             let list: Vec<String> = outcome
@@ -501,6 +506,7 @@ impl Config {
                     }
                     // The snapshot goes last: if anything above failed, nothing is accepted.
                     write_atomically(&snapshot_path, next_snapshot)?;
+                    wrote_snapshot = true;
                     remove_pending(&pending_root)?;
                     outcome.messages.push(format!(
                         "accepted release {release}: {} file(s) in {}",
@@ -523,7 +529,12 @@ impl Config {
             .clone()
             .or_else(|| std::env::var_os("OUT_DIR").map(PathBuf::from))
         {
-            let accepted = Snapshot::load(&snapshot_path)?.unwrap_or_default();
+            // Read again only when this run accepted a new snapshot.
+            let accepted = if wrote_snapshot {
+                Snapshot::load(&snapshot_path)?.unwrap_or_default()
+            } else {
+                accepted
+            };
             let pending = outcome
                 .crate_plan
                 .plan
