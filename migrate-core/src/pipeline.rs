@@ -195,7 +195,7 @@ pub fn plan_crate(
         (None, None)
     } else {
         let release = Release::numbered(snapshot.release.number + 1);
-        let next_schema = next_schema(&snapshot.schema, &resolved, enums);
+        let next_schema = next_schema(&snapshot.schema, resolved, enums);
         let plan = plan::build_plan(&PlanInput {
             release: &release,
             previous: &snapshot.release,
@@ -251,13 +251,13 @@ pub fn plan_crate(
 
 /// The declared schema as the snapshot will hold it: columns of accepted tables keep their
 /// physical order, new columns are appended in declaration order.
-fn next_schema(accepted: &Schema, resolved: &[Resolved<'_>], enums: &[DeclaredEnum]) -> Schema {
+fn next_schema(accepted: &Schema, resolved: Vec<Resolved<'_>>, enums: &[DeclaredEnum]) -> Schema {
     let mut schema = Schema::default();
     for r in resolved {
         if r.decl.drop.is_some() {
             continue;
         }
-        let mut table: Table = r.table.clone();
+        let mut table: Table = r.table;
         let accepted_name = match &r.decl.renamed_from {
             Some(hint) if accepted.table(&table.name).is_none() => {
                 QualifiedName::new(table.name.schema.clone(), hint.value.clone())
