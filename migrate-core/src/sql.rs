@@ -316,12 +316,19 @@ pub fn default_volatility(expr: &Expr) -> Volatility {
 /// Builds a deterministic generated name from parts (`users_email_key`). A name over 63 bytes
 /// is cut and given a short hash of the full name, so two long names never collide.
 pub fn generated_name(parts: &[&str], suffix: &str) -> String {
-    let mut base: String = parts
-        .iter()
-        .map(|p| sanitize(p))
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("_");
+    // The sanitized parts, empty ones left out, joined by `_`.
+    let mut base = String::with_capacity(MAX_IDENT_BYTES + 1);
+    for part in parts {
+        let before = base.len();
+        if before > 0 {
+            base.push('_');
+        }
+        let start = base.len();
+        push_sanitized(&mut base, part);
+        if base.len() == start {
+            base.truncate(before);
+        }
+    }
     base.push('_');
     base.push_str(suffix);
     if base.len() <= MAX_IDENT_BYTES {
@@ -337,17 +344,20 @@ pub fn generated_name(parts: &[&str], suffix: &str) -> String {
     format!("{}_{hash}_{suffix}", &base[..cut])
 }
 
-/// Keeps identifier-friendly characters of an expression so it can be part of a name.
-fn sanitize(text: &str) -> String {
-    let mut out = String::new();
+/// Appends the identifier-friendly characters of an expression, so it can be part of a name:
+/// alphanumerics lowercased, every other run of characters one `_`, none at either end.
+fn push_sanitized(out: &mut String, text: &str) {
+    let start = out.len();
     for ch in text.chars() {
         if ch.is_ascii_alphanumeric() {
             out.push(ch.to_ascii_lowercase());
-        } else if !out.ends_with('_') && !out.is_empty() {
+        } else if out.len() > start && !out.ends_with('_') {
             out.push('_');
         }
     }
-    out.trim_end_matches('_').to_owned()
+    while out.len() > start && out.ends_with('_') {
+        out.pop();
+    }
 }
 
 /// Parses a generated script with sqlparser (PostgreSQL dialect); every generated statement
@@ -484,6 +494,10 @@ mod tests {
             generated_name(&["users", "lower(email)"], "idx"),
             "users_lower_email_idx"
         );
+        assert_eq!(generated_name(&["", "t", "(x)", ""], "check"), "t_x_check");
+        assert_eq!(generated_name(&["__", "a  b__", "c"], "idx"), "a_b_c_idx");
+        assert_eq!(generated_name(&[], "pkey"), "_pkey");
+        assert_eq!(generated_name(&["Été", "x"], "key"), "t_x_key");
         let long_a = generated_name(&[&"a".repeat(60), "first_column"], "idx");
         let long_b = generated_name(&[&"a".repeat(60), "second_column"], "idx");
         assert!(long_a.len() <= MAX_IDENT_BYTES && long_b.len() <= MAX_IDENT_BYTES);
