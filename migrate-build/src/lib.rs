@@ -26,6 +26,7 @@
 mod discover;
 mod report;
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -50,6 +51,11 @@ pub mod stages {
         let mut found = Declarations::default();
         crate::discover::declarations_in(file, &mut found);
         found
+    }
+
+    /// Reads, parses and declares every source file (the helper's front end).
+    pub fn discover(paths: &[std::path::PathBuf]) -> Result<Declarations, Error> {
+        crate::discover::discover(paths)
     }
 
     /// The planning stage proper ([`crate::Config::generate`] without reading anything).
@@ -540,7 +546,14 @@ impl Config {
                 .plan
                 .as_ref()
                 .filter(|_| mode != Mode::Accept)
-                .map(render::render_summary);
+                .map(|plan| {
+                    // The summary was rendered with the release's files; render it only if not.
+                    let path = format!("{PLANS_DIR}/{:04}.md", plan.release.number);
+                    match outcome.files.iter().find(|f| f.path == path) {
+                        Some(file) => Cow::Borrowed(file.content.as_str()),
+                        None => Cow::Owned(render::render_summary(plan)),
+                    }
+                });
             write_if_changed(
                 &out_dir.join("migrate_schema.rs"),
                 &generated_rust(&accepted, &migrations, pending.as_deref())?,
@@ -647,14 +660,55 @@ fn generated_rust(
         }
     }
     let summary = summaries.join("\n");
-    let pending = match pending {
-        Some(text) => format!("Some({text:?})"),
-        None => "None".into(),
-    };
-    Ok(format!(
-        "/// The accepted release.\npub const RELEASE: u32 = {};\n/// The schema of views for the accepted release.\npub const VIEWS_SCHEMA: &str = {:?};\n/// Plan summaries of every accepted release, oldest first.\npub const PLAN_SUMMARY: &str = {:?};\n/// The plan waiting for review, if any.\npub const PENDING: Option<&str> = {};\n",
-        accepted.release.number, accepted.release.views_schema, summary, pending
-    ))
+    let mut out = String::with_capacity(summary.len() + pending.map_or(0, str::len) + 512);
+    let _ = write!(
+        out,
+        "/// The accepted release.\npub const RELEASE: u32 = {};\n/// The schema of views for the accepted release.\npub const VIEWS_SCHEMA: &str = ",
+        accepted.release.number
+    );
+    push_debug_str(&mut out, &accepted.release.views_schema);
+    out.push_str(
+        ";\n/// Plan summaries of every accepted release, oldest first.\npub const PLAN_SUMMARY: &str = ",
+    );
+    push_debug_str(&mut out, &summary);
+    out.push_str(";\n/// The plan waiting for review, if any.\npub const PENDING: Option<&str> = ");
+    match pending {
+        Some(text) => {
+            out.push_str("Some(");
+            push_debug_str(&mut out, text);
+            out.push(')');
+        }
+        None => out.push_str("None"),
+    }
+    out.push_str(";\n");
+    Ok(out)
+}
+
+/// Appends `text` exactly as `{:?}` prints it. Text of printable ASCII, newlines and tabs (what
+/// this tool generates) is escaped here, in one pass; anything else goes through `Debug`.
+fn push_debug_str(out: &mut String, text: &str) {
+    let simple = |b: u8| (0x20..0x7f).contains(&b) || matches!(b, b'\n' | b'\t' | b'\r');
+    if !text.bytes().all(simple) {
+        let _ = write!(out, "{text:?}");
+        return;
+    }
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let escaped = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\t' => "\\t",
+            b'\r' => "\\r",
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        out.push_str(escaped);
+        start = i + 1;
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
 }
 
 fn relative(root: &Path, path: &Path) -> String {
@@ -723,4 +777,39 @@ fn normalized(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_debug_str;
+
+    #[test]
+    fn debug_strings_match_the_debug_format() {
+        let samples = [
+            "",
+            "plain",
+            "with \"quotes\" and \\ backslashes",
+            "lines\nand\ttabs\r\n",
+            "'single' `back` {braces}",
+            "non-ASCII: é → ✓",
+            "controls: \u{0} \u{1b} \u{7f}",
+            "combining: e\u{301}",
+        ];
+        for text in samples {
+            let mut out = String::new();
+            push_debug_str(&mut out, text);
+            assert_eq!(out, format!("{text:?}"), "{text}");
+        }
+        let every_ascii: String = (0u8..128).map(char::from).collect();
+        let mut out = String::new();
+        push_debug_str(&mut out, &every_ascii);
+        assert_eq!(out, format!("{every_ascii:?}"));
+        let printable: String = (0x20u8..0x7f)
+            .map(char::from)
+            .chain("\n\t\r".chars())
+            .collect();
+        let mut out = String::new();
+        push_debug_str(&mut out, &printable);
+        assert_eq!(out, format!("{printable:?}"));
+    }
 }
