@@ -214,7 +214,8 @@ impl fmt::Display for ColumnType {
 
 impl Serialize for ColumnType {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
+        // The Display text, written straight into the output (no intermediate String).
+        s.collect_str(self)
     }
 }
 
