@@ -73,10 +73,10 @@ fn runs() -> usize {
         .unwrap_or(7)
 }
 
-/// The median time of `f`, each run on a fresh input from `setup` (not timed); the output is
+/// Times `f` `runs()` times, each run on a fresh input from `setup` (not timed); the output is
 /// dropped after the clock stops.
-fn time_with<S, T>(mut setup: impl FnMut() -> S, mut f: impl FnMut(S) -> T) -> Duration {
-    let mut samples: Vec<Duration> = (0..runs())
+fn samples_with<S, T>(mut setup: impl FnMut() -> S, mut f: impl FnMut(S) -> T) -> Vec<Duration> {
+    (0..runs())
         .map(|_| {
             let input = setup();
             let start = Instant::now();
@@ -85,30 +85,87 @@ fn time_with<S, T>(mut setup: impl FnMut() -> S, mut f: impl FnMut(S) -> T) -> D
             drop(output);
             elapsed
         })
-        .collect();
+        .collect()
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
+}
+
+/// The median time of `f` on fresh inputs from `setup`.
+fn time_with<S, T>(setup: impl FnMut() -> S, f: impl FnMut(S) -> T) -> Duration {
+    median(samples_with(setup, f))
 }
 
 fn time<T>(mut f: impl FnMut() -> T) -> Duration {
     time_with(|| (), |()| f())
 }
 
+/// Rows are printed at the end, against the floor sampled at the start, the middle and the
+/// end of the run (so one busy moment on the machine does not skew every ratio).
+#[derive(Default)]
 struct Report {
-    floor: Duration,
+    floor_samples: Vec<Duration>,
+    lines: Vec<Line>,
+}
+
+enum Line {
+    Section(String),
+    Row(String, Duration),
+    Floor,
 }
 
 impl Report {
-    fn section(&self, title: &str) {
-        println!("\n{title}");
+    fn sample_floor(&mut self, text: &str) {
+        // The syntax tree is dropped inside the timing, as the helper drops it.
+        self.floor_samples.extend(samples_with(
+            || (),
+            |()| {
+                syn::parse_file(text).expect("parses");
+            },
+        ));
     }
 
-    fn row(&self, name: &str, what: &str, d: Duration) {
-        println!(
-            "  {name:<22} {what:<58} {:>8.1} ms {:>6.2}x",
-            d.as_secs_f64() * 1e3,
-            d.as_secs_f64() / self.floor.as_secs_f64()
-        );
+    fn floor(&self) -> Duration {
+        median(self.floor_samples.clone())
+    }
+
+    fn section(&mut self, title: &str) {
+        self.lines.push(Line::Section(title.to_owned()));
+    }
+
+    fn row(&mut self, name: &str, what: &str, d: Duration) {
+        self.lines
+            .push(Line::Row(format!("  {name:<22} {what:<58}"), d));
+    }
+
+    fn floor_row(&mut self) {
+        self.lines.push(Line::Floor);
+    }
+
+    fn print(&self) {
+        let floor = self.floor();
+        let row = |text: &str, d: Duration| {
+            println!(
+                "{text} {:>8.1} ms {:>6.2}x",
+                ms(d),
+                d.as_secs_f64() / floor.as_secs_f64()
+            )
+        };
+        for line in &self.lines {
+            match line {
+                Line::Section(title) => println!("\n{title}"),
+                Line::Row(text, d) => row(text, *d),
+                Line::Floor => row(
+                    &format!(
+                        "  {:<22} {:<58}",
+                        "parse (floor)", "syn::parse_file of the sources, tree dropped"
+                    ),
+                    floor,
+                ),
+            }
+        }
     }
 }
 
@@ -146,19 +203,10 @@ fn main() {
     assert_eq!(tables.len(), TABLES);
     let empty = Snapshot::default();
 
-    // The syntax tree is dropped inside the timing, as the helper drops it.
-    let floor = time(|| {
-        syn::parse_file(&text).expect("parses");
-    });
-    let report = Report { floor };
-    println!(
-        "planning {TABLES} tables x {COLUMNS} columns (an index and a foreign key each): median of {} runs;\n\
-         x = time / the floor, syn::parse_file of the same sources measured in this run",
-        runs()
-    );
-
+    let mut report = Report::default();
+    report.sample_floor(&text);
     report.section("front end (both cases): Rust source → declarations");
-    report.row("parse (floor)", "syn::parse_file of the sources", floor);
+    report.floor_row();
     report.row(
         "declare",
         "#[migrate] attributes → declarations (derive's parser)",
@@ -281,6 +329,8 @@ fn main() {
         full_new,
     );
 
+    report.sample_floor(&text);
+
     // ---- no change ----
     config(Mode::Accept).run().expect("accepts");
     let accepted = Snapshot::load(&snapshot_path)
@@ -332,6 +382,14 @@ fn main() {
         full_same,
     );
 
+    report.sample_floor(&text);
+    let floor = report.floor();
+    println!(
+        "planning {TABLES} tables x {COLUMNS} columns (an index and a foreign key each): median of {} runs;\n\
+         x = time / the floor: syn::parse_file of the same sources, sampled at the start, middle and end of this run",
+        runs()
+    );
+    report.print();
     println!(
         "\nsummary: floor {:.1} ms; planning stage proper {:.1} ms all new ({:.2}x, target {TARGET_MS} ms: {}), {:.1} ms no change;\n\
          full helper run {:.1} ms all new ({:.2}x), {:.1} ms no change ({:.2}x)",
