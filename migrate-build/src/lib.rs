@@ -314,11 +314,19 @@ impl Config {
 
     /// Plans without writing anything: reads sources and snapshot, returns the outcome.
     pub fn generate(&self) -> Result<Outcome, Error> {
-        self.generate_from_accepted().map(|(outcome, _)| outcome)
+        self.generate_from_accepted(None)
+            .map(|(outcome, _, _)| outcome)
     }
 
-    /// [`Config::generate`], also returning the accepted snapshot it read.
-    fn generate_from_accepted(&self) -> Result<(Outcome, Snapshot), Error> {
+    /// [`Config::generate`], also returning the accepted snapshot it read and, when `verify`
+    /// gives the crate root and the migrations folder, the check of the generated files the
+    /// snapshot lists. Those are read on a second thread while the sources are parsed; errors
+    /// come out in the order of a sequential run: sources, snapshot, declarations; the check's
+    /// result is the caller's to report after them.
+    fn generate_from_accepted(
+        &self,
+        verify: Option<(&Path, &Path)>,
+    ) -> Result<(Outcome, Snapshot, Result<(), Error>), Error> {
         let root = self.root()?;
         let snapshot_path = self.snapshot_path()?;
         // The snapshot lists generated files relative to the crate, so both must live in it.
@@ -334,11 +342,41 @@ impl Config {
                 )));
             }
         }
-        let files = discover::rust_files(&self.source_paths(&root))?;
-        let declarations = discover::discover(&files)?;
-        let snapshot = Snapshot::load(&snapshot_path)?.unwrap_or_default();
+        let read_sources = || {
+            discover::rust_files(&self.source_paths(&root))
+                .and_then(|files| discover::discover(&files))
+        };
+        let read_accepted = || match Snapshot::load(&snapshot_path) {
+            Ok(snapshot) => {
+                let snapshot = snapshot.unwrap_or_default();
+                let check = match verify {
+                    Some((root, migrations)) => check_manifest(root, migrations, &snapshot),
+                    None => Ok(()),
+                };
+                (Ok(snapshot), check)
+            }
+            Err(e) => (Err(Error::from(e)), Ok(())),
+        };
+        let (declarations, (snapshot, check)) = std::thread::scope(|scope| {
+            match std::thread::Builder::new()
+                .name("migrate-snapshot".into())
+                .spawn_scoped(scope, read_accepted)
+            {
+                Ok(reader) => {
+                    let declarations = read_sources();
+                    let accepted = reader
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (declarations, accepted)
+                }
+                // No thread to be had: one after the other.
+                Err(_) => (read_sources(), read_accepted()),
+            }
+        });
+        let declarations = declarations?;
+        let snapshot = snapshot?;
         let outcome = self.plan_declarations(&root, &declarations, &snapshot)?;
-        Ok((outcome, snapshot))
+        Ok((outcome, snapshot, check))
     }
 
     /// The planning stage proper: declarations and the accepted snapshot in, the plan, its
@@ -463,8 +501,9 @@ impl Config {
             );
         }
 
-        let (mut outcome, accepted) = self.generate_from_accepted()?;
-        check_manifest(&root, &migrations, &accepted)?;
+        let (mut outcome, accepted, manifest) =
+            self.generate_from_accepted(Some((&root, &migrations)))?;
+        manifest?;
         let mut wrote_snapshot = false;
 
         if !outcome.unparsable.is_empty() {
