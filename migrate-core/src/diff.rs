@@ -254,6 +254,17 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
     };
 
     let mut old = snapshot.table(&table.name);
+    // The common case of every build: the table is exactly as accepted and declares no intent
+    // (no rename, drop or drop_column hint), so every check below finds nothing.
+    if old.is_some_and(|accepted| accepted == table)
+        && new.unresolved.is_empty()
+        && decl.renamed_from.is_none()
+        && decl.drop.is_none()
+        && decl.drop_columns.is_empty()
+        && decl.fields.iter().all(|f| f.renamed_from.is_none())
+    {
+        return out;
+    }
     if let Some(hint) = &decl.renamed_from {
         let from = QualifiedName::new(table.name.schema.clone(), hint.value.clone());
         match (snapshot.table(&from), old) {
