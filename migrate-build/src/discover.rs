@@ -78,7 +78,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Declarations, Error> {
         })?;
         let mut anchor = None;
         match syn::parse_file(&text) {
-            Ok(file) => visit_items(&file.items, &mut found, &mut anchor),
+            Ok(file) => anchor = declarations_in(file, &mut found),
             Err(_) => found.unparsable.push(path.clone()),
         }
         found.files.push(SourceFile {
@@ -90,25 +90,34 @@ pub fn discover(paths: &[PathBuf]) -> Result<Declarations, Error> {
     Ok(found)
 }
 
-fn visit_items(items: &[Item], found: &mut Declarations, anchor: &mut Option<Span>) {
+/// Collects the declarations of one parsed file (consumed). Returns a span inside the file, if
+/// it declares anything.
+pub fn declarations_in(file: syn::File, found: &mut Declarations) -> Option<Span> {
+    let mut anchor = None;
+    visit_items(file.items, found, &mut anchor);
+    anchor
+}
+
+/// Items are consumed: each becomes the derive input without a copy.
+fn visit_items(items: Vec<Item>, found: &mut Declarations, anchor: &mut Option<Span>) {
     for item in items {
         match item {
             Item::Struct(s) if derives(&s.attrs, "Table") => {
                 anchor.get_or_insert(s.ident.span());
-                match declare::parse_table(&s.clone().into()) {
+                match declare::parse_table(&s.into()) {
                     Ok(t) => found.tables.push(t),
                     Err(e) => found.attribute_errors.extend(e),
                 }
             }
             Item::Enum(e) if derives(&e.attrs, "PgEnum") => {
                 anchor.get_or_insert(e.ident.span());
-                match declare::parse_enum(&e.clone().into()) {
+                match declare::parse_enum(&e.into()) {
                     Ok(d) => found.enums.push(d),
                     Err(e) => found.attribute_errors.extend(e),
                 }
             }
             Item::Mod(m) => {
-                if let Some((_, items)) = &m.content {
+                if let Some((_, items)) = m.content {
                     visit_items(items, found, anchor);
                 }
             }

@@ -26,6 +26,7 @@
 mod discover;
 mod report;
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -35,6 +36,56 @@ use migrate_core::render::{self, GeneratedFile, PLANS_DIR};
 use migrate_core::snapshot::{self, DEFAULT_FILE_NAME, Snapshot, SnapshotError};
 
 pub use discover::{Declarations, SourceFile};
+
+/// The helper's stages one by one, for the `plan` benchmark's breakdown. Not a stable API.
+#[doc(hidden)]
+pub mod stages {
+    use std::path::Path;
+
+    use migrate_core::snapshot::Snapshot;
+
+    use crate::{Declarations, Error};
+
+    /// Declarations of one parsed source file (`#[migrate]` attributes → declarations).
+    pub fn declare(file: syn::File) -> Declarations {
+        let mut found = Declarations::default();
+        crate::discover::declarations_in(file, &mut found);
+        found
+    }
+
+    /// Reads, parses and declares every source file (the helper's front end).
+    pub fn discover(paths: &[std::path::PathBuf]) -> Result<Declarations, Error> {
+        crate::discover::discover(paths)
+    }
+
+    /// The planning stage proper ([`crate::Config::generate`] without reading anything).
+    pub fn plan(
+        config: &crate::Config,
+        root: &Path,
+        declarations: &Declarations,
+        snapshot: &Snapshot,
+    ) -> Result<crate::Outcome, Error> {
+        config.plan_declarations(root, declarations, snapshot)
+    }
+
+    /// Check mode's verification of the generated files the snapshot lists.
+    pub fn check_manifest(
+        root: &Path,
+        migrations: &Path,
+        accepted: &Snapshot,
+    ) -> Result<(), Error> {
+        crate::check_manifest(root, migrations, accepted)
+    }
+
+    /// The text of `migrate_schema.rs` (reads the accepted plan summaries).
+    pub fn generated_rust(
+        accepted: &Snapshot,
+        migrations: &Path,
+        pending: Option<&str>,
+    ) -> Result<String, Error> {
+        crate::generated_rust(accepted, migrations, pending)
+    }
+}
 
 /// The folder, beside the snapshot, that holds a plan waiting for review.
 pub const PENDING_DIR: &str = "migrate.pending";
@@ -263,6 +314,19 @@ impl Config {
 
     /// Plans without writing anything: reads sources and snapshot, returns the outcome.
     pub fn generate(&self) -> Result<Outcome, Error> {
+        self.generate_from_accepted(None)
+            .map(|(outcome, _, _)| outcome)
+    }
+
+    /// [`Config::generate`], also returning the accepted snapshot it read and, when `verify`
+    /// gives the crate root and the migrations folder, the check of the generated files the
+    /// snapshot lists. Those are read on a second thread while the sources are parsed; errors
+    /// come out in the order of a sequential run: sources, snapshot, declarations; the check's
+    /// result is the caller's to report after them.
+    fn generate_from_accepted(
+        &self,
+        verify: Option<(&Path, &Path)>,
+    ) -> Result<(Outcome, Snapshot, Result<(), Error>), Error> {
         let root = self.root()?;
         let snapshot_path = self.snapshot_path()?;
         // The snapshot lists generated files relative to the crate, so both must live in it.
@@ -278,9 +342,51 @@ impl Config {
                 )));
             }
         }
-        let files = discover::rust_files(&self.source_paths(&root))?;
-        let declarations = discover::discover(&files)?;
-        let snapshot = Snapshot::load(&snapshot_path)?.unwrap_or_default();
+        let read_sources = || {
+            discover::rust_files(&self.source_paths(&root))
+                .and_then(|files| discover::discover(&files))
+        };
+        let read_accepted = || match Snapshot::load(&snapshot_path) {
+            Ok(snapshot) => {
+                let snapshot = snapshot.unwrap_or_default();
+                let check = match verify {
+                    Some((root, migrations)) => check_manifest(root, migrations, &snapshot),
+                    None => Ok(()),
+                };
+                (Ok(snapshot), check)
+            }
+            Err(e) => (Err(Error::from(e)), Ok(())),
+        };
+        let (declarations, (snapshot, check)) = std::thread::scope(|scope| {
+            match std::thread::Builder::new()
+                .name("migrate-snapshot".into())
+                .spawn_scoped(scope, read_accepted)
+            {
+                Ok(reader) => {
+                    let declarations = read_sources();
+                    let accepted = reader
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (declarations, accepted)
+                }
+                // No thread to be had: one after the other.
+                Err(_) => (read_sources(), read_accepted()),
+            }
+        });
+        let declarations = declarations?;
+        let snapshot = snapshot?;
+        let outcome = self.plan_declarations(&root, &declarations, &snapshot)?;
+        Ok((outcome, snapshot, check))
+    }
+
+    /// The planning stage proper: declarations and the accepted snapshot in, the plan, its
+    /// rendered files and the next snapshot's text out. Reads and writes nothing.
+    fn plan_declarations(
+        &self,
+        root: &Path,
+        declarations: &Declarations,
+        snapshot: &Snapshot,
+    ) -> Result<Outcome, Error> {
         let mut messages = Vec::new();
         if !declarations.attribute_errors.is_empty() {
             // The derive reports these, spanned; planning without those declarations would
@@ -318,11 +424,11 @@ impl Config {
                 files: Vec::new(),
                 next_snapshot: None,
                 messages,
-                unparsable: declarations.unparsable,
+                unparsable: declarations.unparsable.clone(),
             });
         }
         let crate_plan = pipeline::plan_crate(
-            &snapshot,
+            snapshot,
             &declarations.tables,
             &declarations.enums,
             proc_macro2::Span::call_site(),
@@ -356,13 +462,12 @@ impl Config {
         let (files, next_snapshot) = match (&crate_plan.plan, &crate_plan.next_snapshot) {
             (Some(plan), Some(next)) if derive_errors == 0 => {
                 let files = render::render_release(plan);
-                let mut next = next.clone();
-                let prefix = relative(&root, &self.migrations_path()?);
+                let mut generated = next.generated.clone();
+                let prefix = relative(root, &self.migrations_path()?);
                 for f in &files {
-                    next.generated
-                        .insert(join(&prefix, &f.path), snapshot::content_hash(&f.content));
+                    generated.insert(join(&prefix, &f.path), snapshot::content_hash(&f.content));
                 }
-                (files, Some(next.to_canonical_string()))
+                (files, Some(next.to_canonical_string_with(&generated)))
             }
             _ => (Vec::new(), None),
         };
@@ -396,9 +501,10 @@ impl Config {
             );
         }
 
-        let mut outcome = self.generate()?;
-        let accepted = Snapshot::load(&snapshot_path)?.unwrap_or_default();
-        check_manifest(&root, &migrations, &accepted)?;
+        let (mut outcome, accepted, manifest) =
+            self.generate_from_accepted(Some((&root, &migrations)))?;
+        manifest?;
+        let mut wrote_snapshot = false;
 
         if !outcome.unparsable.is_empty() {
             let list: Vec<String> = outcome
@@ -445,6 +551,7 @@ impl Config {
                     }
                     // The snapshot goes last: if anything above failed, nothing is accepted.
                     write_atomically(&snapshot_path, next_snapshot)?;
+                    wrote_snapshot = true;
                     remove_pending(&pending_root)?;
                     outcome.messages.push(format!(
                         "accepted release {release}: {} file(s) in {}",
@@ -467,13 +574,25 @@ impl Config {
             .clone()
             .or_else(|| std::env::var_os("OUT_DIR").map(PathBuf::from))
         {
-            let accepted = Snapshot::load(&snapshot_path)?.unwrap_or_default();
+            // Read again only when this run accepted a new snapshot.
+            let accepted = if wrote_snapshot {
+                Snapshot::load(&snapshot_path)?.unwrap_or_default()
+            } else {
+                accepted
+            };
             let pending = outcome
                 .crate_plan
                 .plan
                 .as_ref()
                 .filter(|_| mode != Mode::Accept)
-                .map(render::render_summary);
+                .map(|plan| {
+                    // The summary was rendered with the release's files; render it only if not.
+                    let path = format!("{PLANS_DIR}/{:04}.md", plan.release.number);
+                    match outcome.files.iter().find(|f| f.path == path) {
+                        Some(file) => Cow::Borrowed(file.content.as_str()),
+                        None => Cow::Owned(render::render_summary(plan)),
+                    }
+                });
             write_if_changed(
                 &out_dir.join("migrate_schema.rs"),
                 &generated_rust(&accepted, &migrations, pending.as_deref())?,
@@ -580,14 +699,55 @@ fn generated_rust(
         }
     }
     let summary = summaries.join("\n");
-    let pending = match pending {
-        Some(text) => format!("Some({text:?})"),
-        None => "None".into(),
-    };
-    Ok(format!(
-        "/// The accepted release.\npub const RELEASE: u32 = {};\n/// The schema of views for the accepted release.\npub const VIEWS_SCHEMA: &str = {:?};\n/// Plan summaries of every accepted release, oldest first.\npub const PLAN_SUMMARY: &str = {:?};\n/// The plan waiting for review, if any.\npub const PENDING: Option<&str> = {};\n",
-        accepted.release.number, accepted.release.views_schema, summary, pending
-    ))
+    let mut out = String::with_capacity(summary.len() + pending.map_or(0, str::len) + 512);
+    let _ = write!(
+        out,
+        "/// The accepted release.\npub const RELEASE: u32 = {};\n/// The schema of views for the accepted release.\npub const VIEWS_SCHEMA: &str = ",
+        accepted.release.number
+    );
+    push_debug_str(&mut out, &accepted.release.views_schema);
+    out.push_str(
+        ";\n/// Plan summaries of every accepted release, oldest first.\npub const PLAN_SUMMARY: &str = ",
+    );
+    push_debug_str(&mut out, &summary);
+    out.push_str(";\n/// The plan waiting for review, if any.\npub const PENDING: Option<&str> = ");
+    match pending {
+        Some(text) => {
+            out.push_str("Some(");
+            push_debug_str(&mut out, text);
+            out.push(')');
+        }
+        None => out.push_str("None"),
+    }
+    out.push_str(";\n");
+    Ok(out)
+}
+
+/// Appends `text` exactly as `{:?}` prints it. Text of printable ASCII, newlines and tabs (what
+/// this tool generates) is escaped here, in one pass; anything else goes through `Debug`.
+fn push_debug_str(out: &mut String, text: &str) {
+    let simple = |b: u8| (0x20..0x7f).contains(&b) || matches!(b, b'\n' | b'\t' | b'\r');
+    if !text.bytes().all(simple) {
+        let _ = write!(out, "{text:?}");
+        return;
+    }
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let escaped = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\t' => "\\t",
+            b'\r' => "\\r",
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        out.push_str(escaped);
+        start = i + 1;
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
 }
 
 fn relative(root: &Path, path: &Path) -> String {
@@ -656,4 +816,39 @@ fn normalized(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_debug_str;
+
+    #[test]
+    fn debug_strings_match_the_debug_format() {
+        let samples = [
+            "",
+            "plain",
+            "with \"quotes\" and \\ backslashes",
+            "lines\nand\ttabs\r\n",
+            "'single' `back` {braces}",
+            "non-ASCII: é → ✓",
+            "controls: \u{0} \u{1b} \u{7f}",
+            "combining: e\u{301}",
+        ];
+        for text in samples {
+            let mut out = String::new();
+            push_debug_str(&mut out, text);
+            assert_eq!(out, format!("{text:?}"), "{text}");
+        }
+        let every_ascii: String = (0u8..128).map(char::from).collect();
+        let mut out = String::new();
+        push_debug_str(&mut out, &every_ascii);
+        assert_eq!(out, format!("{every_ascii:?}"));
+        let printable: String = (0x20u8..0x7f)
+            .map(char::from)
+            .chain("\n\t\r".chars())
+            .collect();
+        let mut out = String::new();
+        push_debug_str(&mut out, &printable);
+        assert_eq!(out, format!("{printable:?}"));
+    }
 }

@@ -6,6 +6,8 @@
 //! [`diff_table`] is what the derive runs for its own struct; [`diff_schema`] is what the build
 //! helper runs for the whole crate. The second calls the first, so both see the same changes.
 
+use std::borrow::Cow;
+
 use proc_macro2::Span;
 
 use crate::declare::{DeclaredEnum, Resolved, Spanned};
@@ -252,6 +254,17 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
     };
 
     let mut old = snapshot.table(&table.name);
+    // The common case of every build: the table is exactly as accepted and declares no intent
+    // (no rename, drop or drop_column hint), so every check below finds nothing.
+    if old.is_some_and(|accepted| accepted == table)
+        && new.unresolved.is_empty()
+        && decl.renamed_from.is_none()
+        && decl.drop.is_none()
+        && decl.drop_columns.is_empty()
+        && decl.fields.iter().all(|f| f.renamed_from.is_none())
+    {
+        return out;
+    }
     if let Some(hint) = &decl.renamed_from {
         let from = QualifiedName::new(table.name.schema.clone(), hint.value.clone());
         match (snapshot.table(&from), old) {
@@ -413,13 +426,12 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                 help: "`backfill` applies in the release that adds the column; remove it".into(),
             });
         }
-        let column_name = column.name.clone();
         if accepted.ty != column.ty && !new.unresolved.contains(&column.name) {
             let span = field.column_type_span.unwrap_or(field.ty_span);
             out.changes.push(derive(
                 Change::AlterColumnType {
                     table: name.clone(),
-                    column: column_name.clone(),
+                    column: column.name.clone(),
                     from: accepted.ty.clone(),
                     to: column.ty.clone(),
                 },
@@ -431,7 +443,7 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             out.changes.push(derive(
                 Change::SetNotNull {
                     table: name.clone(),
-                    column: column_name.clone(),
+                    column: column.name.clone(),
                 },
                 field.ty_span,
                 allow,
@@ -441,7 +453,7 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             out.changes.push(derive(
                 Change::DropNotNull {
                     table: name.clone(),
-                    column: column_name.clone(),
+                    column: column.name.clone(),
                 },
                 field.ty_span,
                 allow,
@@ -452,7 +464,7 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             out.changes.push(derive(
                 Change::ChangeDefault {
                     table: name.clone(),
-                    column: column_name.clone(),
+                    column: column.name.clone(),
                     from: accepted.default.clone(),
                     to: column.default.clone(),
                 },
@@ -464,7 +476,7 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             out.changes.push(derive(
                 Change::ChangeIdentity {
                     table: name.clone(),
-                    column: column_name,
+                    column: column.name.clone(),
                 },
                 field.span,
                 allow,
@@ -576,25 +588,16 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             None,
         )),
     };
-    let old_indexes: Vec<Index> = old
-        .indexes
-        .iter()
-        .map(|i| renamed_index(i, &rename))
-        .collect();
-    for kind in diff_objects(
-        &old_indexes,
-        &table.indexes,
-        |i| &i.name,
-        |a, b| {
-            Index {
-                name: String::new(),
-                ..a.clone()
-            } == Index {
-                name: String::new(),
-                ..b.clone()
-            }
-        },
-    ) {
+    // Accepted objects as this release names their columns (borrowed when nothing is renamed).
+    let old_indexes: Cow<'_, [Index]> = if renamed.is_empty() {
+        Cow::Borrowed(&old.indexes)
+    } else {
+        old.indexes
+            .iter()
+            .map(|i| renamed_index(i, &rename))
+            .collect()
+    };
+    for kind in diff_objects(&old_indexes, &table.indexes, |i| &i.name, same_index) {
         let added = |n: &str| table.indexes.iter().find(|i| i.name == n).cloned();
         let change = |n: &str| Change::AddIndex {
             table: name.clone(),
@@ -606,14 +609,17 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
         };
         push_common(kind, true, &|| change(&new_name), &mut object_changes);
     }
-    let old_uniques: Vec<Unique> = old
-        .uniques
-        .iter()
-        .map(|u| Unique {
-            columns: u.columns.iter().map(rename).collect(),
-            ..u.clone()
-        })
-        .collect();
+    let old_uniques: Cow<'_, [Unique]> = if renamed.is_empty() {
+        Cow::Borrowed(&old.uniques)
+    } else {
+        old.uniques
+            .iter()
+            .map(|u| Unique {
+                columns: u.columns.iter().map(rename).collect(),
+                ..u.clone()
+            })
+            .collect()
+    };
     for kind in diff_objects(
         &old_uniques,
         &table.uniques,
@@ -656,35 +662,29 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             &mut object_changes,
         );
     }
-    let new_fks: Vec<ForeignKey> = table
-        .foreign_keys
-        .iter()
-        .filter(|f| !new.unresolved.contains(&f.name))
-        .cloned()
-        .collect();
-    let old_fks: Vec<ForeignKey> = old
-        .foreign_keys
-        .iter()
-        .filter(|f| !new.unresolved.contains(&f.name))
-        .map(|f| ForeignKey {
-            columns: f.columns.iter().map(rename).collect(),
-            ..f.clone()
-        })
-        .collect();
-    for kind in diff_objects(
-        &old_fks,
-        &new_fks,
-        |f| &f.name,
-        |a, b| {
-            ForeignKey {
-                name: String::new(),
-                ..a.clone()
-            } == ForeignKey {
-                name: String::new(),
-                ..b.clone()
-            }
-        },
-    ) {
+    let new_fks: Cow<'_, [ForeignKey]> = if new.unresolved.is_empty() {
+        Cow::Borrowed(&table.foreign_keys)
+    } else {
+        table
+            .foreign_keys
+            .iter()
+            .filter(|f| !new.unresolved.contains(&f.name))
+            .cloned()
+            .collect()
+    };
+    let old_fks: Cow<'_, [ForeignKey]> = if new.unresolved.is_empty() && renamed.is_empty() {
+        Cow::Borrowed(&old.foreign_keys)
+    } else {
+        old.foreign_keys
+            .iter()
+            .filter(|f| !new.unresolved.contains(&f.name))
+            .map(|f| ForeignKey {
+                columns: f.columns.iter().map(rename).collect(),
+                ..f.clone()
+            })
+            .collect()
+    };
+    for kind in diff_objects(&old_fks, &new_fks, |f| &f.name, same_foreign_key) {
         let new_name = match kind {
             ObjectDiff::Added(n) => n.to_owned(),
             _ => String::new(),
@@ -702,6 +702,35 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
     }
     out.changes.extend(object_changes);
     out
+}
+
+/// Whether two indexes have the same definition (whatever their names).
+fn same_index(a: &Index, b: &Index) -> bool {
+    let Index {
+        name: _,
+        keys,
+        unique,
+        method,
+        predicate,
+    } = a;
+    *keys == b.keys && *unique == b.unique && *method == b.method && *predicate == b.predicate
+}
+
+/// Whether two foreign keys have the same definition (whatever their names).
+fn same_foreign_key(a: &ForeignKey, b: &ForeignKey) -> bool {
+    let ForeignKey {
+        name: _,
+        columns,
+        references,
+        referenced_columns,
+        on_delete,
+        on_update,
+    } = a;
+    *columns == b.columns
+        && *references == b.references
+        && *referenced_columns == b.referenced_columns
+        && *on_delete == b.on_delete
+        && *on_update == b.on_update
 }
 
 /// How a named object differs between the snapshot and the declaration.

@@ -29,16 +29,20 @@ impl QualifiedName {
 
     /// The quoted SQL form, `"schema"."name"`.
     pub fn sql(&self) -> String {
-        format!(
-            "{}.{}",
-            crate::sql::quote_ident(&self.schema),
-            crate::sql::quote_ident(&self.name)
-        )
+        let mut out = String::with_capacity(self.schema.len() + self.name.len() + 5);
+        crate::sql::push_quoted(&mut out, &self.schema, '"');
+        out.push('.');
+        crate::sql::push_quoted(&mut out, &self.name, '"');
+        out
     }
 
     /// The key used in snapshot maps: `schema.name`.
     pub fn key(&self) -> String {
-        format!("{}.{}", self.schema, self.name)
+        let mut key = String::with_capacity(self.schema.len() + self.name.len() + 1);
+        key.push_str(&self.schema);
+        key.push('.');
+        key.push_str(&self.name);
+        key
     }
 }
 
@@ -183,20 +187,31 @@ impl ColumnType {
 
     /// The SQL to write in DDL: built-ins verbatim, enums quoted and qualified.
     pub fn sql(&self) -> String {
-        let (base, dims) = match self {
-            ColumnType::Builtin { name, array_dims } => (name.clone(), *array_dims),
+        let (mut sql, dims) = match self {
+            ColumnType::Builtin { name, array_dims } => {
+                let mut sql = String::with_capacity(name.len() + 2 * *array_dims as usize);
+                sql.push_str(name);
+                (sql, *array_dims)
+            }
             ColumnType::Enum { name, array_dims } => (name.sql(), *array_dims),
         };
-        format!("{base}{}", "[]".repeat(dims as usize))
+        for _ in 0..dims {
+            sql.push_str("[]");
+        }
+        sql
     }
 }
 
 impl fmt::Display for ColumnType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ColumnType::Builtin { .. } => f.write_str(&self.sql()),
+            ColumnType::Builtin { name, array_dims } => {
+                f.write_str(name)?;
+                (0..*array_dims).try_for_each(|_| f.write_str("[]"))
+            }
             ColumnType::Enum { name, array_dims } => {
-                write!(f, "enum {name}{}", "[]".repeat(*array_dims as usize))
+                write!(f, "enum {name}")?;
+                (0..*array_dims).try_for_each(|_| f.write_str("[]"))
             }
         }
     }
@@ -204,7 +219,8 @@ impl fmt::Display for ColumnType {
 
 impl Serialize for ColumnType {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
+        // The Display text, written straight into the output (no intermediate String).
+        s.collect_str(self)
     }
 }
 

@@ -135,7 +135,7 @@ pub fn plan_crate(
     check_release_views(&resolved, &mut diagnostics);
 
     let schema_diff = diff::diff_schema(&snapshot.schema, &resolved, enums, crate_span);
-    let decisions = plan::decide(&schema_diff.changes, &snapshot.schema);
+    let decisions = plan::decide_owned(schema_diff.changes, &snapshot.schema);
     // What the derive reports is exactly what it computes from the snapshot alone; anything
     // blocking that it cannot see (a type or reference only the whole crate resolves) is
     // reported here instead, so no refusal is ever lost between the two.
@@ -194,7 +194,7 @@ pub fn plan_crate(
         (None, None)
     } else {
         let release = Release::numbered(snapshot.release.number + 1);
-        let mut next_schema = next_schema(&snapshot.schema, &resolved, enums);
+        let mut next_schema = next_schema(&snapshot.schema, resolved, enums);
         move_swapped_columns(&mut next_schema, &snapshot.schema, &decisions);
         let plan = plan::build_plan(&PlanInput {
             release: &release,
@@ -232,10 +232,11 @@ pub fn plan_crate(
             })
             .collect();
         let next = Snapshot {
+            format: snapshot.format,
             release,
             schema: next_schema,
             in_flight,
-            ..snapshot.clone()
+            generated: snapshot.generated.clone(),
         };
         (Some(plan), Some(next))
     };
@@ -250,13 +251,13 @@ pub fn plan_crate(
 
 /// The declared schema as the snapshot will hold it: columns of accepted tables keep their
 /// physical order, new columns are appended in declaration order.
-fn next_schema(accepted: &Schema, resolved: &[Resolved<'_>], enums: &[DeclaredEnum]) -> Schema {
+fn next_schema(accepted: &Schema, resolved: Vec<Resolved<'_>>, enums: &[DeclaredEnum]) -> Schema {
     let mut schema = Schema::default();
     for r in resolved {
         if r.decl.drop.is_some() {
             continue;
         }
-        let mut table: Table = r.table.clone();
+        let mut table: Table = r.table;
         let accepted_name = match &r.decl.renamed_from {
             Some(hint) if accepted.table(&table.name).is_none() => {
                 QualifiedName::new(table.name.schema.clone(), hint.value.clone())
@@ -467,12 +468,13 @@ fn check_release_views(resolved: &[Resolved<'_>], out: &mut Vec<Diagnostic>) {
             );
         }
     }
+    let dropped: Vec<&Resolved<'_>> = resolved.iter().filter(|t| t.decl.drop.is_some()).collect();
+    if dropped.is_empty() {
+        return;
+    }
     for r in resolved.iter().filter(|r| r.decl.drop.is_none()) {
         for fk in &r.table.foreign_keys {
-            if let Some(target) = resolved
-                .iter()
-                .find(|t| t.table.name == fk.references && t.decl.drop.is_some())
-            {
+            if let Some(target) = dropped.iter().find(|t| t.table.name == fk.references) {
                 let span = r.object_spans.get(&fk.name).copied().unwrap_or(r.decl.span);
                 out.push(
                     Diagnostic::error(span, format!("`{}` references `{}`, which is being dropped (`#[migrate(drop)]` on `{}`)", r.table.name, fk.references, target.decl.rust_name))

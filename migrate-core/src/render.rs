@@ -11,6 +11,8 @@
 //!
 //! Output is deterministic: same plan, same bytes, LF line endings, trailing newline.
 
+use std::fmt::{self, Write as _};
+
 use crate::plan::{Phase, Plan, Step};
 
 /// Folder, inside the migrations folder, for plan summaries and plan data (sqlx ignores it).
@@ -39,26 +41,29 @@ pub struct MigrationFile<'a> {
 /// Groups the steps of one phase into sqlx migration files.
 pub fn group_files(plan: &Plan, phase: Phase) -> Vec<MigrationFile<'_>> {
     let mut groups: Vec<Vec<&Step>> = Vec::new();
+    // The last group's state, kept as steps join it: whether all its steps may share a
+    // transaction, and the existing tables they lock against writers (sorted, distinct).
+    let mut shares = false;
+    let mut blocked: Vec<&str> = Vec::new();
     for step in plan.phase(phase) {
+        let step_shares = step.transactional && !step.own_transaction;
         // R1: one file, one transaction, so at most one existing table under a lock that
         // blocks writers; otherwise it would hold that lock while queueing for the next one.
-        let joins = |group: &Vec<&Step>| {
-            let mut blocked: Vec<&str> = group
-                .iter()
-                .chain([&step])
-                .flat_map(|s| blocking_tables(s))
-                .collect();
-            blocked.sort_unstable();
-            blocked.dedup();
-            step.transactional
-                && !step.own_transaction
-                && group.iter().all(|s| s.transactional && !s.own_transaction)
-                && blocked.len() <= 1
-        };
+        let mut with_step = blocked.clone();
+        with_step.extend(blocking_tables(step));
+        with_step.sort_unstable();
+        with_step.dedup();
         match groups.last_mut() {
-            Some(group) if joins(group) => group.push(step),
-            _ => groups.push(vec![step]),
+            Some(group) if step_shares && shares && with_step.len() <= 1 => group.push(step),
+            _ => {
+                groups.push(vec![step]);
+                shares = step_shares;
+                with_step = blocking_tables(step).collect();
+                with_step.sort_unstable();
+                with_step.dedup();
+            }
         }
+        blocked = with_step;
     }
     // Expand and contract share sqlx's one table of applied versions, so contract files number
     // from 501 within the release: `0002001_…` is expand, `0002501_…` is contract.
@@ -134,25 +139,23 @@ pub fn render_file(
             out.push_str("-- Timeouts hold for this file's transaction only; on a lock timeout, run it again.\n");
         }
         if let Some(ms) = lock_timeout {
-            out.push_str(&format!("SET LOCAL lock_timeout = '{ms}ms';\n"));
+            let _ = writeln!(out, "SET LOCAL lock_timeout = '{ms}ms';");
         }
         if let Some(ms) = statement_timeout {
-            out.push_str(&format!("SET LOCAL statement_timeout = '{ms}ms';\n"));
+            let _ = writeln!(out, "SET LOCAL statement_timeout = '{ms}ms';");
         }
     }
     for step in &file.steps {
         out.push('\n');
-        out.push_str(&format!(
-            "-- {} {}: {}\n",
+        let _ = writeln!(
+            out,
+            "-- {} {}: {}",
             step.catalog,
             step.description,
-            lock_summary(step)
-        ));
+            Locks(step)
+        );
         if let Some(reason) = &step.unsafe_reason {
-            out.push_str(&format!(
-                "-- UNSAFE, allowed: {}\n",
-                reason.replace('\n', " ")
-            ));
+            let _ = writeln!(out, "-- UNSAFE, allowed: {}", reason.replace('\n', " "));
         }
         out.push_str(&step.sql);
         out.push('\n');
@@ -162,21 +165,30 @@ pub fn render_file(
 
 /// A short phrase for the locks a step takes.
 pub fn lock_summary(step: &Step) -> String {
-    if step.locks.is_empty() {
-        return "no table lock".into();
+    Locks(step).to_string()
+}
+
+/// [`lock_summary`], written in place.
+struct Locks<'a>(&'a Step);
+
+impl fmt::Display for Locks<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.locks.is_empty() {
+            return f.write_str("no table lock");
+        }
+        for (i, l) in self.0.locks.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(l.mode.sql_name())?;
+            f.write_str(" on ")?;
+            f.write_str(&l.table)?;
+            if l.new_table {
+                f.write_str(" (new table)")?;
+            }
+        }
+        Ok(())
     }
-    step.locks
-        .iter()
-        .map(|l| {
-            format!(
-                "{} on {}{}",
-                l.mode.sql_name(),
-                l.table,
-                if l.new_table { " (new table)" } else { "" }
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Renders every file of a release: expand and contract migrations, the plan summary and the
@@ -211,11 +223,15 @@ pub fn render_summary(plan: &Plan) -> String {
         .into_iter()
         .flat_map(|p| group_files(plan, p))
         .collect();
+    // Each step's file, by the step's address (steps are borrowed from `plan`).
+    let file_by_step: std::collections::HashMap<*const Step, &str> = files
+        .iter()
+        .flat_map(|f| f.steps.iter().map(|s| (*s as *const Step, f.path.as_str())))
+        .collect();
     let file_of = |step: &Step| {
-        files
-            .iter()
-            .find(|f| f.steps.iter().any(|s| std::ptr::eq(*s, step)))
-            .map_or_else(|| "-".to_owned(), |f| f.path.clone())
+        file_by_step
+            .get(&(step as *const Step))
+            .map_or("-", |path| path)
     };
     let mut out = format!(
         "# Release {} plan\n\nThe binary of release {} reads and writes through the views in schema `{}`. Expand runs before it deploys (`sqlx migrate run`); the backfill after expand; contract once every binary of release {} is gone (`sqlx migrate run --source migrations/contract`).\n",
@@ -223,12 +239,13 @@ pub fn render_summary(plan: &Plan) -> String {
     );
     out.push_str("\n## Changes\n\n| catalog | verdict | what and why |\n|---|---|---|\n");
     for change in &plan.changes {
-        out.push_str(&format!(
-            "| {} | {} | {} |\n",
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
             change.catalog,
             change.verdict,
             change.reason.replace('|', "\\|")
-        ));
+        );
     }
     let warnings: Vec<&String> = plan
         .changes
@@ -238,13 +255,14 @@ pub fn render_summary(plan: &Plan) -> String {
     if !warnings.is_empty() {
         out.push_str("\nWarnings:\n");
         for w in warnings {
-            out.push_str(&format!("- {w}\n"));
+            let _ = writeln!(out, "- {w}");
         }
     }
     out.push_str("\n## Steps\n\n| # | phase | catalog | step | locks | transaction | file |\n|---|---|---|---|---|---|---|\n");
     for (i, step) in plan.steps.iter().enumerate() {
-        out.push_str(&format!(
-            "| {} | {} | {} | {}{} | {} | {} | `{}` |\n",
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {}{} | {} | {} | `{}` |",
             i + 1,
             step.phase.name(),
             step.catalog,
@@ -254,16 +272,17 @@ pub fn render_summary(plan: &Plan) -> String {
             } else {
                 ""
             },
-            lock_summary(step),
+            Locks(step),
             transaction_text(step),
             file_of(step)
-        ));
+        );
     }
     if !plan.backfills.is_empty() {
         out.push_str("\n## Backfills\n");
         for b in &plan.backfills {
-            out.push_str(&format!(
-                "\n### {} ({})\n\n- table `{}`, keyset order ({}); batches start at {} rows, sized for {} ms each\n- rows left: `{}`\n\n```sql\n{}\n```\n",
+            let _ = writeln!(
+                out,
+                "\n### {} ({})\n\n- table `{}`, keyset order ({}); batches start at {} rows, sized for {} ms each\n- rows left: `{}`\n\n```sql\n{}\n```",
                 b.description,
                 b.catalog,
                 b.table,
@@ -272,43 +291,43 @@ pub fn render_summary(plan: &Plan) -> String {
                 b.target_batch_ms,
                 b.rows_left_sql,
                 b.batch_sql
-            ));
+            );
         }
     }
     for (i, step) in plan.steps.iter().enumerate() {
-        out.push_str(&format!("\n## {}. {}\n\n", i + 1, step.description));
-        out.push_str(&format!(
-            "- phase: {}; catalog row {}\n",
+        let _ = writeln!(out, "\n## {}. {}\n", i + 1, step.description);
+        let _ = writeln!(
+            out,
+            "- phase: {}; catalog row {}",
             step.phase.name(),
             step.catalog
-        ));
-        out.push_str(&format!("- locks: {}\n", lock_summary(step)));
-        out.push_str(&format!("- transaction: {}\n", transaction_text(step)));
+        );
+        let _ = writeln!(out, "- locks: {}", Locks(step));
+        let _ = writeln!(out, "- transaction: {}", transaction_text(step));
         if let Some(ms) = step.lock_timeout_ms {
-            out.push_str(&format!("- lock_timeout: {ms} ms\n"));
+            let _ = writeln!(out, "- lock_timeout: {ms} ms");
         }
         if let Some(ms) = step.statement_timeout_ms {
-            out.push_str(&format!("- statement_timeout: {ms} ms\n"));
+            let _ = writeln!(out, "- statement_timeout: {ms} ms");
         }
-        out.push_str(&format!("- re-run: {}\n", step.idempotency));
+        let _ = writeln!(out, "- re-run: {}", step.idempotency);
         if let Some(check) = &step.pre_check {
-            out.push_str(&format!(
-                "- before: `{}` must be 0 ({})\n",
+            let _ = writeln!(
+                out,
+                "- before: `{}` must be 0 ({})",
                 check.sql, check.failure
-            ));
+            );
         }
         if let Some(check) = &step.post_check {
-            out.push_str(&format!("- after: {check}\n"));
+            let _ = writeln!(out, "- after: {check}");
         }
         if let Some(reason) = &step.unsafe_reason {
-            out.push_str(&format!("- UNSAFE, allowed with the reason: {reason}\n"));
+            let _ = writeln!(out, "- UNSAFE, allowed with the reason: {reason}");
         }
-        out.push_str(&format!("\n```sql\n{}\n```\n", step.sql));
+        let _ = writeln!(out, "\n```sql\n{}\n```", step.sql);
         match (&step.rollback, &step.irreversible) {
-            (Some(rollback), _) => {
-                out.push_str(&format!("\nRollback:\n\n```sql\n{rollback}\n```\n"))
-            }
-            (None, Some(why)) => out.push_str(&format!("\nRollback: not possible ({why}).\n")),
+            (Some(rollback), _) => _ = writeln!(out, "\nRollback:\n\n```sql\n{rollback}\n```"),
+            (None, Some(why)) => _ = writeln!(out, "\nRollback: not possible ({why})."),
             (None, None) => {}
         }
     }

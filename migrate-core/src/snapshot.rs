@@ -140,21 +140,59 @@ impl Snapshot {
             column: e.column().max(1),
             message: e.to_string(),
         };
+        let version_error = |found| SnapshotError::Version {
+            path: path.to_owned(),
+            found,
+        };
+        // One pass when the file is a valid snapshot; only a failure reads it again, probing the
+        // version first so a newer format is reported as such rather than as a parse error.
+        let full_error = match serde_json::from_str::<Snapshot>(text) {
+            Ok(snapshot) if snapshot.format == FORMAT_VERSION => return Ok(snapshot),
+            Ok(snapshot) => return Err(version_error(snapshot.format)),
+            Err(e) => e,
+        };
         let probe: VersionProbe = serde_json::from_str(text).map_err(parse_error)?;
         if probe.format != FORMAT_VERSION {
-            return Err(SnapshotError::Version {
-                path: path.to_owned(),
-                found: probe.format,
-            });
+            return Err(version_error(probe.format));
         }
-        serde_json::from_str(text).map_err(parse_error)
+        Err(parse_error(full_error))
     }
 
     /// The canonical text: sorted, pretty JSON with LF line endings and a trailing newline.
     pub fn to_canonical_string(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).expect("a snapshot always serialises");
-        text.push('\n');
-        text
+        self.to_canonical_string_with(&self.generated)
+    }
+
+    /// The canonical text of this snapshot with `generated` as its manifest of generated files
+    /// (spares copying a whole snapshot to change its manifest).
+    pub fn to_canonical_string_with(&self, generated: &BTreeMap<String, String>) -> String {
+        /// [`Snapshot`], borrowed: the same fields, in the same order, serialise the same.
+        #[derive(Serialize)]
+        struct View<'a> {
+            format: u32,
+            release: &'a Release,
+            schema: &'a Schema,
+            in_flight: &'a [InFlight],
+            generated: &'a BTreeMap<String, String>,
+        }
+        let Snapshot {
+            format,
+            release,
+            schema,
+            in_flight,
+            generated: _,
+        } = self;
+        let view = View {
+            format: *format,
+            release,
+            schema,
+            in_flight,
+            generated,
+        };
+        let mut out = Vec::with_capacity(64 * 1024);
+        serde_json::to_writer_pretty(&mut out, &view).expect("a snapshot always serialises");
+        out.push(b'\n');
+        String::from_utf8(out).expect("serde_json writes UTF-8")
     }
 }
 
@@ -169,6 +207,22 @@ pub fn content_hash(content: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_text_is_serde_json_of_the_snapshot() {
+        let mut snapshot = Snapshot::default();
+        snapshot.in_flight.push(InFlight {
+            release: 1,
+            catalog: "C8".into(),
+            description: "rename".into(),
+        });
+        snapshot
+            .generated
+            .insert("migrations/0001001_x.sql".into(), "ab".into());
+        let mut expected = serde_json::to_string_pretty(&snapshot).unwrap();
+        expected.push('\n');
+        assert_eq!(snapshot.to_canonical_string(), expected);
+    }
 
     #[test]
     fn round_trips_byte_identically() {

@@ -2,6 +2,8 @@
 //! snippets that attributes carry (with sqlparser, PostgreSQL dialect), canonical type names,
 //! default-expression volatility and deterministic generated names.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use sha2::{Digest, Sha256};
@@ -15,12 +17,29 @@ pub const MAX_IDENT_BYTES: usize = 63;
 
 /// Quotes an identifier: `"name"`, doubling embedded quotes.
 pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+    let mut out = String::with_capacity(name.len() + 2);
+    push_quoted(&mut out, name, '"');
+    out
 }
 
 /// Quotes a string literal: `'text'`, doubling embedded quotes.
 pub fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+    let mut out = String::with_capacity(text.len() + 2);
+    push_quoted(&mut out, text, '\'');
+    out
+}
+
+/// Appends `text` between `quote`s, doubling every `quote` inside it.
+pub(crate) fn push_quoted(out: &mut String, text: &str, quote: char) {
+    out.push(quote);
+    let mut rest = text;
+    while let Some(at) = rest.find(quote) {
+        out.push_str(&rest[..=at]);
+        out.push(quote);
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
+    out.push(quote);
 }
 
 /// Checks an identifier the user declared; the error text says what is wrong.
@@ -43,7 +62,42 @@ pub fn check_ident(name: &str) -> Result<(), String> {
 /// Parses one SQL expression (a default, a CHECK, an index predicate or key) and returns its
 /// normalised text, so that whitespace or keyword case never shows up as a schema change.
 pub fn normalize_expr(text: &str) -> Result<String, String> {
-    Ok(parse_expr(text)?.to_string())
+    thread_local! {
+        static NORMALIZED: Memo<Result<String, String>> = Memo::default();
+    }
+    NORMALIZED.with(|memo| memo.get_or(text, || Ok(parse_expr(text)?.to_string())))
+}
+
+/// Results of a pure function of a SQL snippet, by text: a crate declares the same defaults and
+/// types over and over, and sqlparser costs microseconds per snippet. Bounded, so a long-lived
+/// process (a proc-macro server) does not grow without end.
+struct Memo<T> {
+    map: RefCell<HashMap<String, T>>,
+}
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Self {
+            map: RefCell::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T: Clone> Memo<T> {
+    const LIMIT: usize = 4096;
+
+    fn get_or(&self, text: &str, compute: impl FnOnce() -> T) -> T {
+        if let Some(hit) = self.map.borrow().get(text) {
+            return hit.clone();
+        }
+        let value = compute();
+        let mut map = self.map.borrow_mut();
+        if map.len() >= Self::LIMIT {
+            map.clear();
+        }
+        map.insert(text.to_owned(), value.clone());
+        value
+    }
 }
 
 /// Parses one SQL expression with the PostgreSQL dialect, requiring that nothing follows it.
@@ -107,6 +161,13 @@ fn column_reference(e: &Expr) -> Option<String> {
 /// Parses a column type such as `varchar(80)` or `numeric(12, 2)` and returns PostgreSQL's
 /// canonical spelling (what `format_type` prints) and the number of array dimensions.
 pub fn canonical_type(text: &str) -> Result<(String, u8), String> {
+    thread_local! {
+        static TYPES: Memo<Result<(String, u8), String>> = Memo::default();
+    }
+    TYPES.with(|memo| memo.get_or(text, || parse_type(text)))
+}
+
+fn parse_type(text: &str) -> Result<(String, u8), String> {
     let dialect = PostgreSqlDialect {};
     let mut parser = Parser::new(&dialect)
         .try_with_sql(text)
@@ -323,12 +384,19 @@ pub fn first_column_reference(expr: &Expr) -> Option<String> {
 /// Builds a deterministic generated name from parts (`users_email_key`). A name over 63 bytes
 /// is cut and given a short hash of the full name, so two long names never collide.
 pub fn generated_name(parts: &[&str], suffix: &str) -> String {
-    let mut base: String = parts
-        .iter()
-        .map(|p| sanitize(p))
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("_");
+    // The sanitized parts, empty ones left out, joined by `_`.
+    let mut base = String::with_capacity(MAX_IDENT_BYTES + 1);
+    for part in parts {
+        let before = base.len();
+        if before > 0 {
+            base.push('_');
+        }
+        let start = base.len();
+        push_sanitized(&mut base, part);
+        if base.len() == start {
+            base.truncate(before);
+        }
+    }
     base.push('_');
     base.push_str(suffix);
     if base.len() <= MAX_IDENT_BYTES {
@@ -353,17 +421,20 @@ pub fn hashed_name(parts: &[&str], suffix: &str) -> String {
     generated_name(parts, &format!("{hash}_{suffix}"))
 }
 
-/// Keeps identifier-friendly characters of an expression so it can be part of a name.
-fn sanitize(text: &str) -> String {
-    let mut out = String::new();
+/// Appends the identifier-friendly characters of an expression, so it can be part of a name:
+/// alphanumerics lowercased, every other run of characters one `_`, none at either end.
+fn push_sanitized(out: &mut String, text: &str) {
+    let start = out.len();
     for ch in text.chars() {
         if ch.is_ascii_alphanumeric() {
             out.push(ch.to_ascii_lowercase());
-        } else if !out.ends_with('_') && !out.is_empty() {
+        } else if out.len() > start && !out.ends_with('_') {
             out.push('_');
         }
     }
-    out.trim_end_matches('_').to_owned()
+    while out.len() > start && out.ends_with('_') {
+        out.pop();
+    }
 }
 
 /// Parses a generated script with sqlparser (PostgreSQL dialect); every generated statement
@@ -548,6 +619,10 @@ mod tests {
             generated_name(&["users", "lower(email)"], "idx"),
             "users_lower_email_idx"
         );
+        assert_eq!(generated_name(&["", "t", "(x)", ""], "check"), "t_x_check");
+        assert_eq!(generated_name(&["__", "a  b__", "c"], "idx"), "a_b_c_idx");
+        assert_eq!(generated_name(&[], "pkey"), "_pkey");
+        assert_eq!(generated_name(&["Été", "x"], "key"), "t_x_key");
         let long_a = generated_name(&[&"a".repeat(60), "first_column"], "idx");
         let long_b = generated_name(&[&"a".repeat(60), "second_column"], "idx");
         assert!(long_a.len() <= MAX_IDENT_BYTES && long_b.len() <= MAX_IDENT_BYTES);

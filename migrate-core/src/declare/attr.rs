@@ -74,6 +74,35 @@ fn key_of(meta: &ParseNestedMeta) -> String {
         })
 }
 
+/// `path.span()` (the join of its tokens' spans), without printing a one-identifier path.
+fn path_span(path: &syn::Path) -> Span {
+    match path.get_ident() {
+        Some(ident) => ident.span(),
+        None => path.span(),
+    }
+}
+
+/// `ty.span()`, the join of the first and the last of its tokens' spans, without printing the
+/// type to tokens when it is a plain path such as `Option<chrono::DateTime<Utc>>`.
+fn type_span(ty: &syn::Type) -> Span {
+    if let syn::Type::Path(p) = ty
+        && p.qself.is_none()
+        && p.path.leading_colon.is_none()
+        && let (Some(first), Some(last)) = (p.path.segments.first(), p.path.segments.last())
+    {
+        let start = first.ident.span();
+        match &last.arguments {
+            syn::PathArguments::None if p.path.segments.len() == 1 => return start,
+            syn::PathArguments::None => return start.join(last.ident.span()).unwrap_or(start),
+            syn::PathArguments::AngleBracketed(args) => {
+                return start.join(args.gt_token.spans[0]).unwrap_or(start);
+            }
+            syn::PathArguments::Parenthesized(_) => {}
+        }
+    }
+    ty.span()
+}
+
 fn lit(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
     meta.value()?.parse::<LitStr>()
 }
@@ -81,18 +110,17 @@ fn lit(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
 /// A string literal naming an identifier: checked against PostgreSQL's 63-byte limit.
 fn ident_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
     let lit = lit(meta)?;
-    sql::check_ident(&lit.value()).map_err(|e| syn::Error::new(lit.span(), e))?;
-    Ok(Spanned::new(lit.value(), lit.span()))
+    let value = lit.value();
+    sql::check_ident(&value).map_err(|e| syn::Error::new(lit.span(), e))?;
+    Ok(Spanned::new(value, lit.span()))
 }
 
 /// A string literal holding a SQL expression: parsed with sqlparser, normalised.
 fn expr_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
     let lit = lit(meta)?;
-    let normalized = sql::normalize_expr(&lit.value()).map_err(|e| {
-        syn::Error::new(
-            lit.span(),
-            format!("invalid SQL expression `{}`: {e}", lit.value()),
-        )
+    let value = lit.value();
+    let normalized = sql::normalize_expr(&value).map_err(|e| {
+        syn::Error::new(lit.span(), format!("invalid SQL expression `{value}`: {e}"))
     })?;
     Ok(Spanned::new(normalized, lit.span()))
 }
@@ -137,7 +165,7 @@ fn column_list(
             return Err(inner.error(format!("unknown key `{}` here", key_of(&inner))));
         }
         let name = key_of(&inner);
-        columns.push(Spanned::new(name, inner.path.span()));
+        columns.push(Spanned::new(name, path_span(&inner.path)));
         Ok(())
     })?;
     if columns.is_empty() {
@@ -314,7 +342,7 @@ fn parse_struct_key(
     meta: &ParseNestedMeta,
 ) -> syn::Result<()> {
     let key = key_of(meta);
-    let span = meta.path.span();
+    let span = path_span(&meta.path);
     match key.as_str() {
         "table_name" => {
             let v = ident_lit(meta)?;
@@ -438,7 +466,7 @@ fn parse_struct_key(
 }
 
 fn parse_index(meta: &ParseNestedMeta, needs_keys: bool) -> syn::Result<DeclaredIndex> {
-    let span = meta.path.span();
+    let span = path_span(&meta.path);
     let mut index = DeclaredIndex {
         name: None,
         keys: Vec::new(),
@@ -513,7 +541,7 @@ fn parse_field(
     for attr in migrate_attrs(&field.attrs) {
         let result = attr.parse_nested_meta(|meta| {
             let key = key_of(&meta);
-            let span = meta.path.span();
+            let span = path_span(&meta.path);
             match key.as_str() {
                 "column_name" => {
                     let v = ident_lit(&meta)?;
@@ -626,7 +654,7 @@ fn parse_field(
         }
         (None, Ok(m)) => (m.ty, m.nullable),
         (None, Err(e)) => {
-            cx.push(Diagnostic::error(field.ty.span(), e));
+            cx.push(Diagnostic::error(type_span(&field.ty), e));
             (DeclaredType::Sql(ColumnType::builtin("text")), true)
         }
     };
@@ -686,7 +714,7 @@ fn parse_field(
         field_pk.push(Spanned::new(column.clone(), pk.span));
         if nullable {
             cx.error(
-                field.ty.span(),
+                type_span(&field.ty),
                 "a primary-key column cannot be `Option<_>`; primary keys are NOT NULL",
             );
         }
@@ -725,7 +753,7 @@ fn parse_field(
     Some(DeclaredField {
         rust_name,
         span: ident.span(),
-        ty_span: field.ty.span(),
+        ty_span: type_span(&field.ty),
         column,
         ty,
         column_type_span: a.column_type.map(|c| c.span),
@@ -746,7 +774,7 @@ fn parse_enum_inner(cx: &mut Ctxt, input: &DeriveInput) -> DeclaredEnum {
     for attr in migrate_attrs(&input.attrs) {
         let result = attr.parse_nested_meta(|meta| {
             let key = key_of(&meta);
-            let span = meta.path.span();
+            let span = path_span(&meta.path);
             match key.as_str() {
                 "type_name" => {
                     let v = ident_lit(&meta)?;

@@ -13,7 +13,9 @@ use super::shadow::Shadows;
 use super::step::{Backfill, ChangeSummary, LockMode, Phase, Plan, Step};
 use super::{Decision, Verdict};
 use crate::diff::Change;
-use crate::model::{Column, ColumnType, EnumType, Index, IndexKey, QualifiedName, Schema, Table};
+use crate::model::{
+    Column, ColumnType, EnumType, ForeignKey, Index, IndexKey, QualifiedName, Schema, Table,
+};
 use crate::snapshot::Release;
 use crate::sql::{self, quote_ident, quote_literal};
 
@@ -110,6 +112,9 @@ impl PhysicalNames {
     }
 
     fn table(&self, logical: &QualifiedName) -> QualifiedName {
+        if self.tables.is_empty() {
+            return logical.clone();
+        }
         self.tables
             .get(&logical.key())
             .cloned()
@@ -117,6 +122,9 @@ impl PhysicalNames {
     }
 
     fn column(&self, table: &QualifiedName, column: &str) -> String {
+        if self.columns.is_empty() {
+            return column.to_owned();
+        }
         self.columns
             .get(&(table.key(), column.to_owned()))
             .cloned()
@@ -404,9 +412,10 @@ fn expand_creations(input: &PlanInput<'_>, decisions: &[&Decision], out: &mut Ve
             );
         }
     }
+    let new_names: BTreeSet<&QualifiedName> = new_tables.iter().map(|t| &t.name).collect();
     let (ordered, deferred) = order_by_references(&new_tables);
     for table in ordered {
-        out.push(create_table_step(table, &new_tables, &deferred));
+        out.push(create_table_step(table, &new_names, &deferred));
         for index in &table.indexes {
             out.push(create_index_step(&table.name, index, true, "T1"));
         }
@@ -1397,30 +1406,31 @@ fn view_sql(
     column: &dyn Fn(&str) -> String,
     target: Target,
 ) -> String {
-    let columns: Vec<String> = logical
-        .columns
-        .iter()
-        .map(|c| {
-            let source = column(&c.name);
-            if source == c.name {
-                quote_ident(&c.name)
-            } else {
-                format!("{} AS {}", quote_ident(&source), quote_ident(&c.name))
-            }
-        })
-        .collect();
-    format!(
-        "CREATE OR REPLACE VIEW {}.{}{} AS SELECT {} FROM {};",
-        quote_ident(schema),
-        quote_ident(&logical.name.name),
-        if target.security_invoker() {
-            " WITH (security_invoker = true)"
-        } else {
-            ""
-        },
-        columns.join(", "),
-        physical.sql()
-    )
+    // Written in place: this runs for every column of every table in each release.
+    let mut sql = String::with_capacity(96 + 24 * logical.columns.len());
+    sql.push_str("CREATE OR REPLACE VIEW ");
+    sql::push_quoted(&mut sql, schema, '"');
+    sql.push('.');
+    sql::push_quoted(&mut sql, &logical.name.name, '"');
+    if target.security_invoker() {
+        sql.push_str(" WITH (security_invoker = true)");
+    }
+    sql.push_str(" AS SELECT ");
+    for (i, c) in logical.columns.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let source = column(&c.name);
+        if source != c.name {
+            sql::push_quoted(&mut sql, &source, '"');
+            sql.push_str(" AS ");
+        }
+        sql::push_quoted(&mut sql, &c.name, '"');
+    }
+    sql.push_str(" FROM ");
+    sql.push_str(&physical.sql());
+    sql.push(';');
+    sql
 }
 
 /// R9: expand of release N+1 plans against release N's schema after its contract. That
@@ -1604,53 +1614,84 @@ fn create_enum_step(e: &EnumType) -> Step {
 }
 
 /// Orders new tables so a referenced table is created before the tables that reference it
-/// (ties in name order). Where the foreign keys form a cycle, the first table of the cycle in
-/// name order is created without its foreign keys to tables not created yet; those are
-/// returned, to be added once every table exists.
+/// (ties in name order). Where the foreign keys form a cycle, the first waiting table in name
+/// order is created without its foreign keys to tables not created yet; those are returned,
+/// to be added once every table exists.
 fn order_by_references<'a>(
     tables: &[&'a Table],
-) -> (
-    Vec<&'a Table>,
-    Vec<(&'a Table, &'a crate::model::ForeignKey)>,
-) {
-    let mut remaining: BTreeMap<String, &'a Table> =
-        tables.iter().map(|t| (t.name.key(), *t)).collect();
-    let mut ordered = Vec::new();
-    let mut deferred = Vec::new();
-    while !remaining.is_empty() {
-        let waits_on = |key: &str, fk: &crate::model::ForeignKey| {
-            fk.references.key() != key && remaining.contains_key(&fk.references.key())
-        };
-        let mut ready: Vec<String> = remaining
+) -> (Vec<&'a Table>, Vec<(&'a Table, &'a ForeignKey)>) {
+    // Kahn's algorithm by rounds: a table is ready once every table it references is placed;
+    // each round's tables go in name order (the index into the sorted keys).
+    let by_key: BTreeMap<String, &'a Table> = tables.iter().map(|t| (t.name.key(), *t)).collect();
+    let keys: Vec<&String> = by_key.keys().collect();
+    let sorted: Vec<&'a Table> = by_key.values().copied().collect();
+    let mut waiting_on = vec![0usize; keys.len()];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
+    for (i, table) in sorted.iter().enumerate() {
+        let mut references: Vec<usize> = table
+            .foreign_keys
             .iter()
-            .filter(|(key, t)| !t.foreign_keys.iter().any(|fk| waits_on(key, fk)))
-            .map(|(k, _)| k.clone())
+            .filter_map(|fk| keys.binary_search(&&fk.references.key()).ok())
+            .filter(|j| *j != i)
             .collect();
+        references.sort_unstable();
+        references.dedup();
+        waiting_on[i] = references.len();
+        for j in references {
+            dependents[j].push(i);
+        }
+    }
+    let mut placed = vec![false; keys.len()];
+    let mut ordered = Vec::with_capacity(keys.len());
+    let mut deferred = Vec::new();
+    let mut ready: Vec<usize> = (0..keys.len()).filter(|i| waiting_on[*i] == 0).collect();
+    let mut unplaced_from = 0;
+    while ordered.len() < keys.len() {
         if ready.is_empty() {
-            // A cycle: break it at the first remaining table.
-            if let Some((key, table)) = remaining.iter().next() {
-                deferred.extend(
-                    table
-                        .foreign_keys
-                        .iter()
-                        .filter(|fk| waits_on(key, fk))
-                        .map(|fk| (*table, fk)),
-                );
-                ready.push(key.clone());
+            // A cycle: break it at the first table not placed yet; its foreign keys to tables
+            // not placed yet are added after every table exists.
+            while placed[unplaced_from] {
+                unplaced_from += 1;
+            }
+            let i = unplaced_from;
+            let table = sorted[i];
+            deferred.extend(
+                table
+                    .foreign_keys
+                    .iter()
+                    .filter(|fk| {
+                        keys.binary_search(&&fk.references.key())
+                            .is_ok_and(|j| j != i && !placed[j])
+                    })
+                    .map(|fk| (table, fk)),
+            );
+            ready.push(i);
+        }
+        let mut next = Vec::new();
+        for &i in &ready {
+            placed[i] = true;
+        }
+        for &i in &ready {
+            for &k in &dependents[i] {
+                waiting_on[k] = waiting_on[k].saturating_sub(1);
+                if waiting_on[k] == 0 && !placed[k] {
+                    next.push(k);
+                }
             }
         }
-        for key in ready {
-            if let Some(t) = remaining.remove(&key) {
-                ordered.push(t);
-            }
-        }
+        ordered.extend(ready.iter().map(|&i| sorted[i]));
+        next.sort_unstable();
+        next.dedup();
+        ready = next;
     }
     (ordered, deferred)
 }
 
 /// Column definition for CREATE TABLE / ADD COLUMN.
 pub fn column_definition(column: &Column) -> String {
-    let mut sql = format!("{} {}", quote_ident(&column.name), column.ty.sql());
+    let mut sql = quote_ident(&column.name);
+    sql.push(' ');
+    sql.push_str(&column.ty.sql());
     if column.identity {
         sql.push_str(" GENERATED BY DEFAULT AS IDENTITY");
     }
@@ -1672,7 +1713,7 @@ fn column_list(columns: &[String]) -> String {
         .join(", ")
 }
 
-pub(super) fn foreign_key_clause(fk: &crate::model::ForeignKey) -> String {
+pub(super) fn foreign_key_clause(fk: &ForeignKey) -> String {
     let mut clause = format!(
         "FOREIGN KEY ({}) REFERENCES {} ({})",
         column_list(&fk.columns),
@@ -1705,8 +1746,8 @@ fn constraint_clause(table: &Table, name: &str) -> Option<String> {
 
 fn create_table_step(
     table: &Table,
-    new_tables: &[&Table],
-    deferred: &[(&Table, &crate::model::ForeignKey)],
+    new_tables: &BTreeSet<&QualifiedName>,
+    deferred: &[(&Table, &ForeignKey)],
 ) -> Step {
     let mut lines: Vec<String> = table.columns.iter().map(column_definition).collect();
     if !table.primary_key.is_empty() {
@@ -1749,7 +1790,7 @@ fn create_table_step(
             foreign_key_clause(fk)
         ));
         if fk.references != table.name {
-            let is_new = new_tables.iter().any(|t| t.name == fk.references);
+            let is_new = new_tables.contains(&fk.references);
             step = step.lock(LockMode::ShareRowExclusive, &fk.references, is_new);
         }
     }

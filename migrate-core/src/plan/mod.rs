@@ -124,11 +124,19 @@ impl Decision {
 pub fn decide(changes: &[Located], snapshot: &Schema) -> Vec<Decision> {
     changes
         .iter()
+        .map(|located| decide_one(located.clone(), snapshot))
+        .collect()
+}
+
+/// [`decide`], taking the changes (a change carries whole tables; this spares copying them).
+pub fn decide_owned(changes: Vec<Located>, snapshot: &Schema) -> Vec<Decision> {
+    changes
+        .into_iter()
         .map(|located| decide_one(located, snapshot))
         .collect()
 }
 
-fn decide_one(located: &Located, snapshot: &Schema) -> Decision {
+fn decide_one(located: Located, snapshot: &Schema) -> Decision {
     let (catalog, verdict) = verdict_for(&located.change, snapshot);
     let verdict = match (verdict, &located.allow_unsafe) {
         (Verdict::Refused { why, .. }, Some(reason)) if allowable(&located.change) => {
@@ -141,7 +149,7 @@ fn decide_one(located: &Located, snapshot: &Schema) -> Decision {
     };
     let warning = warning_for(&located.change, snapshot);
     Decision {
-        located: located.clone(),
+        located,
         catalog,
         verdict,
         warning,
