@@ -276,6 +276,20 @@ pub enum IndexKey {
     Expr(String),
 }
 
+impl Index {
+    /// The unique btree index over these columns: what a UNIQUE or PRIMARY KEY constraint is
+    /// built on.
+    pub fn unique_btree(name: impl Into<String>, columns: &[String]) -> Index {
+        Index {
+            name: name.into(),
+            keys: columns.iter().cloned().map(IndexKey::Column).collect(),
+            unique: true,
+            method: "btree".into(),
+            predicate: None,
+        }
+    }
+}
+
 impl IndexKey {
     /// The SQL for this key inside `CREATE INDEX … (…)`.
     pub fn sql(&self) -> String {

@@ -872,18 +872,7 @@ fn plan_change(
             contract.extend(unique_index_steps(table, index, None, catalog));
         }
         Change::AddUnique { table, unique } => {
-            let index = Index {
-                name: unique.name.clone(),
-                keys: unique
-                    .columns
-                    .iter()
-                    .cloned()
-                    .map(IndexKey::Column)
-                    .collect(),
-                unique: true,
-                method: "btree".into(),
-                predicate: None,
-            };
+            let index = Index::unique_btree(unique.name.clone(), &unique.columns);
             contract.extend(unique_index_steps(
                 table,
                 &index,
@@ -1202,13 +1191,10 @@ fn unique_index_steps(
 /// as the primary key (`USING INDEX`, which renames it).
 fn primary_key_steps(table: &QualifiedName, from: &[String], to: &[String]) -> Vec<Step> {
     let pkey = sql::generated_name(&[&table.name], "pkey");
-    let index = Index {
-        name: sql::hashed_name(&[&table.name, &to.join(",")], "new_pkey"),
-        keys: to.iter().cloned().map(IndexKey::Column).collect(),
-        unique: true,
-        method: "btree".into(),
-        predicate: None,
-    };
+    let index = Index::unique_btree(
+        sql::hashed_name(&[&table.name, &to.join(",")], "new_pkey"),
+        to,
+    );
     let mut steps = unique_index_steps(table, &index, None, "I4");
     let copy = QualifiedName::new(table.schema.clone(), index.name.clone());
     let body = [

@@ -380,18 +380,7 @@ impl TableShadows<'_> {
             .iter()
             .filter(|u| self.involves(&u.columns, &[]) && accepted_unique(&u.name))
         {
-            let index = Index {
-                name: unique.name.clone(),
-                keys: unique
-                    .columns
-                    .iter()
-                    .cloned()
-                    .map(IndexKey::Column)
-                    .collect(),
-                unique: true,
-                method: "btree".into(),
-                predicate: None,
-            };
+            let index = Index::unique_btree(unique.name.clone(), &unique.columns);
             out.push((index, Some(unique.name.as_str())));
         }
         out
