@@ -25,7 +25,17 @@ fn hint_diagnostic(h: &HintError) -> Diagnostic {
 /// What the derive reports for one table struct: attribute errors first, then every refused or
 /// unsupported change and stale hint, each spanned in the struct.
 pub fn check_table(snapshot: &Schema, decl: &DeclaredTable) -> Vec<Diagnostic> {
-    let resolved = match decl.resolve(&Catalog::from_schema(snapshot)) {
+    check_table_in(snapshot, &Catalog::from_schema(snapshot), decl)
+}
+
+/// [`check_table`] with the snapshot's catalog built once by the caller (the derive checks
+/// every struct of a crate against the same snapshot).
+pub fn check_table_in(
+    snapshot: &Schema,
+    catalog: &Catalog,
+    decl: &DeclaredTable,
+) -> Vec<Diagnostic> {
+    let resolved = match decl.resolve(catalog) {
         Ok(r) => r,
         Err(diagnostics) => return diagnostics,
     };

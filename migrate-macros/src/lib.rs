@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use migrate_core::declare::{self, DeclaredType};
+use migrate_core::declare::{self, Catalog, DeclaredType};
 use migrate_core::model::Schema;
 use migrate_core::snapshot::{DEFAULT_FILE_NAME, Snapshot};
 use migrate_core::{Diagnostic, pipeline};
@@ -42,8 +42,15 @@ fn snapshot_path() -> PathBuf {
     PathBuf::from(dir).join(DEFAULT_FILE_NAME)
 }
 
+/// What the derive checks against: the accepted schema (empty before the first release) and
+/// its catalog of names, built once per snapshot version.
+struct Accepted {
+    schema: Schema,
+    catalog: Catalog,
+}
+
 /// A snapshot as read from one file version: parsed (or refused) once.
-type Loaded = Arc<Result<Option<Snapshot>, String>>;
+type Loaded = Arc<Result<Accepted, String>>;
 
 /// The file's identity: a changed size or modification time means it must be read again.
 type FileStamp = (PathBuf, Option<SystemTime>, u64);
@@ -74,7 +81,17 @@ fn load_cached(path: &Path) -> Loaded {
     {
         return Arc::clone(loaded);
     }
-    let loaded: Loaded = Arc::new(Snapshot::load(path).map_err(|e| e.to_string()));
+    let loaded: Loaded = Arc::new(
+        Snapshot::load(path)
+            .map(|found| {
+                let schema = found.map(|s| s.schema).unwrap_or_default();
+                Accepted {
+                    catalog: Catalog::from_schema(&schema),
+                    schema,
+                }
+            })
+            .map_err(|e| e.to_string()),
+    );
     *cache = Some((stamp, Arc::clone(&loaded)));
     loaded
 }
@@ -87,9 +104,9 @@ fn load_snapshot(span: Span) -> (Result<Loaded, Diagnostic>, TokenStream) {
         quote! { const _: ::core::option::Option<&str> = ::core::option_env!(#env_name); };
     let loaded = load_cached(&path);
     match loaded.as_ref() {
-        Ok(found) => {
+        Ok(_) => {
             let mut tracked = TRACKED.lock().unwrap_or_else(|e| e.into_inner());
-            if found.is_some() && !tracked.contains(&path) {
+            if path.is_file() && !tracked.contains(&path) {
                 let path_text = path.display().to_string();
                 tracking.extend(quote! { const _: &[u8] = include_bytes!(#path_text); });
                 tracked.push(path);
@@ -101,14 +118,6 @@ fn load_snapshot(span: Span) -> (Result<Loaded, Diagnostic>, TokenStream) {
                 .help("fix the file by hand or restore it from version control (`git checkout -- <file>`); nothing is overwritten while it is broken")),
             tracking,
         ),
-    }
-}
-
-/// The accepted schema of a snapshot that loaded (empty before the first release).
-fn accepted_schema<'a>(loaded: &'a Loaded, empty: &'a Schema) -> &'a Schema {
-    match loaded.as_ref() {
-        Ok(Some(snapshot)) => &snapshot.schema,
-        _ => empty,
     }
 }
 
@@ -129,10 +138,15 @@ fn expand_table(input: &DeriveInput) -> TokenStream {
     let (schema, table, columns, enum_types) = match &declared {
         Ok(decl) => {
             match &snapshot {
-                Ok(loaded) => diagnostics.extend(pipeline::check_table(
-                    accepted_schema(loaded, &Schema::default()),
-                    decl,
-                )),
+                Ok(loaded) => {
+                    if let Ok(accepted) = loaded.as_ref() {
+                        diagnostics.extend(pipeline::check_table_in(
+                            &accepted.schema,
+                            &accepted.catalog,
+                            decl,
+                        ));
+                    }
+                }
                 Err(d) => diagnostics.push(d.clone()),
             }
             let columns: Vec<String> = decl.fields.iter().map(|f| f.column.clone()).collect();
@@ -250,10 +264,11 @@ fn expand_enum(input: &DeriveInput) -> TokenStream {
     let (schema, type_name, labels) = match &declared {
         Ok(decl) => {
             match &snapshot {
-                Ok(loaded) => diagnostics.extend(pipeline::check_enum(
-                    accepted_schema(loaded, &Schema::default()),
-                    decl,
-                )),
+                Ok(loaded) => {
+                    if let Ok(accepted) = loaded.as_ref() {
+                        diagnostics.extend(pipeline::check_enum(&accepted.schema, decl));
+                    }
+                }
                 Err(d) => diagnostics.push(d.clone()),
             }
             let labels: Vec<String> = decl.values.iter().map(|v| v.value.clone()).collect();
