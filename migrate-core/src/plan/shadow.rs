@@ -1,15 +1,20 @@
 //! C10 (and K4): a type change that is not binary-coercible, done through a shadow column.
 //!
-//! - **Expand**, one transaction: the shadow column (new type, nullable, no default) and the
-//!   trigger that keeps it and the old column in step both ways (R4: created with the column it
-//!   writes). Then copies of the column's indexes on the shadow, CONCURRENTLY. The new release's
-//!   view shows the shadow under the field's name.
-//! - **Backfill**: a no-op `UPDATE … SET col = col` per batch of rows the shadow lacks; the
-//!   trigger converts them.
-//! - **Contract**, once the old binary is gone and the backfill is complete: in one transaction,
-//!   drop the trigger, drop the old column (its indexes, CHECKs and foreign keys go with it),
-//!   rename the shadow to the column's name, rename the index copies, and re-add the CHECKs and
-//!   foreign keys NOT VALID; then validate them, each in its own transaction (K4).
+//! - **Expand**, one transaction per column: the shadow column (new type, nullable, no
+//!   default) and the trigger that keeps it and the old column in step both ways (R4: created
+//!   with the column it writes). With the other indexes of existing tables, after the
+//!   release's new columns: copies of the column's accepted indexes on the shadow,
+//!   CONCURRENTLY. A new unique index or constraint is not copied: it restricts the old
+//!   binary's writes, so it is planned as I3, after the swap.
+//! - **Backfill**: one job per table, a no-op `UPDATE … SET col = col` per batch of rows some
+//!   shadow lacks; the triggers convert them. The new release's views, which show each shadow
+//!   under its field's name, wait for it: the new binary must not read an empty shadow.
+//! - **Contract**, once the old binary is gone: the backfill checked, NOT NULL readied on the
+//!   shadows; then in one transaction the index copies checked valid, the triggers and the old
+//!   columns dropped (their indexes, CHECKs and foreign keys go with them), the shadows renamed
+//!   to the columns' names, the index copies renamed (or attached as unique constraints), and
+//!   the CHECKs and foreign keys re-added NOT VALID; then each validated in its own
+//!   transaction (K4).
 //!
 //! Defaults: an INSERT through one release's view must tell the trigger which column it wrote.
 //! So during the transition neither physical column has a default; each release's view carries
