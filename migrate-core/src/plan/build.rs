@@ -423,11 +423,7 @@ fn expand_creations(input: &PlanInput<'_>, decisions: &[&Decision], out: &mut Ve
     // Foreign keys that close a cycle between new tables: added once every table exists, in
     // the same transaction (the tables are new and empty, so nothing waits or scans).
     for (table, fk) in deferred {
-        let absent = format!(
-            "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND conname = {})",
-            quote_literal(&table.name.sql()),
-            quote_literal(&fk.name)
-        );
+        let absent = format!("NOT {}", constraint_exists(&table.name, &fk.name));
         out.push(
             Step::new(
                 Phase::Expand,
@@ -677,16 +673,8 @@ fn plan_change(
             }
         }
         Change::RenameColumn { table, from, to } => {
-            let guard = format!(
-                "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND NOT attisdropped)",
-                quote_literal(&table.sql()),
-                quote_literal(from)
-            );
-            let undo = format!(
-                "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND NOT attisdropped)",
-                quote_literal(&table.sql()),
-                quote_literal(to)
-            );
+            let guard = column_exists(table, from);
+            let undo = column_exists(table, to);
             contract.push(
                 Step::new(
                     Phase::Contract,
@@ -909,6 +897,24 @@ fn plan_change(
     }
 }
 
+/// Catalog probe: whether the table has this constraint.
+pub(super) fn constraint_exists(table: &QualifiedName, name: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND conname = {})",
+        quote_literal(&table.sql()),
+        quote_literal(name)
+    )
+}
+
+/// Catalog probe: whether the table has this column.
+pub(super) fn column_exists(table: &QualifiedName, column: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND NOT attisdropped)",
+        quote_literal(&table.sql()),
+        quote_literal(column)
+    )
+}
+
 /// `DO $$ … IF <condition> THEN <statement> END IF; … $$;`: a catalog-probe guard for DDL that
 /// has no `IF [NOT] EXISTS` of its own.
 pub(super) fn guarded(condition: &str, statement: &str) -> String {
@@ -957,13 +963,7 @@ impl Step {
 }
 
 fn rename_constraint_step(table: &QualifiedName, from: &str, to: &str, catalog: &str) -> Step {
-    let exists = |name: &str| {
-        format!(
-            "EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND conname = {})",
-            quote_literal(&table.sql()),
-            quote_literal(name)
-        )
-    };
+    let exists = |name: &str| constraint_exists(table, name);
     Step::new(
         Phase::Contract,
         catalog,
@@ -1001,11 +1001,7 @@ pub(super) fn not_valid_then_validate(
     catalog: &str,
     referenced: Option<&QualifiedName>,
 ) -> Vec<Step> {
-    let absent = format!(
-        "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND conname = {})",
-        quote_literal(&table.sql()),
-        quote_literal(name)
-    );
+    let absent = format!("NOT {}", constraint_exists(table, name));
     let mut add = Step::new(
         Phase::Contract,
         catalog,
@@ -1153,11 +1149,7 @@ fn unique_index_steps(
     )];
     steps.push(create_index_step(table, index, false, catalog).with_phase(Phase::Contract));
     if let Some(name) = constraint {
-        let absent = format!(
-            "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND conname = {})",
-            quote_literal(&table.sql()),
-            quote_literal(name)
-        );
+        let absent = format!("NOT {}", constraint_exists(table, name));
         steps.push(
             Step::new(
                 Phase::Contract,

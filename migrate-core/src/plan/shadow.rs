@@ -24,8 +24,8 @@
 use std::collections::BTreeMap;
 
 use super::build::{
-    PlanInput, backfill_job, check_step, create_index_step, foreign_key_clause, guarded,
-    not_valid_then_validate,
+    PlanInput, backfill_job, check_step, column_exists, create_index_step, foreign_key_clause,
+    guarded, not_valid_then_validate,
 };
 use super::step::{Backfill, LockMode, Phase, Step};
 use super::{Decision, Verdict};
@@ -270,11 +270,7 @@ $sync$;",
 
     /// A catalog probe: whether the shadow column still exists (the swap has not run).
     pub(super) fn present(&self) -> String {
-        format!(
-            "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND NOT attisdropped)",
-            quote_literal(&self.table.sql()),
-            quote_literal(&self.shadow)
-        )
+        column_exists(&self.table, &self.shadow)
     }
 
     /// Contract, before the swap: a kept NOT NULL is readied on the shadow (CHECK NOT VALID,
