@@ -60,7 +60,7 @@ type FileStamp = (PathBuf, Option<SystemTime>, u64);
 /// again only when the file changes (rust-analyzer keeps one proc-macro process alive).
 static SNAPSHOT_CACHE: Mutex<Option<(FileStamp, Loaded)>> = Mutex::new(None);
 
-/// Snapshot files already tracked with `include_bytes!` in this process: one rustc process
+/// Snapshot paths already tracked in this process (see [`tracking_once`]): one rustc process
 /// compiles one crate, and one inclusion is enough for rustc to rebuild when the file changes.
 static TRACKED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
@@ -99,26 +99,37 @@ fn load_cached(path: &Path) -> Loaded {
 /// The snapshot plus the tokens that make rustc re-expand when it changes.
 fn load_snapshot(span: Span) -> (Result<Loaded, Diagnostic>, TokenStream) {
     let path = snapshot_path();
-    let env_name = SNAPSHOT_ENV;
-    let mut tracking =
-        quote! { const _: ::core::option::Option<&str> = ::core::option_env!(#env_name); };
     let loaded = load_cached(&path);
+    let tracking = tracking_once(path);
     match loaded.as_ref() {
-        Ok(_) => {
-            let mut tracked = TRACKED.lock().unwrap_or_else(|e| e.into_inner());
-            if path.is_file() && !tracked.contains(&path) {
-                let path_text = path.display().to_string();
-                tracking.extend(quote! { const _: &[u8] = include_bytes!(#path_text); });
-                tracked.push(path);
-            }
-            (Ok(Arc::clone(&loaded)), tracking)
-        }
+        Ok(_) => (Ok(Arc::clone(&loaded)), tracking),
         Err(e) => (
             Err(Diagnostic::error(span, e.clone())
                 .help("fix the file by hand or restore it from version control (`git checkout -- <file>`); nothing is overwritten while it is broken")),
             tracking,
         ),
     }
+}
+
+/// What makes rustc rebuild the crate when the snapshot, or the variable naming it, changes:
+/// `option_env!` records the variable and `include_bytes!` the file in the crate's dep-info.
+/// Both are crate-wide, so only the first expansion that reads `path` emits them; every item
+/// more is a body rustc must type-check, and `cargo check` of a crate with hundreds of tables
+/// paid for one per struct.
+fn tracking_once(path: PathBuf) -> TokenStream {
+    let mut tracked = TRACKED.lock().unwrap_or_else(|e| e.into_inner());
+    if tracked.contains(&path) {
+        return TokenStream::new();
+    }
+    let env_name = SNAPSHOT_ENV;
+    let mut tracking =
+        quote! { const _: ::core::option::Option<&str> = ::core::option_env!(#env_name); };
+    if path.is_file() {
+        let path_text = path.display().to_string();
+        tracking.extend(quote! { const _: &[u8] = include_bytes!(#path_text); });
+    }
+    tracked.push(path);
+    tracking
 }
 
 fn errors(diagnostics: &[Diagnostic]) -> TokenStream {
@@ -184,16 +195,16 @@ fn expand_table(input: &DeriveInput) -> TokenStream {
     let compile_errors = errors(&diagnostics);
     quote! {
         #compile_errors
-        const _: () = {
-            #tracking
-            #[automatically_derived]
-            impl #impl_generics ::migrate_runtime::Table for #ident #ty_generics #where_clause {
-                const SCHEMA: &'static str = #schema;
-                const TABLE: &'static str = #table;
-                const COLUMNS: &'static [&'static str] = &[#(#columns),*];
-            }
-            #(#enum_types)*
-        };
+        // No `const _: () = { … }` around it: every item here is anonymous or an impl, and each
+        // extra body costs type-checking time in crates with hundreds of tables.
+        #tracking
+        #[automatically_derived]
+        impl #impl_generics ::migrate_runtime::Table for #ident #ty_generics #where_clause {
+            const SCHEMA: &'static str = #schema;
+            const TABLE: &'static str = #table;
+            const COLUMNS: &'static [&'static str] = &[#(#columns),*];
+        }
+        #(#enum_types)*
     }
 }
 
@@ -301,15 +312,13 @@ fn expand_enum(input: &DeriveInput) -> TokenStream {
     };
     quote! {
         #compile_errors
-        const _: () = {
-            #tracking
-            #[automatically_derived]
-            impl ::migrate_runtime::PgEnum for #ident {
-                const SCHEMA: &'static str = #schema;
-                const TYPE_NAME: &'static str = #type_name;
-                const LABELS: &'static [&'static str] = &[#(#labels),*];
-                #body
-            }
-        };
+        #tracking
+        #[automatically_derived]
+        impl ::migrate_runtime::PgEnum for #ident {
+            const SCHEMA: &'static str = #schema;
+            const TYPE_NAME: &'static str = #type_name;
+            const LABELS: &'static [&'static str] = &[#(#labels),*];
+            #body
+        }
     }
 }

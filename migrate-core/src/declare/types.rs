@@ -30,30 +30,90 @@ pub struct MappedType {
 
 /// Peels `Option<T>` off a type: returns the inner type and whether it was optional.
 pub fn peel_option(ty: &Type) -> (&Type, bool) {
-    match generic_arg("Option", ty) {
-        Some(inner) => (inner, true),
-        None => (ty, false),
+    match last_segment(ty) {
+        Some(Segment {
+            ident,
+            arg: Some(inner),
+            ..
+        }) if ident == "Option" => (inner, true),
+        _ => (ty, false),
     }
 }
 
 /// Maps a Rust field type onto a column type. The error text names the fix.
 pub fn map_rust_type(ty: &Type) -> Result<MappedType, String> {
-    let (inner, nullable) = peel_option(ty);
-    if generic_arg("Option", inner).is_some() {
+    let outer = last_segment(ty);
+    let (inner, nullable) = match outer {
+        Some(Segment {
+            ref ident,
+            arg: Some(inner),
+            ..
+        }) if ident == "Option" => (inner, true),
+        _ => (ty, false),
+    };
+    let segment = if nullable { last_segment(inner) } else { outer };
+    if nullable && segment.as_ref().is_some_and(|s| s.ident == "Option") {
         return Err("`Option<Option<_>>` has no column form; use a single `Option<_>`".into());
     }
     Ok(MappedType {
-        ty: map_scalar_or_array(inner)?,
+        ty: map_scalar_or_array(inner, segment)?,
         nullable,
     })
 }
 
-fn map_scalar_or_array(ty: &Type) -> Result<DeclaredType, String> {
-    if let Some(elem) = generic_arg("Vec", ty) {
-        if last_ident(elem).as_deref() == Some("u8") {
+/// The last path segment of a type, looked at once: its identifier as text (each comparison
+/// of a compiler identifier with a string would print it again) and its generic argument when
+/// it has exactly one type argument.
+struct Segment<'a> {
+    ident: String,
+    arg: Option<&'a Type>,
+    has_generics: bool,
+}
+
+fn last_segment(ty: &Type) -> Option<Segment<'_>> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => {
+            let segment = p.path.segments.last()?;
+            let (arg, has_generics) = match &segment.arguments {
+                PathArguments::AngleBracketed(args) => {
+                    let mut types = args.args.iter().filter_map(|a| match a {
+                        GenericArgument::Type(t) => Some(t),
+                        _ => None,
+                    });
+                    let first = types.next();
+                    (first.filter(|_| types.next().is_none()), true)
+                }
+                PathArguments::Parenthesized(_) => (None, true),
+                PathArguments::None => (None, false),
+            };
+            Some(Segment {
+                ident: segment.ident.to_string(),
+                arg,
+                has_generics,
+            })
+        }
+        Type::Reference(r) => last_segment(&r.elem),
+        Type::Group(g) => last_segment(&g.elem),
+        Type::Paren(p) => last_segment(&p.elem),
+        _ => None,
+    }
+}
+
+fn map_scalar_or_array(ty: &Type, segment: Option<Segment<'_>>) -> Result<DeclaredType, String> {
+    let Some(segment) = segment else {
+        return Err(format!(
+            "no PostgreSQL type for `{}`; declare one with `#[migrate(column_type = \"…\")]`",
+            type_text(ty)
+        ));
+    };
+    if segment.ident == "Vec"
+        && let Some(elem) = segment.arg
+    {
+        let elem_segment = last_segment(elem);
+        if elem_segment.as_ref().is_some_and(|s| s.ident == "u8") {
             return Ok(DeclaredType::Sql(ColumnType::builtin("bytea")));
         }
-        return Ok(match map_scalar_or_array(elem)? {
+        return Ok(match map_scalar_or_array(elem, elem_segment)? {
             DeclaredType::Sql(t) => DeclaredType::Sql(t.array_of()),
             DeclaredType::RustEnum { ident, array_dims } => DeclaredType::RustEnum {
                 ident,
@@ -61,12 +121,7 @@ fn map_scalar_or_array(ty: &Type) -> Result<DeclaredType, String> {
             },
         });
     }
-    let Some(ident) = last_ident(ty) else {
-        return Err(format!(
-            "no PostgreSQL type for `{}`; declare one with `#[migrate(column_type = \"…\")]`",
-            type_text(ty)
-        ));
-    };
+    let ident = segment.ident;
     let builtin = |name: &str| Ok(DeclaredType::Sql(ColumnType::builtin(name)));
     match ident.as_str() {
         "i16" => builtin("smallint"),
@@ -89,7 +144,7 @@ fn map_scalar_or_array(ty: &Type) -> Result<DeclaredType, String> {
             "PostgreSQL has no `{ident}` type; use i16, i32 or i64, \
              or declare `#[migrate(column_type = \"…\")]`"
         )),
-        _ if ident.starts_with(|c: char| c.is_ascii_uppercase()) && !has_generics(ty) => {
+        _ if ident.starts_with(|c: char| c.is_ascii_uppercase()) && !segment.has_generics => {
             Ok(DeclaredType::RustEnum {
                 ident,
                 array_dims: 0,
@@ -112,38 +167,6 @@ fn type_text(ty: &Type) -> String {
         .replace(" :: ", "::")
         .replace(" ,", ",")
         .replace("& ", "&")
-}
-
-fn last_ident(ty: &Type) -> Option<String> {
-    match ty {
-        Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| s.ident.to_string()),
-        Type::Reference(r) => last_ident(&r.elem),
-        Type::Group(g) => last_ident(&g.elem),
-        Type::Paren(p) => last_ident(&p.elem),
-        _ => None,
-    }
-}
-
-fn has_generics(ty: &Type) -> bool {
-    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| !s.arguments.is_empty()))
-}
-
-/// If `ty` is `Wrapper<T>` (by last path segment), returns `T`.
-fn generic_arg<'a>(wrapper: &str, ty: &'a Type) -> Option<&'a Type> {
-    let Type::Path(p) = ty else { return None };
-    let segment = p.path.segments.last()?;
-    if segment.ident != wrapper {
-        return None;
-    }
-    let PathArguments::AngleBracketed(args) = &segment.arguments else {
-        return None;
-    };
-    let mut types = args.args.iter().filter_map(|a| match a {
-        GenericArgument::Type(t) => Some(t),
-        _ => None,
-    });
-    let first = types.next()?;
-    types.next().is_none().then_some(first)
 }
 
 #[cfg(test)]
