@@ -42,15 +42,31 @@ pub struct Release {
     pub number: u32,
     /// The PostgreSQL schema that will hold this release's views.
     pub views_schema: String,
+    /// Whether this release's contract ends by marking its views schema as contracted (R9):
+    /// the next release's expand then waits for that mark, so a contract that stopped midway
+    /// holds it back. Releases accepted before the mark existed lack it (`false`), and the next
+    /// expand falls back to checking that the release before them has no views left.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub marks_contract: bool,
 }
 
 impl Release {
-    /// The release with this number and the conventional views-schema name.
+    /// The release with this number and the conventional views-schema name; its contract
+    /// marks completion.
     pub fn numbered(number: u32) -> Self {
         Self {
             number,
             views_schema: format!("release_{number:04}"),
+            marks_contract: true,
         }
+    }
+
+    /// The comment the last step of this release's contract puts on its views schema.
+    pub fn contract_mark(&self) -> String {
+        format!(
+            "migrate: the contract of release {} is complete",
+            self.number
+        )
     }
 }
 
@@ -69,7 +85,10 @@ impl Default for Snapshot {
     fn default() -> Self {
         Self {
             format: FORMAT_VERSION,
-            release: Release::numbered(0),
+            release: Release {
+                marks_contract: false,
+                ..Release::numbered(0)
+            },
             schema: Schema::default(),
             in_flight: Vec::new(),
             generated: BTreeMap::new(),

@@ -213,12 +213,30 @@ pub async fn roll_back(pool: &PgPool, plan: &Plan, phase: Phase) {
 
 /// Re-runs every file of one sqlx source by hand (a crash-and-rerun), each must succeed.
 pub async fn rerun_source(pool: &PgPool, source: &Path) {
+    rerun_files(pool, source, None).await;
+}
+
+/// Re-runs the files of one release in a sqlx source by hand. A contract refuses to run again
+/// once the next release's contract has run, so re-running a contract means this release's.
+pub async fn rerun_release(pool: &PgPool, source: &Path, release: u32) {
+    rerun_files(pool, source, Some(release)).await;
+}
+
+async fn rerun_files(pool: &PgPool, source: &Path, release: Option<u32>) {
     let Ok(entries) = std::fs::read_dir(source) else {
         return;
     };
+    let prefix = release.map(|r| format!("{r:04}"));
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
+        .filter(|p| {
+            prefix.as_ref().is_none_or(|prefix| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(prefix.as_str()))
+            })
+        })
         .collect();
     files.sort();
     for file in files {

@@ -56,7 +56,7 @@ fn review_writes_pending_files_and_touches_nothing_accepted() {
     );
     let pending = s
         .root()
-        .join("migrate.pending/migrations/0002001_add_users_nickname_views.sql");
+        .join("migrate.pending/migrations/0002001_check_contract_1_add_users_nickname_views.sql");
     let first = read(&pending);
     let mtime = std::fs::metadata(&pending).unwrap().modified().unwrap();
     s.run(Mode::Review).unwrap();

@@ -11,7 +11,7 @@ use migrate_core::plan::{Phase, Plan};
 use migrate_tests::introspect::{assert_same_schema, introspect};
 use migrate_tests::pg::TestDb;
 use migrate_tests::scenario::{
-    Scenario, apply_source, rerun_source, roll_back, run_backfills, try_apply_source,
+    Scenario, apply_source, rerun_release, rerun_source, roll_back, run_backfills, try_apply_source,
 };
 use sqlx::Row;
 
@@ -33,6 +33,8 @@ impl Transition {
         let v1_schema = scenario.snapshot().schema;
         let db = TestDb::create().await;
         apply_source(&db.pool, &scenario.migrations()).await;
+        // Release 2's expand waits for release 1's contract (R9).
+        apply_source(&db.pool, &scenario.contract_migrations()).await;
         if !seed.is_empty() {
             sqlx::raw_sql(seed)
                 .execute(&db.pool)
@@ -81,7 +83,7 @@ impl Transition {
         // A second run (a resumed or repeated job) finds nothing left to fill.
         run_backfills(&self.db.pool, &self.plan, 7).await;
         apply_source(&self.db.pool, &self.scenario.contract_migrations()).await;
-        rerun_source(&self.db.pool, &self.scenario.contract_migrations()).await;
+        rerun_release(&self.db.pool, &self.scenario.contract_migrations(), 2).await;
         let live = introspect(&self.db.pool, schemas).await;
         assert_same_schema(&live, &self.scenario.snapshot().schema);
         assert_eq!(
@@ -817,6 +819,28 @@ async fn c10_type_change_through_shadow_columns_kept_in_step_by_triggers() {
         .await
         .expect_err("the check applies");
     assert!(err.to_string().contains("entries_points_check"), "{err}");
+    t.exec("DELETE FROM release_0002.entries WHERE id > 10000")
+        .await;
+
+    // A contract that stops after dropping release 1's views (R10) and is rolled back gives
+    // the old binary its views back as expand left them: with the default expand moved from
+    // the column onto them, so its inserts that omit the column still get it.
+    let r10 = t
+        .plan
+        .phase(Phase::Contract)
+        .find(|s| s.catalog == "R10")
+        .expect("contract drops the previous release's views");
+    t.exec(&r10.sql).await;
+    t.exec(r10.rollback.as_deref().expect("R10 has a rollback"))
+        .await;
+    t.exec("INSERT INTO release_0001.entries (id, user_id, label) VALUES (10004, 3, 'after a rollback')")
+        .await;
+    assert_eq!(
+        t.query_i64("SELECT points::int8 FROM release_0002.entries WHERE id = 10004")
+            .await,
+        0,
+        "release 1's default, back on its restored view"
+    );
     t.exec("DELETE FROM release_0002.entries WHERE id > 10000")
         .await;
 

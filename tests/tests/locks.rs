@@ -98,6 +98,7 @@ async fn check_release(v1: &str, seed: &str, v2: &str) -> (Plan, usize, usize) {
     scenario.accept(v1);
     let db = TestDb::create().await;
     apply_source(&db.pool, &scenario.migrations()).await;
+    apply_source(&db.pool, &scenario.contract_migrations()).await;
     sqlx::raw_sql(seed).execute(&db.pool).await.unwrap();
     scenario.accept(v2);
     let plan = scenario.plan(2);

@@ -151,6 +151,11 @@ async fn c1_c2_i1_second_release_on_a_populated_table() {
     scenario.accept(SHOP_V1);
     let db = TestDb::create().await;
     assert_eq!(apply(&db.pool, &scenario.migrations()).await, 1);
+    assert_eq!(
+        apply_source(&db.pool, &scenario.contract_migrations()).await,
+        1,
+        "release 1's contract only marks it complete"
+    );
     let before = seed_accounts(&db, 5_000).await;
 
     let outcome = scenario.accept(SHOP_V2);
@@ -158,8 +163,8 @@ async fn c1_c2_i1_second_release_on_a_populated_table() {
     let catalog: Vec<&str> = plan.steps.iter().map(|s| s.catalog.as_str()).collect();
     assert_eq!(
         catalog,
-        ["C1", "C2", "I5", "I1", "R", "R9", "R10"],
-        "columns first, then the concurrent indexes (in name order), the release's views; contract checks its expand ran, then drops the previous views"
+        ["R9", "C1", "C2", "I5", "I1", "R", "R9", "R10", "R9"],
+        "expand checks release 1's contract ran, adds the columns, then the concurrent indexes (in name order), the release's views; contract checks its expand ran, drops the previous views and marks itself complete"
     );
 
     // Indexes on an existing table: one CONCURRENTLY statement per file, outside a transaction.
@@ -203,6 +208,7 @@ async fn allow_unsafe_runs_the_naive_statement_and_records_the_reason() {
     scenario.accept(SHOP_V1);
     let db = TestDb::create().await;
     apply(&db.pool, &scenario.migrations()).await;
+    apply_source(&db.pool, &scenario.contract_migrations()).await;
     let before = seed_accounts(&db, 100).await;
 
     let widened = SHOP_V1.replace(
@@ -251,18 +257,90 @@ async fn phases_of_consecutive_releases_refuse_to_run_out_of_order() {
     scenario.accept(&v2);
     scenario.accept(&v3);
     let db = TestDb::create().await;
-    // Expand 3 needs contract 2 (it plans against release 2's physical names).
-    let err = try_apply_source(&db.url, &scenario.migrations())
-        .await
-        .expect_err("expand 3 must wait for contract 2");
-    assert!(
-        err.contains("the contract of release 2 has not run"),
-        "{err}"
+    let (expand_dir, contract_dir) = (scenario.migrations(), scenario.contract_migrations());
+    let expand = || try_apply_source(&db.url, &expand_dir);
+    let contract = || try_apply_source(&db.url, &contract_dir);
+    // Run in deploy order or not at all: each attempt goes as far as the order allows.
+    // Expand 2 needs contract 1; contract 2 needs expand 2; expand 3 needs contract 2
+    // (it plans against release 2's physical names); contract 3 needs expand 3.
+    let steps = [
+        (
+            expand().await,
+            "release 2 cannot expand: the contract of release 1",
+        ),
+        (contract().await, "release 2 cannot contract"),
+        (
+            expand().await,
+            "release 3 cannot expand: the contract of release 2",
+        ),
+        (contract().await, "release 3 cannot contract"),
+    ];
+    for (result, expected) in steps {
+        let err = result.expect_err(expected);
+        assert!(err.contains(expected), "{err}");
+    }
+    expand().await.expect("expand 3, after contract 2");
+    contract().await.expect("contract 3, after expand 3");
+    let live = introspect(&db.pool, &["public"]).await;
+    assert_same_schema(&live, &scenario.snapshot().schema);
+}
+
+/// R9 after a partial contract: contract 2 drops release 1's views and adds a CHECK NOT VALID,
+/// then stops when VALIDATE (a transaction of its own) meets a row the old binary wrote.
+/// Release 1's views are gone, yet the next expand must still wait: it waits for the mark
+/// contract 2 sets as its last step, not for a sign of its start.
+#[tokio::test]
+async fn r9_a_contract_that_stops_midway_holds_back_the_next_expand() {
+    let v1 = "#[derive(Table)]\nstruct Note {\n    #[migrate(primary_key, identity)]\n    id: i64,\n    body: String,\n}\n";
+    let v2 = v1.replace(
+        "    body: String,",
+        "    #[migrate(check = \"body <> ''\")]\n    body: String,",
     );
-    // Contract 3 needs expand 3: contract 2 runs, contract 3 stops.
+    let v3 = v2.replace(
+        "    body: String,",
+        "    body: String,\n    tag: Option<String>,",
+    );
+    let scenario = Scenario::new();
+    scenario.accept(v1);
+    let db = TestDb::create().await;
+    apply_source(&db.pool, &scenario.migrations()).await;
+    apply_source(&db.pool, &scenario.contract_migrations()).await;
+    scenario.accept(&v2);
+    apply_source(&db.pool, &scenario.migrations()).await;
+    sqlx::raw_sql("INSERT INTO release_0001.note (body) VALUES ('')")
+        .execute(&db.pool)
+        .await
+        .unwrap();
     let err = try_apply_source(&db.url, &scenario.contract_migrations())
         .await
-        .expect_err("contract 3 must wait for expand 3");
+        .expect_err("the old binary's row stops the validation");
+    assert!(err.contains("violated"), "{err}");
+    let views_left: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'release_0001'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        views_left, 0,
+        "contract 2 got past dropping release 1's views"
+    );
+
+    scenario.accept(&v3);
+    let err = try_apply_source(&db.url, &scenario.migrations())
+        .await
+        .expect_err("expand 3 must wait for the rest of contract 2");
+    assert!(
+        err.contains("the contract of release 2 has not completed"),
+        "{err}"
+    );
+    sqlx::raw_sql("UPDATE note SET body = '(empty)' WHERE body = ''")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    // Contract 2 runs to the end once the row is fixed; contract 3 then waits for expand 3.
+    let err = try_apply_source(&db.url, &scenario.contract_migrations())
+        .await
+        .expect_err("contract 3 waits for expand 3");
     assert!(err.contains("release 3 cannot contract"), "{err}");
     apply_source(&db.pool, &scenario.migrations()).await;
     apply_source(&db.pool, &scenario.contract_migrations()).await;

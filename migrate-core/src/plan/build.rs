@@ -252,9 +252,12 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
     // Contract: the previous release's views go first (R10), then the renames planned first above.
     let mut ordered_contract = Vec::new();
     if input.previous.number > 0 {
-        ordered_contract.push(drop_previous_views(input));
+        ordered_contract.push(drop_previous_views(input, &shadows));
     }
     ordered_contract.extend(contract);
+    if input.release.marks_contract {
+        ordered_contract.push(mark_contract_complete(input));
+    }
     if !ordered_contract.is_empty() {
         ordered_contract.insert(0, own_expand_guard(input));
     }
@@ -1411,29 +1414,61 @@ fn view_sql(
     sql
 }
 
-/// R9: expand of release N+1 plans against release N's schema after its contract. That
-/// contract dropped release N−1's views, so while they exist, expand stops and says why.
+/// R9: expand of release N+1 plans against release N's schema after its contract, so it stops
+/// (and says why) until that contract is complete. Release N's contract marks its views schema
+/// as its last step; once the views of release N+1 exist, this check passed before (it is
+/// expand's first step), so a re-run after contract N+1 dropped release N's schema passes too.
+/// A release accepted before the mark existed is checked the old way: its contract dropped the
+/// views of the release before it.
 fn previous_contract_guard(input: &PlanInput<'_>) -> Option<Step> {
-    let before = input.previous.number.checked_sub(1).filter(|n| *n > 0)?;
-    let stale = Release::numbered(before).views_schema;
-    let failure = format!(
-        "release {} cannot expand: the contract of release {} has not run (schema {stale} still exists); run it first, once the binaries of release {before} are gone",
-        input.release.number, input.previous.number
-    );
+    let previous = input.previous;
+    if previous.number == 0 {
+        return None;
+    }
+    let schema_exists = |name: &str| {
+        format!(
+            "EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = {})",
+            quote_literal(name)
+        )
+    };
+    let (condition, failure) = if previous.marks_contract {
+        (
+            format!(
+                "(SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = {}) IS DISTINCT FROM {} AND NOT {}",
+                quote_literal(&previous.views_schema),
+                quote_literal(&previous.contract_mark()),
+                schema_exists(&input.release.views_schema)
+            ),
+            format!(
+                "release {} cannot expand: the contract of release {} has not completed (schema {} carries no completion mark); run it to the end (every step re-runs safely){}",
+                input.release.number,
+                previous.number,
+                previous.views_schema,
+                match previous.number - 1 {
+                    0 => String::new(),
+                    before => format!(" once the binaries of release {before} are gone"),
+                }
+            ),
+        )
+    } else {
+        let before = previous.number.checked_sub(1).filter(|n| *n > 0)?;
+        let stale = Release::numbered(before).views_schema;
+        (
+            schema_exists(&stale),
+            format!(
+                "release {} cannot expand: the contract of release {} has not run (schema {stale} still exists); run it first, once the binaries of release {before} are gone",
+                input.release.number, previous.number
+            ),
+        )
+    };
     Some(
         Step::new(
             Phase::Expand,
             "R9",
-            format!(
-                "check that the contract of release {} ran",
-                input.previous.number
-            ),
-            format!("check_contract_{}", input.previous.number),
+            format!("check that the contract of release {} ran", previous.number),
+            format!("check_contract_{}", previous.number),
             guarded(
-                &format!(
-                    "EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = {})",
-                    quote_literal(&stale)
-                ),
+                &condition,
                 &format!("RAISE EXCEPTION {};", quote_literal(&failure)),
             ),
         )
@@ -1442,34 +1477,69 @@ fn previous_contract_guard(input: &PlanInput<'_>) -> Option<Step> {
     )
 }
 
-/// A contract never runs before its expand: expand created this release's views.
-fn own_expand_guard(input: &PlanInput<'_>) -> Step {
-    let schema = &input.release.views_schema;
-    let failure = format!(
-        "release {} cannot contract: its expand has not run (schema {schema} is missing); run expand, deploy, then contract",
-        input.release.number
-    );
+/// R9: the last step of a release's contract marks its views schema, which the next release's
+/// expand waits for.
+fn mark_contract_complete(input: &PlanInput<'_>) -> Step {
+    let schema = quote_ident(&input.release.views_schema);
     Step::new(
         Phase::Contract,
         "R9",
         format!(
-            "check that the expand of release {} ran",
+            "mark the contract of release {} complete (the next release's expand waits for it)",
             input.release.number
         ),
-        format!("check_expand_{}", input.release.number),
-        guarded(
-            &format!(
-                "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = {})",
-                quote_literal(schema)
-            ),
-            &format!("RAISE EXCEPTION {};", quote_literal(&failure)),
+        format!("mark_contracted_{}", input.release.number),
+        format!(
+            "COMMENT ON SCHEMA {schema} IS {};",
+            quote_literal(&input.release.contract_mark())
         ),
+    )
+    .guard("sets the same comment again")
+    .rollback(format!("COMMENT ON SCHEMA {schema} IS NULL;"))
+}
+
+/// A contract never runs before its expand: expand created this release's views. Nor after the
+/// next release's contract, which dropped them: its renames and drops would then act on a newer
+/// schema (a later release may have added a column under a name this one renames away).
+fn own_expand_guard(input: &PlanInput<'_>) -> Step {
+    let schema = &input.release.views_schema;
+    let next = Release::numbered(input.release.number + 1).views_schema;
+    let number = input.release.number;
+    let exists = |name: &str| {
+        format!(
+            "EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = {})",
+            quote_literal(name)
+        )
+    };
+    let not_expanded = format!(
+        "release {number} cannot contract: its expand has not run (schema {schema} is missing); run expand, deploy, then contract"
+    );
+    let superseded = format!(
+        "release {number} contracted already and release {} since (schema {schema} is gone): running this contract again would act on a newer schema; there is nothing to do",
+        number + 1
+    );
+    let sql = format!(
+        "DO $$\nBEGIN\n    IF NOT {} THEN\n        IF {} THEN\n            RAISE EXCEPTION {};\n        END IF;\n        RAISE EXCEPTION {};\n    END IF;\nEND\n$$;",
+        exists(schema),
+        exists(&next),
+        quote_literal(&superseded),
+        quote_literal(&not_expanded)
+    );
+    Step::new(
+        Phase::Contract,
+        "R9",
+        format!("check that the expand of release {number} ran"),
+        format!("check_expand_{number}"),
+        sql,
     )
     .guard("read-only")
     .rollback("-- nothing to undo: a read-only check")
 }
 
-fn drop_previous_views(input: &PlanInput<'_>) -> Step {
+/// R10: contract drops the previous release's views first. Its rollback puts them back as
+/// expand left them, including the column defaults a shadow column (C10) moved onto them: the
+/// swap cannot be undone, so a rollback that gets this far is one that stopped before it.
+fn drop_previous_views(input: &PlanInput<'_>, shadows: &Shadows) -> Step {
     let schema = &input.previous.views_schema;
     let mut restore = format!("CREATE SCHEMA IF NOT EXISTS {};", quote_ident(schema));
     for table in input.old.tables.values() {
@@ -1481,6 +1551,13 @@ fn drop_previous_views(input: &PlanInput<'_>) -> Step {
             &|c: &str| c.to_owned(),
             input.target,
         ));
+        for default in shadows
+            .of(&table.name)
+            .filter_map(|s| s.old_view_default(schema))
+        {
+            restore.push('\n');
+            restore.push_str(&default);
+        }
     }
     Step::new(
         Phase::Contract,

@@ -101,7 +101,7 @@ impl Shadows {
     }
 
     /// The shadowed columns of a table.
-    fn of<'a>(&'a self, table: &'a QualifiedName) -> impl Iterator<Item = &'a Shadow> + 'a {
+    pub fn of<'a>(&'a self, table: &'a QualifiedName) -> impl Iterator<Item = &'a Shadow> + 'a {
         self.0.values().filter(move |s| s.table == *table)
     }
 
@@ -254,6 +254,19 @@ $sync$;",
     /// The new release's view column default, when the declared column has one.
     pub fn view_default(&self, views_schema: &str) -> Option<String> {
         self.new.default.as_ref().map(|default| {
+            format!(
+                "ALTER TABLE {}.{} ALTER COLUMN {} SET DEFAULT {default};",
+                quote_ident(views_schema),
+                quote_ident(&self.table.name),
+                self.col()
+            )
+        })
+    }
+
+    /// The old release's view column default (expand moved the column's default there), for
+    /// restoring that release's views when contract is rolled back before the swap.
+    pub fn old_view_default(&self, views_schema: &str) -> Option<String> {
+        self.old.default.as_ref().map(|default| {
             format!(
                 "ALTER TABLE {}.{} ALTER COLUMN {} SET DEFAULT {default};",
                 quote_ident(views_schema),

@@ -1,4 +1,4 @@
--- migrate: release 2, contract, file 2 of 9. Generated from the declared schema; do not edit.
+-- migrate: release 2, contract, file 2 of 10. Generated from the declared schema; do not edit.
 
 -- C10 check that the backfill filled every shadow column of public.entries: no table lock
 DO $$

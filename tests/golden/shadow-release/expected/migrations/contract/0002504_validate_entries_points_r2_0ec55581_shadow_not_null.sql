@@ -1,4 +1,4 @@
--- migrate: release 2, contract, file 4 of 9. Generated from the declared schema; do not edit.
+-- migrate: release 2, contract, file 4 of 10. Generated from the declared schema; do not edit.
 
 -- C10 validate constraint entries_points_r2_0ec55581_shadow_not_null of public.entries: SHARE UPDATE EXCLUSIVE on public.entries
 DO $$

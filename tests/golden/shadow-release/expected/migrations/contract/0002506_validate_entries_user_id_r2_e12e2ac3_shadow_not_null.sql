@@ -1,4 +1,4 @@
--- migrate: release 2, contract, file 6 of 9. Generated from the declared schema; do not edit.
+-- migrate: release 2, contract, file 6 of 10. Generated from the declared schema; do not edit.
 
 -- C10 validate constraint entries_user_id_r2_e12e2ac3_shadow_not_null of public.entries: SHARE UPDATE EXCLUSIVE on public.entries
 DO $$

@@ -4,6 +4,9 @@
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0002') THEN
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0003') THEN
+            RAISE EXCEPTION 'release 2 contracted already and release 3 since (schema release_0002 is gone): running this contract again would act on a newer schema; there is nothing to do';
+        END IF;
         RAISE EXCEPTION 'release 2 cannot contract: its expand has not run (schema release_0002 is missing); run expand, deploy, then contract';
     END IF;
 END
@@ -11,3 +14,6 @@ $$;
 
 -- R10 drop the views of release 1 (schema release_0001): its binary is gone: no table lock
 DROP SCHEMA IF EXISTS "release_0001" CASCADE;
+
+-- R9 mark the contract of release 2 complete (the next release's expand waits for it): no table lock
+COMMENT ON SCHEMA "release_0002" IS 'migrate: the contract of release 2 is complete';

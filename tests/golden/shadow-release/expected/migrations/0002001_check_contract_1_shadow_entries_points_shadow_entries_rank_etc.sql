@@ -3,6 +3,15 @@
 SET LOCAL lock_timeout = '100ms';
 SET LOCAL statement_timeout = '5000ms';
 
+-- R9 check that the contract of release 1 ran: no table lock
+DO $$
+BEGIN
+    IF (SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = 'release_0001') IS DISTINCT FROM 'migrate: the contract of release 1 is complete' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0002') THEN
+        RAISE EXCEPTION 'release 2 cannot expand: the contract of release 1 has not completed (schema release_0001 carries no completion mark); run it to the end (every step re-runs safely)';
+    END IF;
+END
+$$;
+
 -- C10 add shadow column public.entries.points_r2_0ec55581_shadow (bigint) for points and the trigger that keeps both in step: ACCESS EXCLUSIVE on public.entries
 ALTER TABLE "public"."entries" ADD COLUMN IF NOT EXISTS "points_r2_0ec55581_shadow" bigint;
 CREATE OR REPLACE FUNCTION "public"."public_entries_points_r2_d45cbae9_sync"() RETURNS trigger LANGUAGE plpgsql AS $sync$
