@@ -81,6 +81,9 @@ pub enum Change {
         table: QualifiedName,
         /// The column.
         column: String,
+        /// The declared `backfill` value: what existing NULLs, and the NULLs the running binary
+        /// writes until contract, become.
+        backfill: Option<String>,
     },
     /// C7: NOT NULL → nullable.
     DropNotNull {
@@ -403,6 +406,16 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             None => old.column(&column.name),
         };
         let Some(accepted) = accepted else {
+            if let (Some(hint), Some(_)) = (&field.backfill, &field.default) {
+                out.hint_errors.push(HintError {
+                    span: hint.span,
+                    message: format!(
+                        "new column `{}` of `{name}` has a `default`, which existing rows get: it needs no `backfill`",
+                        column.name
+                    ),
+                    help: "remove `backfill` (it is for a NOT NULL column with no default, or for the NULLs of a column that becomes NOT NULL)".into(),
+                });
+            }
             out.changes.push(derive(
                 Change::AddColumn {
                     table: name.clone(),
@@ -414,16 +427,18 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             continue;
         };
         matched_old.push(&accepted.name);
+        let becomes_not_null = accepted.nullable && !column.nullable;
         if let Some(hint) = &field.backfill
+            && !becomes_not_null
             && accepted.backfill.as_deref() != Some(hint.value.as_str())
         {
             out.hint_errors.push(HintError {
                 span: hint.span,
                 message: format!(
-                    "stale `backfill`: column `{}` of `{name}` already exists, so there are no rows to fill",
+                    "stale `backfill`: column `{}` of `{name}` already exists and is NOT NULL, so there are no rows to fill",
                     column.name
                 ),
-                help: "`backfill` applies in the release that adds the column; remove it".into(),
+                help: "`backfill` applies in the release that adds the column or makes it NOT NULL; remove it".into(),
             });
         }
         if accepted.ty != column.ty && !new.unresolved.contains(&column.name) {
@@ -439,11 +454,12 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                 allow,
             ));
         }
-        if accepted.nullable && !column.nullable {
+        if becomes_not_null {
             out.changes.push(derive(
                 Change::SetNotNull {
                     table: name.clone(),
                     column: column.name.clone(),
+                    backfill: field.backfill.as_ref().map(|b| b.value.clone()),
                 },
                 field.ty_span,
                 allow,

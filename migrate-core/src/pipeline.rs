@@ -293,10 +293,12 @@ fn next_schema(accepted: &Schema, resolved: Vec<Resolved<'_>>, enums: &[Declared
                     .map_or(old_column.name.as_str(), |f| f.column.as_str());
                 if let Some(c) = table.columns.iter().find(|c| c.name == new_name) {
                     let renamed_now = new_name != old_column.name;
+                    // A column keeps its backfill hint for the release that added it or made
+                    // it NOT NULL (C6), so the declaration stays valid there; then it is stale.
+                    let becomes_not_null = old_column.nullable && !c.nullable;
                     columns.push(Column {
                         renamed_from: renamed_now.then(|| old_column.name.clone()),
-                        // Only a column added in this release keeps its backfill hint.
-                        backfill: None,
+                        backfill: c.backfill.clone().filter(|_| becomes_not_null),
                         ..c.clone()
                     });
                 }

@@ -588,3 +588,65 @@ fn a_backfill_value_is_welcome_in_its_release_then_stale() {
         "{stale:?}"
     );
 }
+
+#[test]
+fn a_backfill_value_for_a_column_made_not_null_is_welcome_in_its_release_then_stale() {
+    let s = Scenario::new();
+    s.accept(V2);
+    let not_null = V2.replace(
+        "    nickname: Option<String>,",
+        "    #[migrate(backfill = \"'unknown'\")]\n    nickname: String,",
+    );
+    let plan = s.accept(&not_null).crate_plan.plan.unwrap();
+    assert_eq!(plan.changes[0].catalog, "C6");
+    assert_eq!(
+        plan.backfills.len(),
+        1,
+        "the NULL rows are filled in batches"
+    );
+    assert!(plan.backfills[0].before_deploy);
+    assert!(
+        migrate_core::pipeline::check_table(&s.snapshot().schema, &discover(&not_null)[0])
+            .is_empty(),
+        "the hint is welcome until the next release"
+    );
+    let newer = not_null.replace("    id: i64,\n", "    id: i64,\n    bio: Option<String>,\n");
+    s.accept(&newer.replace("    #[migrate(backfill = \"'unknown'\")]\n", ""));
+    let stale = migrate_core::pipeline::check_table(&s.snapshot().schema, &discover(&newer)[0]);
+    assert!(
+        stale.iter().any(|d| d.message.contains("stale `backfill`")),
+        "{stale:?}"
+    );
+}
+
+#[test]
+fn a_backfill_for_not_null_and_a_shadow_type_change_on_one_column_are_refused_together() {
+    let s = Scenario::new();
+    let v1 = V2.replace("    nickname: Option<String>,", "    points: Option<i32>,");
+    s.accept(&v1);
+    let both = v1.replace(
+        "    points: Option<i32>,",
+        "    #[migrate(backfill = \"0\")]\n    points: i64,",
+    );
+    let diagnostics =
+        migrate_core::pipeline::check_table(&s.snapshot().schema, &discover(&both)[0]);
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d.message.contains("the two triggers would race")
+                && d.help.as_deref().is_some_and(|h| h.contains("in the next"))),
+        "{diagnostics:?}"
+    );
+    // Each alone is planned.
+    for alone in [
+        v1.replace(
+            "    points: Option<i32>,",
+            "    #[migrate(backfill = \"0\")]\n    points: i32,",
+        ),
+        v1.replace("    points: Option<i32>,", "    points: Option<i64>,"),
+    ] {
+        let diagnostics =
+            migrate_core::pipeline::check_table(&s.snapshot().schema, &discover(&alone)[0]);
+        assert!(diagnostics.is_empty(), "{alone}: {diagnostics:?}");
+    }
+}

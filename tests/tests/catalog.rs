@@ -384,6 +384,86 @@ async fn c6_set_not_null_via_check_not_valid_in_contract() {
 }
 
 #[tokio::test]
+async fn c6_set_not_null_with_a_backfill_value_filled_from_expand_so_the_new_binary_never_reads_null()
+ {
+    // Renamed in the same release too: the trigger and the backfill name the physical column
+    // until contract renames it.
+    let v2 = USERS_V1.replace(
+        "    nickname: Option<String>,",
+        "    #[migrate(renamed_from = \"nickname\", backfill = \"'anonymous'\")]\n    handle: String,",
+    );
+    let t = Transition::start(USERS_V1, SEED_USERS, &v2).await;
+    assert_eq!(
+        t.verdicts(),
+        [
+            ("C8".to_owned(), "PHASED".to_owned()),
+            ("C6".to_owned(), "PHASED".to_owned())
+        ]
+    );
+    assert!(
+        t.plan.changes.iter().all(|c| c.warning.is_none()),
+        "with a backfill, the new binary reads no NULL: {:?}",
+        t.plan.changes
+    );
+    let before = t.query_i64(USERS_FINGERPRINT).await;
+    // The new release's views waited for the 166 NULL rows the seed left.
+    assert_eq!(t.rows_left_before_views, [166]);
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM release_0002.users WHERE handle IS NULL")
+            .await,
+        0
+    );
+    // The old binary still writes NULL, by omission or outright; the new binary reads the value.
+    t.exec("INSERT INTO release_0001.users (email, legacy) VALUES ('old@example.com', 'x')")
+        .await;
+    t.exec("UPDATE release_0001.users SET nickname = NULL WHERE id = 1")
+        .await;
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM release_0002.users WHERE handle = 'anonymous' AND (id = 1 OR email = 'old@example.com')").await,
+        2
+    );
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM release_0002.users WHERE handle IS NULL")
+            .await,
+        0
+    );
+    // The new binary's own writes go through untouched.
+    t.exec("INSERT INTO release_0002.users (email, handle, legacy) VALUES ('new@example.com', 'newbie', 'y')").await;
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM release_0001.users WHERE nickname = 'newbie'")
+            .await,
+        1
+    );
+    t.exec("DELETE FROM users WHERE email IN ('old@example.com', 'new@example.com')")
+        .await;
+
+    t.finish(&["public"]).await;
+    assert_eq!(
+        t.query_i64(USERS_FINGERPRINT).await,
+        before,
+        "keys unchanged"
+    );
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM users WHERE handle = 'anonymous'")
+            .await,
+        167,
+        "the 166 NULLs and the one the old binary wrote"
+    );
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%fill'")
+            .await,
+        0,
+        "contract dropped the trigger"
+    );
+    let err = sqlx::raw_sql("INSERT INTO users (email, legacy) VALUES ('late@example.com', 'z')")
+        .execute(&t.db.pool)
+        .await
+        .expect_err("NOT NULL holds");
+    assert!(err.to_string().contains("null value"), "{err}");
+    assert_rollback(USERS_V1, SEED_USERS, &v2, true).await;
+}
+
+#[tokio::test]
 async fn c7_drop_not_null_in_expand_with_a_warning() {
     let v2 = USERS_V1.replace("    legacy: String,", "    legacy: Option<String>,");
     let t = Transition::start(USERS_V1, SEED_USERS, &v2).await;

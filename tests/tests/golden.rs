@@ -122,3 +122,8 @@ fn golden_phased_release() {
 fn golden_shadow_release() {
     check_case("shadow-release");
 }
+
+#[test]
+fn golden_fill_release() {
+    check_case("fill-release");
+}

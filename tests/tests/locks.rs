@@ -140,6 +140,30 @@ async fn shadow_column_steps_take_no_stronger_lock_than_their_plan_says() {
     );
 }
 
+#[tokio::test]
+async fn null_fill_steps_take_no_stronger_lock_than_their_plan_says() {
+    let (plan, expand, contract) = check_release(
+        include_str!("../golden/fill-release/release-1.rs"),
+        "INSERT INTO users (email, nickname, legacy) SELECT 'u' || g, CASE WHEN g % 2 = 0 THEN 'n' END, 'l' FROM generate_series(1, 1000) g",
+        include_str!("../golden/fill-release/release-2.rs"),
+    )
+    .await;
+    // The trigger is created under SHARE ROW EXCLUSIVE, never ACCESS EXCLUSIVE.
+    let fill = plan
+        .steps
+        .iter()
+        .find(|s| s.slug.starts_with("fill_"))
+        .expect("a fill trigger step");
+    assert_eq!(
+        fill.locks[0].mode,
+        migrate_core::plan::LockMode::ShareRowExclusive
+    );
+    assert!(
+        expand >= 3 && contract >= 8,
+        "checked {expand} expand and {contract} contract steps"
+    );
+}
+
 /// A writer on row 1 holds its transaction open; `migration` runs in the background; a second
 /// writer then updates row 2 with a short lock timeout. Returns whether that second writer got
 /// through while the migration was waiting.

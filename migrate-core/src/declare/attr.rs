@@ -683,10 +683,10 @@ fn parse_field(
     }
 
     if let Some(backfill) = &a.backfill {
+        // Beside a `default`, it is welcome on a column that becomes NOT NULL (its NULL rows
+        // get no default) and refused on a new one; only the diff can tell them apart.
         let problem = if nullable {
             Some("a nullable column needs no `backfill`: existing rows read NULL")
-        } else if a.default.is_some() {
-            Some("a column with a `default` needs no `backfill`: existing rows get the default")
         } else if a.identity.is_some() {
             Some("an identity column needs no `backfill`: existing rows get sequence values")
         } else if a.unique.is_some() || a.primary_key.is_some() {

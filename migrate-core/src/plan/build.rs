@@ -164,6 +164,9 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
     let names = PhysicalNames::from_decisions(&decisions);
     let mut expand = Vec::new();
     let mut contract = Vec::new();
+    // Contract steps that must run before the renames: they name physical columns by the
+    // names they have until then.
+    let mut early_contract = Vec::new();
     let mut backfills = Vec::new();
 
     if let Some(guard) = previous_contract_guard(input) {
@@ -196,12 +199,18 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
             // All shadowed columns of a table are planned together: one swap in contract.
             if shadows.first_of_table(table, column) {
                 expand.extend(shadows.expand_steps(input, table));
-                backfills.extend(shadows.backfill(input, table));
+                backfills.extend(shadows.backfill(input, table, &|c: &str| names.column(table, c)));
                 contract.extend(shadows.contract_steps(input, table));
             }
             continue;
         }
-        plan_change(input, d, &names, &mut expand, &mut contract, &mut backfills);
+        let mut out = Planned {
+            expand: &mut expand,
+            early_contract: &mut early_contract,
+            contract: &mut contract,
+            backfills: &mut backfills,
+        };
+        plan_change(input, d, &names, &mut out);
     }
     // Indexes on existing tables: CONCURRENTLY, each alone, after the columns they cover.
     for d in &decisions {
@@ -254,6 +263,7 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
     if input.previous.number > 0 {
         ordered_contract.push(drop_previous_views(input, &shadows));
     }
+    ordered_contract.extend(early_contract);
     ordered_contract.extend(contract);
     if input.release.marks_contract {
         ordered_contract.push(mark_contract_complete(input));
@@ -459,14 +469,23 @@ fn expand_creations(input: &PlanInput<'_>, decisions: &[&Decision], out: &mut Ve
 }
 
 /// The expand, backfill and contract work of one change.
-fn plan_change(
-    input: &PlanInput<'_>,
-    d: &Decision,
-    names: &PhysicalNames,
-    expand: &mut Vec<Step>,
-    contract: &mut Vec<Step>,
-    backfills: &mut Vec<Backfill>,
-) {
+/// Where [`plan_change`] puts the steps of one change.
+struct Planned<'a> {
+    expand: &'a mut Vec<Step>,
+    /// Contract steps that run right after the previous release's views are dropped, before
+    /// the renames.
+    early_contract: &'a mut Vec<Step>,
+    contract: &'a mut Vec<Step>,
+    backfills: &'a mut Vec<Backfill>,
+}
+
+fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: &mut Planned<'_>) {
+    let Planned {
+        expand,
+        early_contract,
+        contract,
+        backfills,
+    } = out;
     let catalog = d.catalog;
     match &d.located.change {
         Change::AddColumn { table, column } => {
@@ -533,6 +552,7 @@ fn plan_change(
                     catalog,
                     t,
                     &physical,
+                    &|c: &str| names.column(table, c),
                     &format!("{col} = {default}"),
                     &|alias: &str| format!("{alias}{col} IS NULL"),
                     format!(
@@ -889,8 +909,25 @@ fn plan_change(
                 Some(&foreign_key.references),
             ));
         }
-        Change::SetNotNull { table, column } => {
+        Change::SetNotNull {
+            table,
+            column,
+            backfill: None,
+        } => {
             contract.extend(set_not_null_steps(table, column, catalog, false));
+        }
+        Change::SetNotNull {
+            table,
+            column,
+            backfill: Some(value),
+        } => {
+            let fill = NullFill::new(input, names, table, column, value);
+            expand.push(fill.expand_step());
+            if let Some(next) = input.next.table(table) {
+                backfills.push(fill.backfill(next, names));
+            }
+            early_contract.push(fill.drop_step());
+            contract.extend(set_not_null_steps(table, column, catalog, true));
         }
         Change::ChangePrimaryKey { table, from, to } => {
             contract.extend(primary_key_steps(table, from, to));
@@ -1050,6 +1087,120 @@ pub(super) fn not_valid_then_validate(
             .push_str(&format!(" (ROW SHARE on {parent})"));
     }
     vec![add, validate]
+}
+
+/// C6 with a declared `backfill`: the column's NULLs get the value before the new binary, which
+/// cannot decode NULL, reads through its views. From expand, a trigger turns the NULLs the
+/// running binary writes into the value (R4: created in one transaction with its function);
+/// a batched backfill fills the existing NULL rows, and the new release's views wait for it.
+/// Contract drops the trigger first, while the physical names are still the ones its function
+/// reads, then makes the column NOT NULL.
+struct NullFill<'a> {
+    table: &'a QualifiedName,
+    column: &'a str,
+    physical_table: QualifiedName,
+    physical_column: String,
+    value: &'a str,
+    trigger: String,
+    function: QualifiedName,
+}
+
+impl<'a> NullFill<'a> {
+    fn new(
+        input: &PlanInput<'_>,
+        names: &PhysicalNames,
+        table: &'a QualifiedName,
+        column: &'a str,
+        value: &'a str,
+    ) -> Self {
+        let release = format!("r{}", input.release.number);
+        let trigger = sql::hashed_name(&[&table.schema, &table.name, column, &release], "fill");
+        let physical_table = names.table(table);
+        NullFill {
+            table,
+            column,
+            physical_column: names.column(table, column),
+            value,
+            function: QualifiedName::new(physical_table.schema.clone(), trigger.clone()),
+            physical_table,
+            trigger,
+        }
+    }
+
+    fn expand_step(&self) -> Step {
+        let table = self.physical_table.sql();
+        let col = quote_ident(&self.physical_column);
+        let trigger = quote_ident(&self.trigger);
+        let function = self.function.sql();
+        let exists = format!(
+            "EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = {}::regclass AND tgname = {})",
+            quote_literal(&table),
+            quote_literal(&self.trigger)
+        );
+        let sql_text = format!(
+            "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $fill$\nBEGIN\n    IF NEW.{col} IS NULL THEN\n        NEW.{col} := {value};\n    END IF;\n    RETURN NEW;\nEND\n$fill$;\n{create}",
+            value = self.value,
+            create = guarded(
+                &format!("NOT {exists}"),
+                &format!(
+                    "CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE OF {col} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}();"
+                ),
+            ),
+        );
+        Step::new(
+            Phase::Expand,
+            "C6",
+            format!(
+                "fill the NULLs written into {}.{} with {} (the running binary may write them)",
+                self.table, self.column, self.value
+            ),
+            format!("fill_{}_{}", self.table.name, self.column),
+            sql_text,
+        )
+        .lock(LockMode::ShareRowExclusive, &self.physical_table, false)
+        .guard("CREATE OR REPLACE FUNCTION; the trigger only when the catalog lacks it")
+        .rollback(format!(
+            "DROP TRIGGER IF EXISTS {trigger} ON {table};\nDROP FUNCTION IF EXISTS {function}();"
+        ))
+    }
+
+    fn backfill(&self, next: &Table, names: &PhysicalNames) -> Backfill {
+        let col = quote_ident(&self.physical_column);
+        let mut job = backfill_job(
+            "C6",
+            next,
+            &self.physical_table,
+            &|c: &str| names.column(self.table, c),
+            &format!("{col} = {}", self.value),
+            &|alias: &str| format!("{alias}{col} IS NULL"),
+            format!(
+                "fill {}.{} with {} on the rows that are NULL",
+                self.table, self.column, self.value
+            ),
+        );
+        // The new binary cannot decode a NULL in a NOT NULL field.
+        job.before_deploy = true;
+        job
+    }
+
+    fn drop_step(&self) -> Step {
+        let table = self.physical_table.sql();
+        let trigger = quote_ident(&self.trigger);
+        let function = self.function.sql();
+        Step::new(
+            Phase::Contract,
+            "C6",
+            format!(
+                "drop the trigger that filled NULLs written into {}.{} (the binary that wrote them is gone)",
+                self.table, self.column
+            ),
+            format!("drop_fill_{}_{}", self.table.name, self.column),
+            format!("DROP TRIGGER IF EXISTS {trigger} ON {table};\nDROP FUNCTION IF EXISTS {function}();"),
+        )
+        .lock(LockMode::AccessExclusive, &self.physical_table, false)
+        .guard("IF EXISTS")
+        .rollback(self.expand_step().sql)
+    }
 }
 
 /// C6: never `SET NOT NULL` first. A CHECK (c IS NOT NULL) NOT VALID, validated without
@@ -1575,48 +1726,52 @@ fn drop_previous_views(input: &PlanInput<'_>, shadows: &Shadows) -> Step {
 
 /// A keyset walk over `table` that runs `UPDATE … SET <assignment>` on the rows where
 /// `pending` holds (`pending` gets the alias prefix to use, `t.` or nothing).
+///
+/// `table` is the new release's table and `physical_column` maps its column names onto the
+/// physical ones until contract (a key column renamed in this release keeps its old name).
 pub(super) fn backfill_job(
     catalog: &str,
     table: &Table,
     physical: &QualifiedName,
+    physical_column: &dyn Fn(&str) -> String,
     assignment: &str,
     pending: &dyn Fn(&str) -> String,
     description: String,
 ) -> Backfill {
-    let key: Vec<&Column> = table
+    let key: Vec<(String, &Column)> = table
         .primary_key
         .iter()
-        .filter_map(|k| table.column(k))
+        .filter_map(|k| Some((physical_column(k), table.column(k)?)))
         .collect();
     let k = key.len();
     let key_list = key
         .iter()
-        .map(|c| quote_ident(&c.name))
+        .map(|(name, _)| quote_ident(name))
         .collect::<Vec<_>>()
         .join(", ");
     let params: Vec<String> = key
         .iter()
         .enumerate()
-        .map(|(i, c)| format!("${}::text::{}", i + 1, c.ty.sql()))
+        .map(|(i, (_, c))| format!("${}::text::{}", i + 1, c.ty.sql()))
         .collect();
     let qualified_key = key
         .iter()
-        .map(|c| format!("t.{}", quote_ident(&c.name)))
+        .map(|(name, _)| format!("t.{}", quote_ident(name)))
         .collect::<Vec<_>>()
         .join(", ");
     let batch_key = key
         .iter()
-        .map(|c| format!("batch.{}", quote_ident(&c.name)))
+        .map(|(name, _)| format!("batch.{}", quote_ident(name)))
         .collect::<Vec<_>>()
         .join(", ");
     let as_text = key
         .iter()
-        .map(|c| format!("{}::text", quote_ident(&c.name)))
+        .map(|(name, _)| format!("{}::text", quote_ident(name)))
         .collect::<Vec<_>>()
         .join(", ");
     let descending = key
         .iter()
-        .map(|c| format!("{} DESC", quote_ident(&c.name)))
+        .map(|(name, _)| format!("{} DESC", quote_ident(name)))
         .collect::<Vec<_>>()
         .join(", ");
     let batch_sql = format!(
@@ -1630,7 +1785,7 @@ pub(super) fn backfill_job(
         catalog: catalog.to_owned(),
         description,
         table: physical.key(),
-        key: table.primary_key.clone(),
+        key: key.into_iter().map(|(name, _)| name).collect(),
         batch_sql,
         rows_left_sql: format!(
             "SELECT count(*) FROM {} WHERE {}",

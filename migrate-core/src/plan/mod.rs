@@ -122,18 +122,52 @@ impl Decision {
 
 /// Gives every change its verdict.
 pub fn decide(changes: &[Located], snapshot: &Schema) -> Vec<Decision> {
-    changes
+    let mut decisions: Vec<Decision> = changes
         .iter()
         .map(|located| decide_one(located.clone(), snapshot))
-        .collect()
+        .collect();
+    refuse_conflicting(&mut decisions);
+    decisions
 }
 
 /// [`decide`], taking the changes (a change carries whole tables; this spares copying them).
 pub fn decide_owned(changes: Vec<Located>, snapshot: &Schema) -> Vec<Decision> {
-    changes
+    let mut decisions: Vec<Decision> = changes
         .into_iter()
         .map(|located| decide_one(located, snapshot))
-        .collect()
+        .collect();
+    refuse_conflicting(&mut decisions);
+    decisions
+}
+
+/// Changes that are fine alone but not together on one column. A C6 backfill's trigger fills
+/// the old column while a C10 shadow's trigger mirrors it, and the order in which PostgreSQL
+/// fires them would decide whether the shadow sees the value: refused, one per release.
+fn refuse_conflicting(decisions: &mut [Decision]) {
+    let shadowed: Vec<(QualifiedName, String)> = decisions
+        .iter()
+        .filter(|d| d.catalog == "C10" && !d.blocks())
+        .filter_map(|d| match &d.located.change {
+            Change::AlterColumnType { table, column, .. } => Some((table.clone(), column.clone())),
+            _ => None,
+        })
+        .collect();
+    for d in decisions.iter_mut() {
+        if let Change::SetNotNull {
+            table,
+            column,
+            backfill: Some(_),
+        } = &d.located.change
+            && shadowed.iter().any(|(t, c)| t == table && c == column)
+        {
+            d.verdict = refused(
+                format!(
+                    "`{table}.{column}` changes type through a shadow column and becomes NOT NULL with a `backfill` in the same release; the two triggers would race over its NULLs"
+                ),
+                "make the column NOT NULL (with its `backfill`) in one release and change its type in the next",
+            );
+        }
+    }
 }
 
 fn decide_one(located: Located, snapshot: &Schema) -> Decision {
@@ -169,6 +203,13 @@ fn warning_for(change: &Change, snapshot: &Schema) -> Option<String> {
             to,
         } if !binary_coercible(from, to) && lossless_conversion(from, to) => Some(format!(
             "while the old binary runs, every `{table}.{column}` value the new binary writes is mirrored into the {from} column: a value {from} cannot hold makes that write fail, and one it holds less precisely is rounded there"
+        )),
+        Change::SetNotNull {
+            table,
+            column,
+            backfill: None,
+        } => Some(format!(
+            "until contract, the running binary may write NULL into `{table}.{column}`, and the new binary cannot decode it; declare `#[migrate(backfill = \"…\")]` to give those NULLs, and the existing ones, a value from expand on"
         )),
         Change::AddEnumValue { name, value, .. } => Some(format!(
             "enum `{name}` gains `{value}`: the running binary cannot decode it, so nothing may write it until that binary is gone"
@@ -308,10 +349,24 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
                 ("C10", shadow_verdict(table, column, from, to, snapshot))
             }
         }
-        Change::SetNotNull { table, column } => (
+        Change::SetNotNull {
+            table,
+            column,
+            backfill: None,
+        } => (
             "C6",
             phased(format!(
                 "`{table}.{column}` becomes NOT NULL in contract (the running binary may still write NULL): CHECK … NOT VALID, VALIDATE without blocking writers, then SET NOT NULL without a scan; the contract stops if NULLs remain"
+            )),
+        ),
+        Change::SetNotNull {
+            table,
+            column,
+            backfill: Some(value),
+        } => (
+            "C6",
+            phased(format!(
+                "`{table}.{column}` becomes NOT NULL, its NULLs `{value}` (its declared backfill): from expand, a trigger turns the NULLs the running binary writes into it, and a batched backfill fills the existing NULL rows before the new release's views exist, so the new binary never reads NULL; contract drops the trigger, then CHECK … NOT VALID, VALIDATE without blocking writers, SET NOT NULL without a scan"
             )),
         ),
         Change::DropNotNull { .. } => ("C7", Verdict::Safe),

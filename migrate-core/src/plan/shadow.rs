@@ -481,7 +481,12 @@ impl Shadows {
 
     /// One backfill per table: touching a row fires every shadow's trigger, so one walk fills
     /// them all; it is done when no shadow of the table lacks its value.
-    pub fn backfill(&self, input: &PlanInput<'_>, table: &QualifiedName) -> Option<Backfill> {
+    pub fn backfill(
+        &self,
+        input: &PlanInput<'_>,
+        table: &QualifiedName,
+        physical_column: &dyn Fn(&str) -> String,
+    ) -> Option<Backfill> {
         let next = input.next.table(table)?;
         let group = self.table_shadows(table);
         let first = group.columns.first()?;
@@ -495,6 +500,7 @@ impl Shadows {
             "C10",
             next,
             table,
+            physical_column,
             &format!("{col} = t.{col}"),
             &|alias: &str| group.pending(alias),
             format!(

@@ -1,5 +1,5 @@
-// `backfill` is a value for the existing rows of a new NOT NULL column: it is refused on a
-// nullable column, beside a default, and when it reads another column.
+// `backfill` is a value for the NULLs of a NOT NULL column: it is refused on a nullable
+// column, on a unique one, and when it reads another column.
 use migrate_runtime::Table;
 
 #[derive(Table)]
@@ -14,7 +14,7 @@ pub struct User {
     pub legacy: Option<String>,
     #[migrate(backfill = "'x'")]
     pub note: Option<String>,
-    #[migrate(default = "0", backfill = "1")]
+    #[migrate(unique, backfill = "1")]
     pub score: i32,
     #[migrate(backfill = "lower(email)")]
     pub handle: String,
