@@ -74,6 +74,8 @@ pub enum Change {
         from: crate::model::ColumnType,
         /// Declared type.
         to: crate::model::ColumnType,
+        /// The declared conversion, for a change with no lossless cast.
+        convert: Option<crate::model::Conversion>,
     },
     /// C6: nullable → NOT NULL.
     SetNotNull {
@@ -441,7 +443,33 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                 help: "`backfill` applies in the release that adds the column or makes it NOT NULL; remove it".into(),
             });
         }
-        if accepted.ty != column.ty && !new.unresolved.contains(&column.name) {
+        let type_changes = accepted.ty != column.ty && !new.unresolved.contains(&column.name);
+        if let Some(hint) = &field.convert {
+            let in_place = type_changes && crate::plan::binary_coercible(&accepted.ty, &column.ty);
+            if in_place {
+                out.hint_errors.push(HintError {
+                    span: hint.span,
+                    message: format!(
+                        "`{}.{}` changes from {} to {} in place (binary-coercible): there is nothing to convert",
+                        name, column.name, accepted.ty, column.ty
+                    ),
+                    help: "remove `convert`".into(),
+                });
+            } else if !type_changes
+                && accepted.convert.as_ref() != Some(&hint.value)
+                && !new.unresolved.contains(&column.name)
+            {
+                out.hint_errors.push(HintError {
+                    span: hint.span,
+                    message: format!(
+                        "stale `convert`: column `{}` of `{name}` is already {}, so there is nothing to convert",
+                        column.name, column.ty
+                    ),
+                    help: "`convert` applies in the release that changes the column's type; remove it".into(),
+                });
+            }
+        }
+        if type_changes {
             let span = field.column_type_span.unwrap_or(field.ty_span);
             out.changes.push(derive(
                 Change::AlterColumnType {
@@ -449,6 +477,7 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                     column: column.name.clone(),
                     from: accepted.ty.clone(),
                     to: column.ty.clone(),
+                    convert: field.convert.as_ref().map(|c| c.value.clone()),
                 },
                 span,
                 allow,

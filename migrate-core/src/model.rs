@@ -141,6 +141,21 @@ pub struct Column {
     /// it is still welcome in the next build; one release later it is stale.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
+    /// The declared `convert(…)` of a type change (C10), kept for the release that changed the
+    /// type only, like [`Column::backfill`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub convert: Option<Conversion>,
+}
+
+/// A declared conversion for a type change with no lossless cast (C10): two SQL expressions
+/// over the column, each giving its value in the other type. The shadow column's trigger runs
+/// them while both binaries write.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Conversion {
+    /// The accepted (old) value → the declared (new) type, e.g. `trim(code)::integer`.
+    pub to_new: String,
+    /// The new value → the old type, e.g. `code::text`.
+    pub to_old: String,
 }
 
 /// A column type: a built-in type in PostgreSQL's canonical spelling, or a declared enum.

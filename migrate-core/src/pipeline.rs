@@ -299,6 +299,8 @@ fn next_schema(accepted: &Schema, resolved: Vec<Resolved<'_>>, enums: &[Declared
                     columns.push(Column {
                         renamed_from: renamed_now.then(|| old_column.name.clone()),
                         backfill: c.backfill.clone().filter(|_| becomes_not_null),
+                        // Likewise a declared conversion, for the release that changes the type.
+                        convert: c.convert.clone().filter(|_| old_column.ty != c.ty),
                         ..c.clone()
                     });
                 }

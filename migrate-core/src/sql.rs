@@ -3,7 +3,7 @@
 //! default-expression volatility and deterministic generated names.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::ControlFlow;
 
 use sha2::{Digest, Sha256};
@@ -138,6 +138,39 @@ pub fn rename_column(expr: &str, from: &str, to: &str) -> Option<String> {
     let _ = visit_expressions_mut(&mut parsed, |e| {
         if column_reference(e).is_some_and(|name| name == from) {
             *e = Expr::Identifier(Ident::with_quote('"', to));
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    Some(parsed.to_string())
+}
+
+/// Every column an expression reads (unquoted names folded to lower case), leaving out the
+/// SQL keywords sqlparser reads as identifiers (`current_date`, …).
+pub fn column_references(expr: &str) -> Result<BTreeSet<String>, String> {
+    let parsed = parse_expr(expr)?;
+    let mut found = BTreeSet::new();
+    let _ = visit_expressions(&parsed, |e| {
+        let keyword = matches!(e, Expr::Identifier(i)
+            if i.quote_style.is_none()
+                && NON_VOLATILE_FUNCTIONS.contains(&i.value.to_ascii_lowercase().as_str()));
+        if let Some(name) = column_reference(e).filter(|_| !keyword) {
+            found.insert(name);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    Ok(found)
+}
+
+/// The expression with every reference to column `column` made `qualifier."target"` (for a
+/// trigger body: `NEW."code"`). `None` if it does not parse.
+pub fn qualify_column(expr: &str, column: &str, qualifier: &str, target: &str) -> Option<String> {
+    let mut parsed = parse_expr(expr).ok()?;
+    let _ = visit_expressions_mut(&mut parsed, |e| {
+        if column_reference(e).is_some_and(|name| name == column) {
+            *e = Expr::CompoundIdentifier(vec![
+                Ident::new(qualifier),
+                Ident::with_quote('"', target),
+            ]);
         }
         ControlFlow::<()>::Continue(())
     });

@@ -91,6 +91,7 @@ async fn read_table(pool: &PgPool, oid: i64, name: QualifiedName) -> Table {
                 identity: !r.get::<String, _>(4).is_empty(),
                 backfill: None,
                 renamed_from: None,
+                convert: None,
             }
         })
         .collect();
@@ -212,6 +213,7 @@ pub fn comparable(schema: &Schema) -> Schema {
             c.default = c.default.as_deref().map(normalize_sql);
             c.renamed_from = None;
             c.backfill = None;
+            c.convert = None;
         }
         for check in &mut table.checks {
             check.expr = normalize_sql(check.expr.trim_start_matches("CHECK "));

@@ -955,6 +955,92 @@ async fn c10_type_change_through_shadow_columns_kept_in_step_by_triggers() {
     assert_rollback(ENTRIES_V1, SEED_ENTRIES, &v2, false).await;
 }
 
+const PARCELS_V1: &str = r#"
+#[derive(Table)]
+#[migrate(table_name = "parcels")]
+struct Parcel {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    #[migrate(default = "'0'")]
+    weight: String,
+    label: String,
+}
+"#;
+
+const SEED_PARCELS: &str = "INSERT INTO parcels (weight, label)
+    SELECT CASE WHEN g % 2 = 0 THEN ' ' || g || ' ' ELSE g::text END, 'p' || g FROM generate_series(1, 500) g;";
+
+#[tokio::test]
+async fn c10_type_change_with_a_declared_conversion_through_a_shadow_column() {
+    let v2 = PARCELS_V1.replace(
+        "    #[migrate(default = \"'0'\")]\n    weight: String,",
+        "    #[migrate(default = \"0\", convert(to_new = \"trim(weight)::integer\", to_old = \"weight::text\"))]\n    weight: i32,",
+    );
+    let t = Transition::start(PARCELS_V1, SEED_PARCELS, &v2).await;
+    let c10 = t
+        .plan
+        .changes
+        .iter()
+        .find(|c| c.catalog == "C10")
+        .expect("a C10 change");
+    assert_eq!(c10.verdict, "PHASED");
+    assert!(
+        c10.reason.contains("the declared conversions")
+            && c10
+                .warning
+                .as_deref()
+                .is_some_and(|w| w.contains("cannot convert")),
+        "{c10:?}"
+    );
+    let weights = "SELECT sum(trim(weight)::int)::int8 FROM parcels";
+    let before = t.query_i64(weights).await;
+    assert_eq!(t.rows_left_before_views, [500]);
+
+    // Each binary writes its own type; the trigger converts with the declared expressions.
+    t.exec("INSERT INTO release_0001.parcels (id, weight, label) VALUES (10001, ' 42 ', 'old')")
+        .await;
+    t.exec("INSERT INTO release_0002.parcels (id, weight, label) VALUES (10002, 7, 'new')")
+        .await;
+    t.exec("INSERT INTO release_0001.parcels (id, label) VALUES (10003, 'old default')")
+        .await;
+    assert_eq!(
+        t.query_i64("SELECT weight::int8 FROM release_0002.parcels WHERE id = 10001")
+            .await,
+        42
+    );
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM release_0001.parcels WHERE id = 10002 AND weight = '7'")
+            .await,
+        1
+    );
+    assert_eq!(
+        t.query_i64("SELECT weight::int8 FROM release_0002.parcels WHERE id = 10003")
+            .await,
+        0,
+        "the old release's default, converted"
+    );
+    // A value the declared conversion cannot take fails the old binary's write, as warned.
+    let err =
+        sqlx::raw_sql("INSERT INTO release_0001.parcels (weight, label) VALUES ('heavy', 'x')")
+            .execute(&t.db.pool)
+            .await
+            .expect_err("'heavy' is no integer");
+    assert!(err.to_string().contains("invalid input syntax"), "{err}");
+    t.exec("DELETE FROM parcels WHERE id > 10000").await;
+
+    t.finish(&["public"]).await;
+    assert_eq!(
+        t.query_i64("SELECT sum(weight)::int8 FROM parcels").await,
+        before,
+        "every weight converted"
+    );
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'parcels' AND column_name = 'weight' AND data_type = 'integer'").await,
+        1
+    );
+    assert_rollback(PARCELS_V1, SEED_PARCELS, &v2, false).await;
+}
+
 #[tokio::test]
 async fn c4_not_null_column_with_a_backfill_value_then_no_default_after_contract() {
     let v2 = USERS_V1.replace(

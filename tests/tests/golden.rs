@@ -127,3 +127,8 @@ fn golden_shadow_release() {
 fn golden_fill_release() {
     check_case("fill-release");
 }
+
+#[test]
+fn golden_convert_release() {
+    check_case("convert-release");
+}

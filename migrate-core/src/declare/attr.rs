@@ -14,7 +14,7 @@ use super::{
     DeclaredTable, DeclaredUnique, Spanned, snake_case,
 };
 use crate::diagnostic::{Ctxt, Diagnostic};
-use crate::model::{ColumnType, FkAction, QualifiedName};
+use crate::model::{ColumnType, Conversion, FkAction, QualifiedName};
 use crate::sql;
 
 /// The helper attribute's name.
@@ -23,7 +23,7 @@ pub const ATTR: &str = "migrate";
 const STRUCT_KEYS: &str = "table_name, schema, primary_key(..), unique(..), index(..), check(..), \
     foreign_key(..), renamed_from, drop, drop_column, allow_unsafe";
 const FIELD_KEYS: &str = "column_name, column_type, primary_key, unique, index, default, check, \
-    backfill, references, on_delete, on_update, identity, renamed_from, skip, allow_unsafe";
+    backfill, convert(to_new, to_old), references, on_delete, on_update, identity, renamed_from, skip, allow_unsafe";
 const INDEX_KEYS: &str = "columns(..), expr, name, method, where, unique";
 const FK_KEYS: &str = "columns(..), references, on_delete, on_update, name";
 
@@ -519,6 +519,7 @@ struct FieldAttrs {
     index: Option<Spanned<DeclaredIndex>>,
     default: Option<Spanned<String>>,
     backfill: Option<Spanned<String>>,
+    convert: Option<Spanned<ConversionDraft>>,
     check: Option<Spanned<String>>,
     references: Option<Spanned<LitStr>>,
     on_delete: Option<Spanned<FkAction>>,
@@ -579,6 +580,10 @@ fn parse_field(
                     let v = expr_lit(&meta)?;
                     set_once(cx, &mut a.backfill, v.value, v.span, &key);
                 }
+                "convert" => {
+                    let v = parse_conversion(&meta)?;
+                    set_once(cx, &mut a.convert, v, span, &key);
+                }
                 "references" => {
                     let v = lit(&meta)?;
                     set_once(cx, &mut a.references, v, span, &key);
@@ -623,6 +628,7 @@ fn parse_field(
             || a.primary_key.is_some()
             || a.default.is_some()
             || a.backfill.is_some()
+            || a.convert.is_some()
             || a.references.is_some()
             || a.index.is_some()
             || a.unique.is_some()
@@ -709,6 +715,8 @@ fn parse_field(
         }
     }
 
+    let convert = a.convert.and_then(|c| check_conversion(cx, c, &column));
+
     let col = Spanned::new(column.clone(), ident.span());
     if let Some(pk) = &a.primary_key {
         field_pk.push(Spanned::new(column.clone(), pk.span));
@@ -761,9 +769,96 @@ fn parse_field(
         default: a.default,
         identity: a.identity.is_some(),
         backfill: a.backfill,
+        convert,
         renamed_from: a.renamed_from,
         allow_unsafe: a.allow_unsafe,
     })
+}
+
+/// `convert(to_new = "…", to_old = "…")` as written, each expression normalised.
+struct ConversionDraft {
+    to_new: Option<Spanned<String>>,
+    to_old: Option<Spanned<String>>,
+}
+
+fn parse_conversion(meta: &ParseNestedMeta) -> syn::Result<ConversionDraft> {
+    let mut draft = ConversionDraft {
+        to_new: None,
+        to_old: None,
+    };
+    meta.parse_nested_meta(|inner| {
+        let key = key_of(&inner);
+        let slot = match key.as_str() {
+            "to_new" => &mut draft.to_new,
+            "to_old" => &mut draft.to_old,
+            _ => {
+                return Err(inner.error(format!(
+                    "unknown key `{key}` in `convert(..)`; expected `to_new = \"…\"` and `to_old = \"…\"`"
+                )));
+            }
+        };
+        if slot.is_some() {
+            return Err(inner.error(format!("duplicate `{key}` in `convert(..)`")));
+        }
+        *slot = Some(expr_lit(&inner)?);
+        Ok(())
+    })?;
+    Ok(draft)
+}
+
+/// Both directions declared, each reading this column and nothing else: the trigger evaluates
+/// them on one row's value.
+fn check_conversion(
+    cx: &mut Ctxt,
+    draft: Spanned<ConversionDraft>,
+    column: &str,
+) -> Option<Spanned<Conversion>> {
+    let mut complete = true;
+    for (name, side) in [
+        ("to_new", &draft.value.to_new),
+        ("to_old", &draft.value.to_old),
+    ] {
+        let Some(side) = side else {
+            cx.error(
+                draft.span,
+                format!(
+                    "`convert` needs `{name} = \"…\"` too: the trigger converts both ways while both binaries write"
+                ),
+            );
+            complete = false;
+            continue;
+        };
+        let read = sql::column_references(&side.value).unwrap_or_default();
+        let others: Vec<&String> = read.iter().filter(|c| *c != column).collect();
+        if !others.is_empty() {
+            let list: Vec<&str> = others.iter().map(|c| c.as_str()).collect();
+            cx.error(
+                side.span,
+                format!(
+                    "`{name}` may read only column `{column}`, the value being converted; it reads {}",
+                    list.join(", ")
+                ),
+            );
+            complete = false;
+        } else if read.is_empty() {
+            cx.error(
+                side.span,
+                format!("`{name}` must read column `{column}`: it converts that column's value"),
+            );
+            complete = false;
+        }
+    }
+    let (Some(to_new), Some(to_old), true) = (draft.value.to_new, draft.value.to_old, complete)
+    else {
+        return None;
+    };
+    Some(Spanned::new(
+        Conversion {
+            to_new: to_new.value,
+            to_old: to_old.value,
+        },
+        draft.span,
+    ))
 }
 
 fn parse_enum_inner(cx: &mut Ctxt, input: &DeriveInput) -> DeclaredEnum {

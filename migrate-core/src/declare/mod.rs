@@ -108,6 +108,9 @@ pub struct DeclaredField {
     pub identity: bool,
     /// `backfill = "…"`, normalised SQL: the value for existing rows of a new NOT NULL column.
     pub backfill: Option<Spanned<String>>,
+    /// `convert(to_new = "…", to_old = "…")`: the conversion of a type change (C10) that has
+    /// no lossless cast, both ways.
+    pub convert: Option<Spanned<crate::model::Conversion>>,
     /// `renamed_from = "old"`.
     pub renamed_from: Option<Spanned<String>>,
     /// `allow_unsafe = "reason"`.

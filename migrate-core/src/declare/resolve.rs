@@ -132,6 +132,7 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
             identity: field.identity,
             backfill: field.backfill.as_ref().map(|b| b.value.clone()),
             renamed_from: None,
+            convert: field.convert.as_ref().map(|c| c.value.clone()),
         });
     }
 

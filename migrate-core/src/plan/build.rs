@@ -333,6 +333,7 @@ fn change_description(change: &Change) -> String {
             column,
             from,
             to,
+            ..
         } => format!("change {table}.{column} from {from} to {to} in place (binary-coercible)"),
         Change::DropNotNull { table, column } => format!("allow NULL in {table}.{column}"),
         Change::ChangeDefault {
@@ -820,6 +821,7 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
             column,
             from,
             to,
+            ..
         } => {
             expand.extend(alter_type_steps(input, names, table, column, from, to, d));
         }

@@ -201,6 +201,17 @@ fn warning_for(change: &Change, snapshot: &Schema) -> Option<String> {
             column,
             from,
             to,
+            convert: Some(convert),
+        } if !binary_coercible(from, to) => Some(format!(
+            "while the old binary runs, the trigger converts every `{table}.{column}` write with the declared expressions: a {from} value `{}` cannot convert fails the old binary's write (and stops the backfill, naming the row), and a {to} value `{}` cannot convert fails the new binary's",
+            convert.to_new, convert.to_old
+        )),
+        Change::AlterColumnType {
+            table,
+            column,
+            from,
+            to,
+            convert: None,
         } if !binary_coercible(from, to) && lossless_conversion(from, to) => Some(format!(
             "while the old binary runs, every `{table}.{column}` value the new binary writes is mirrored into the {from} column: a value {from} cannot hold makes that write fail, and one it holds less precisely is rounded there"
         )),
@@ -342,11 +353,15 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
             column,
             from,
             to,
+            convert,
         } => {
             if binary_coercible(from, to) {
                 ("C9", Verdict::Safe)
             } else {
-                ("C10", shadow_verdict(table, column, from, to, snapshot))
+                (
+                    "C10",
+                    shadow_verdict(table, column, from, to, convert.is_some(), snapshot),
+                )
             }
         }
         Change::SetNotNull {
@@ -511,6 +526,7 @@ fn shadow_verdict(
     column: &str,
     from: &ColumnType,
     to: &ColumnType,
+    declared_conversion: bool,
     snapshot: &Schema,
 ) -> Verdict {
     let change = format!("changing `{table}.{column}` from {from} to {to}");
@@ -521,6 +537,12 @@ fn shadow_verdict(
     let new_field = || {
         format!(
             "keep this field's type, add a new field of type {to}, fill it, and drop the old one in a later release, {ALLOW}"
+        )
+    };
+    let declare_conversion = || {
+        format!(
+            "declare the conversion both ways, `#[migrate(convert(to_new = \"…\", to_old = \"…\"))]` (each an expression over `{column}`), and a shadow column carries it; or {}",
+            new_field()
         )
     };
     let accepted = snapshot
@@ -566,16 +588,21 @@ fn shadow_verdict(
             new_field(),
         );
     }
-    if !lossless_conversion(from, to) {
+    if !declared_conversion && !lossless_conversion(from, to) {
         return refuse(
             format!(
                 "some {from} values have no {to} form or lose information in it, so a shadow column could not mirror the running binary's writes"
             ),
-            new_field(),
+            declare_conversion(),
         );
     }
+    let how = if declared_conversion {
+        "by a trigger running the declared conversions"
+    } else {
+        "by a trigger both ways"
+    };
     phased(format!(
-        "`{table}.{column}` gets a shadow column of type {to}, kept in step with the {from} column by a trigger both ways and filled by a batched backfill; the new release's views show it as `{column}`; contract swaps it in (drops the trigger and the old column, renames the shadow), once the old binary is gone"
+        "`{table}.{column}` gets a shadow column of type {to}, kept in step with the {from} column {how} and filled by a batched backfill; the new release's views show it as `{column}`; contract swaps it in (drops the trigger and the old column, renames the shadow), once the old binary is gone"
     ))
 }
 

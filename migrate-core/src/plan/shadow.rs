@@ -157,24 +157,45 @@ impl Shadow {
         quote_ident(&self.shadow)
     }
 
+    /// The old column's value in the new type: the declared `to_new`, or a cast.
+    fn to_new(&self) -> String {
+        let declared = self
+            .new
+            .convert
+            .as_ref()
+            .and_then(|c| sql::qualify_column(&c.to_new, &self.column, "NEW", &self.column));
+        declared.unwrap_or_else(|| format!("NEW.{}::{}", self.col(), self.new.ty.sql()))
+    }
+
+    /// The shadow's value in the old type: the declared `to_old` (written over the column's
+    /// name, read from the shadow), or a cast.
+    fn to_old(&self) -> String {
+        let declared = self
+            .new
+            .convert
+            .as_ref()
+            .and_then(|c| sql::qualify_column(&c.to_old, &self.column, "NEW", &self.shadow));
+        declared.unwrap_or_else(|| format!("NEW.{}::{}", self.shadow_col(), self.old.ty.sql()))
+    }
+
     fn trigger_function(&self) -> String {
         let (col, shadow) = (self.col(), self.shadow_col());
-        let (to, from) = (self.new.ty.sql(), self.old.ty.sql());
+        let (to_new, to_old) = (self.to_new(), self.to_old());
         format!(
             "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $sync$
 BEGIN
     -- Each release's view writes one of the two columns; the trigger fills the other.
     IF TG_OP = 'INSERT' THEN
         IF NEW.{shadow} IS NULL THEN
-            NEW.{shadow} := NEW.{col}::{to};
+            NEW.{shadow} := {to_new};
         ELSIF NEW.{col} IS NULL THEN
-            NEW.{col} := NEW.{shadow}::{from};
+            NEW.{col} := {to_old};
         END IF;
     ELSIF NEW.{shadow} IS DISTINCT FROM OLD.{shadow} AND NEW.{col} IS NOT DISTINCT FROM OLD.{col} THEN
-        NEW.{col} := NEW.{shadow}::{from};
+        NEW.{col} := {to_old};
     ELSIF NEW.{col} IS DISTINCT FROM OLD.{col} OR NEW.{shadow} IS NULL THEN
         -- Written through the old release, or touched by the backfill.
-        NEW.{shadow} := NEW.{col}::{to};
+        NEW.{shadow} := {to_new};
     END IF;
     RETURN NEW;
 END
@@ -358,8 +379,22 @@ impl TableShadows<'_> {
         self.columns
             .iter()
             .map(|s| {
+                // A declared conversion may give NULL for a value (`nullif(code, '')::integer`):
+                // such a row has nothing to fill, and the backfill would never be done.
+                let converts_to_a_value = s
+                    .new
+                    .convert
+                    .as_ref()
+                    .and_then(|c| match alias.strip_suffix('.') {
+                        Some(qualifier) => {
+                            sql::qualify_column(&c.to_new, &s.column, qualifier, &s.column)
+                        }
+                        None => sql::rename_column(&c.to_new, &s.column, &s.column),
+                    })
+                    .map(|expr| format!(" AND ({expr}) IS NOT NULL"))
+                    .unwrap_or_default();
                 format!(
-                    "({alias}{} IS NULL AND {alias}{} IS NOT NULL)",
+                    "({alias}{} IS NULL AND {alias}{} IS NOT NULL{converts_to_a_value})",
                     s.shadow_col(),
                     s.col()
                 )

@@ -1,0 +1,41 @@
+-- migrate: release 2, expand, file 1 of 4. Generated from the declared schema; do not edit.
+-- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
+SET LOCAL lock_timeout = '100ms';
+SET LOCAL statement_timeout = '5000ms';
+
+-- R9 check that the contract of release 1 ran: no table lock
+DO $$
+BEGIN
+    IF (SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = 'release_0001') IS DISTINCT FROM 'migrate: the contract of release 1 is complete' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0002') THEN
+        RAISE EXCEPTION 'release 2 cannot expand: the contract of release 1 has not completed (schema release_0001 carries no completion mark); run it to the end (every step re-runs safely)';
+    END IF;
+END
+$$;
+
+-- C10 add shadow column public.parcels.weight_r2_a7a0625c_shadow (integer) for weight and the trigger that keeps both in step: ACCESS EXCLUSIVE on public.parcels
+ALTER TABLE "public"."parcels" ADD COLUMN IF NOT EXISTS "weight_r2_a7a0625c_shadow" integer;
+CREATE OR REPLACE FUNCTION "public"."public_parcels_weight_r2_4f6db805_sync"() RETURNS trigger LANGUAGE plpgsql AS $sync$
+BEGIN
+    -- Each release's view writes one of the two columns; the trigger fills the other.
+    IF TG_OP = 'INSERT' THEN
+        IF NEW."weight_r2_a7a0625c_shadow" IS NULL THEN
+            NEW."weight_r2_a7a0625c_shadow" := nullif(TRIM(NEW."weight"), '')::INTEGER;
+        ELSIF NEW."weight" IS NULL THEN
+            NEW."weight" := NEW."weight_r2_a7a0625c_shadow"::TEXT;
+        END IF;
+    ELSIF NEW."weight_r2_a7a0625c_shadow" IS DISTINCT FROM OLD."weight_r2_a7a0625c_shadow" AND NEW."weight" IS NOT DISTINCT FROM OLD."weight" THEN
+        NEW."weight" := NEW."weight_r2_a7a0625c_shadow"::TEXT;
+    ELSIF NEW."weight" IS DISTINCT FROM OLD."weight" OR NEW."weight_r2_a7a0625c_shadow" IS NULL THEN
+        -- Written through the old release, or touched by the backfill.
+        NEW."weight_r2_a7a0625c_shadow" := nullif(TRIM(NEW."weight"), '')::INTEGER;
+    END IF;
+    RETURN NEW;
+END
+$sync$;
+DROP TRIGGER IF EXISTS "public_parcels_weight_r2_4f6db805_sync" ON "public"."parcels";
+CREATE TRIGGER "public_parcels_weight_r2_4f6db805_sync" BEFORE INSERT OR UPDATE ON "public"."parcels" FOR EACH ROW EXECUTE FUNCTION "public"."public_parcels_weight_r2_4f6db805_sync"();
+ALTER TABLE "public"."parcels" ALTER COLUMN "weight" DROP DEFAULT;
+ALTER TABLE "release_0001"."parcels" ALTER COLUMN "weight" SET DEFAULT '0';
+
+-- C7 allow NULL in public.parcels.weight: ACCESS EXCLUSIVE on public.parcels
+ALTER TABLE "public"."parcels" ALTER COLUMN "weight" DROP NOT NULL;

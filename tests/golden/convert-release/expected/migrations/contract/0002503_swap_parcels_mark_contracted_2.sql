@@ -1,0 +1,25 @@
+-- migrate: release 2, contract, file 3 of 3. Generated from the declared schema; do not edit.
+-- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
+SET LOCAL lock_timeout = '100ms';
+SET LOCAL statement_timeout = '5000ms';
+
+-- C10 swap in the shadow columns of public.parcels: weight (text → integer); drop the triggers and old columns, rename the shadows, restore their indexes and constraints: ACCESS EXCLUSIVE on public.parcels
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."parcels"'::regclass AND attname = 'weight_r2_a7a0625c_shadow' AND NOT attisdropped) THEN
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass('"public"."parcels_weight_idx_7891b364_shadow"') AND indisvalid) THEN
+            RAISE EXCEPTION 'index parcels_weight_idx_7891b364_shadow (the copy of parcels_weight_idx on the new column types) is missing or invalid: drop it CONCURRENTLY and run expand again';
+        END IF;
+        DROP TRIGGER IF EXISTS "public_parcels_weight_r2_4f6db805_sync" ON "public"."parcels";
+        ALTER TABLE "public"."parcels" DROP COLUMN IF EXISTS "weight";
+        ALTER TABLE "public"."parcels" RENAME COLUMN "weight_r2_a7a0625c_shadow" TO "weight";
+        ALTER TABLE "public"."parcels" ALTER COLUMN "weight" SET DEFAULT 0;
+        ALTER TABLE IF EXISTS "release_0002"."parcels" ALTER COLUMN "weight" DROP DEFAULT;
+        ALTER INDEX "public"."parcels_weight_idx_7891b364_shadow" RENAME TO "parcels_weight_idx";
+    END IF;
+END
+$$;
+DROP FUNCTION IF EXISTS "public"."public_parcels_weight_r2_4f6db805_sync"();
+
+-- R9 mark the contract of release 2 complete (the next release's expand waits for it): no table lock
+COMMENT ON SCHEMA "release_0002" IS 'migrate: the contract of release 2 is complete';
