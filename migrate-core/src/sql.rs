@@ -177,6 +177,18 @@ pub fn qualify_column(expr: &str, column: &str, qualifier: &str, target: &str) -
     Some(parsed.to_string())
 }
 
+/// A dollar-quote tag (`fill`, else `fill_1`, …) whose `$tag$` does not occur in `body`, so
+/// a declared expression cannot end the quoted function body early.
+pub fn dollar_tag(base: &str, body: &str) -> String {
+    let mut tag = base.to_owned();
+    let mut n = 0;
+    while body.contains(&format!("${tag}$")) {
+        n += 1;
+        tag = format!("{base}_{n}");
+    }
+    tag
+}
+
 /// The column an expression node refers to: an identifier (unquoted ones fold to lower case)
 /// or the last part of a qualified one.
 fn column_reference(e: &Expr) -> Option<String> {

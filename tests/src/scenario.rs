@@ -74,20 +74,28 @@ impl Scenario {
         }
     }
 
-    /// Migration files (sqlx layout) of one release, sorted.
+    /// Expand migration files (sqlx layout) of one release, sorted.
     pub fn release_files(&self, release: u32) -> Vec<PathBuf> {
-        let prefix = format!("{release:04}");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(self.migrations())
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
-        files.retain(|p| {
-            p.is_file()
-                && p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
-        });
-        files.sort();
-        files
+        release_files_in(&self.migrations(), release)
     }
+}
+
+/// The files of one sqlx source (expand or contract), in order: of one release, or all.
+pub fn release_files_in(source: &Path, release: impl Into<Option<u32>>) -> Vec<PathBuf> {
+    let prefix = release.into().map(|r| format!("{r:04}"));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(source)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| {
+        p.is_file()
+            && prefix.as_ref().is_none_or(|prefix| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(prefix.as_str()))
+            })
+    });
+    files.sort();
+    files
 }
 
 /// Applies a migrations folder with sqlx's own migrator (the `sqlx migrate run` semantics,
@@ -211,35 +219,11 @@ pub async fn roll_back(pool: &PgPool, plan: &Plan, phase: Phase) {
     }
 }
 
-/// Re-runs every file of one sqlx source by hand (a crash-and-rerun), each must succeed.
-pub async fn rerun_source(pool: &PgPool, source: &Path) {
-    rerun_files(pool, source, None).await;
-}
-
-/// Re-runs the files of one release in a sqlx source by hand. A contract refuses to run again
-/// once the next release's contract has run, so re-running a contract means this release's.
+/// Re-runs the files of one release in a sqlx source by hand (a crash-and-rerun); each must
+/// succeed. An older release's phases refuse to run again once a later release has expanded
+/// (R9), so a re-run means the newest release's.
 pub async fn rerun_release(pool: &PgPool, source: &Path, release: u32) {
-    rerun_files(pool, source, Some(release)).await;
-}
-
-async fn rerun_files(pool: &PgPool, source: &Path, release: Option<u32>) {
-    let Ok(entries) = std::fs::read_dir(source) else {
-        return;
-    };
-    let prefix = release.map(|r| format!("{r:04}"));
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
-        .filter(|p| {
-            prefix.as_ref().is_none_or(|prefix| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with(prefix.as_str()))
-            })
-        })
-        .collect();
-    files.sort();
-    for file in files {
+    for file in release_files_in(source, release) {
         rerun_file(pool, &file)
             .await
             .unwrap_or_else(|e| panic!("re-running {} failed: {e}", file.display()));

@@ -11,7 +11,7 @@ use migrate_core::plan::{Phase, Plan};
 use migrate_tests::introspect::{assert_same_schema, introspect};
 use migrate_tests::pg::TestDb;
 use migrate_tests::scenario::{
-    Scenario, apply_source, rerun_release, rerun_source, roll_back, run_backfills, try_apply_source,
+    Scenario, apply_source, rerun_release, roll_back, run_backfills, try_apply_source,
 };
 use sqlx::Row;
 
@@ -44,7 +44,7 @@ impl Transition {
         scenario.accept(v2);
         let plan = scenario.plan(2);
         let rows_left_before_views = expand_through_backfill_gate(&db, &scenario, &plan).await;
-        rerun_source(&db.pool, &scenario.migrations()).await;
+        rerun_release(&db.pool, &scenario.migrations(), 2).await;
         Transition {
             scenario,
             db,
@@ -454,6 +454,34 @@ async fn c6_set_not_null_with_a_backfill_value_filled_from_expand_so_the_new_bin
             .await,
         0,
         "contract dropped the trigger"
+    );
+    // Expand cannot run again by hand once its contract has begun: it would put the trigger
+    // back with nothing left to drop it. Nor can release 1's contract, once release 2 expanded.
+    for (source, release, expected) in [
+        (
+            t.scenario.migrations(),
+            2,
+            "release 2 is contracting or has contracted",
+        ),
+        (
+            t.scenario.contract_migrations(),
+            1,
+            "release 1 contracted already and a later release has expanded since",
+        ),
+    ] {
+        let first = migrate_tests::scenario::release_files_in(&source, release)
+            .into_iter()
+            .next()
+            .expect("a file");
+        let err = migrate_tests::scenario::rerun_file(&t.db.pool, &first)
+            .await
+            .expect_err("refused");
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%fill'")
+            .await,
+        0
     );
     let err = sqlx::raw_sql("INSERT INTO users (email, legacy) VALUES ('late@example.com', 'z')")
         .execute(&t.db.pool)

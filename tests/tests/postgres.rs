@@ -27,6 +27,16 @@ async fn apply_and_rerun(db: &TestDb, migrations: &Path, schemas: &[&str]) -> Sc
         .filter(|p| p.is_file())
         .collect();
     files.sort();
+    // The newest release's files: an older release's expand refuses to run again once a later
+    // one has expanded (R9).
+    let release = |p: &std::path::PathBuf| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.get(..4))
+            .map(str::to_owned)
+    };
+    let newest = files.iter().filter_map(release).max();
+    files.retain(|f| release(f) == newest);
     for file in files {
         rerun_file(&db.pool, &file)
             .await

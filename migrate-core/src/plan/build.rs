@@ -168,10 +168,9 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
     // names they have until then.
     let mut early_contract = Vec::new();
     let mut backfills = Vec::new();
+    let mut fills = Vec::new();
 
-    if let Some(guard) = previous_contract_guard(input) {
-        expand.push(guard);
-    }
+    expand.push(previous_contract_guard(input));
     expand_creations(input, &decisions, &mut expand);
     // Renames first: in contract they run right after the previous views are dropped, so every
     // later contract step names the new release's tables and columns. Shadow swaps next, so
@@ -206,12 +205,14 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
         }
         let mut out = Planned {
             expand: &mut expand,
+            fills: &mut fills,
             early_contract: &mut early_contract,
             contract: &mut contract,
             backfills: &mut backfills,
         };
         plan_change(input, d, &names, &mut out);
     }
+    backfills.extend(null_fill_backfills(&fills, input, &names));
     // Indexes on existing tables: CONCURRENTLY, each alone, after the columns they cover.
     for d in &decisions {
         if let Change::AddIndex { table, index } = &d.located.change {
@@ -473,6 +474,8 @@ fn expand_creations(input: &PlanInput<'_>, decisions: &[&Decision], out: &mut Ve
 /// Where [`plan_change`] puts the steps of one change.
 struct Planned<'a> {
     expand: &'a mut Vec<Step>,
+    /// C6 fills: their backfills are planned per table, after every change.
+    fills: &'a mut Vec<NullFill>,
     /// Contract steps that run right after the previous release's views are dropped, before
     /// the renames.
     early_contract: &'a mut Vec<Step>,
@@ -483,6 +486,7 @@ struct Planned<'a> {
 fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: &mut Planned<'_>) {
     let Planned {
         expand,
+        fills,
         early_contract,
         contract,
         backfills,
@@ -925,11 +929,9 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
         } => {
             let fill = NullFill::new(input, names, table, column, value);
             expand.push(fill.expand_step());
-            if let Some(next) = input.next.table(table) {
-                backfills.push(fill.backfill(next, names));
-            }
             early_contract.push(fill.drop_step());
             contract.extend(set_not_null_steps(table, column, catalog, true));
+            fills.push(fill);
         }
         Change::ChangePrimaryKey { table, from, to } => {
             contract.extend(primary_key_steps(table, from, to));
@@ -992,6 +994,9 @@ pub(super) fn check_step(
     .pre_check(offending_rows, failure.replace("{}", "N"))
     .lock(LockMode::ShareUpdateExclusive, table, false)
     .with_no_locks()
+    // A full scan: in a transaction of its own, so no ACCESS EXCLUSIVE taken by an earlier
+    // step (a rename, a trigger drop) is held while it reads the whole table.
+    .own_transaction()
 }
 
 impl Step {
@@ -1097,32 +1102,32 @@ pub(super) fn not_valid_then_validate(
 /// a batched backfill fills the existing NULL rows, and the new release's views wait for it.
 /// Contract drops the trigger first, while the physical names are still the ones its function
 /// reads, then makes the column NOT NULL.
-struct NullFill<'a> {
-    table: &'a QualifiedName,
-    column: &'a str,
+struct NullFill {
+    table: QualifiedName,
+    column: String,
     physical_table: QualifiedName,
     physical_column: String,
-    value: &'a str,
+    value: String,
     trigger: String,
     function: QualifiedName,
 }
 
-impl<'a> NullFill<'a> {
+impl NullFill {
     fn new(
         input: &PlanInput<'_>,
         names: &PhysicalNames,
-        table: &'a QualifiedName,
-        column: &'a str,
-        value: &'a str,
+        table: &QualifiedName,
+        column: &str,
+        value: &str,
     ) -> Self {
         let release = format!("r{}", input.release.number);
         let trigger = sql::hashed_name(&[&table.schema, &table.name, column, &release], "fill");
         let physical_table = names.table(table);
         NullFill {
-            table,
-            column,
+            table: table.clone(),
+            column: column.to_owned(),
             physical_column: names.column(table, column),
-            value,
+            value: value.to_owned(),
             function: QualifiedName::new(physical_table.schema.clone(), trigger.clone()),
             physical_table,
             trigger,
@@ -1134,16 +1139,25 @@ impl<'a> NullFill<'a> {
         let col = quote_ident(&self.physical_column);
         let trigger = quote_ident(&self.trigger);
         let function = self.function.sql();
-        let exists = format!(
-            "EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = {}::regclass AND tgname = {})",
-            quote_literal(&table),
-            quote_literal(&self.trigger)
+        // The trigger only while the column can still hold NULL: never again once contract
+        // made it NOT NULL.
+        let wanted = format!(
+            "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = {table_literal}::regclass AND tgname = {}) AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {table_literal}::regclass AND attname = {} AND NOT attnotnull AND NOT attisdropped)",
+            quote_literal(&self.trigger),
+            quote_literal(&self.physical_column),
+            table_literal = quote_literal(&table),
         );
+        let body = format!(
+            "BEGIN\n    IF NEW.{col} IS NULL THEN\n        NEW.{col} := {};\n    END IF;\n    RETURN NEW;\nEND",
+            self.value
+        );
+        let tag = sql::dollar_tag("fill", &body);
+        // `SET search_path FROM CURRENT`: names in the value resolve as they do for the
+        // backfill, not by the search_path of whichever session writes (a release's views).
         let sql_text = format!(
-            "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $fill$\nBEGIN\n    IF NEW.{col} IS NULL THEN\n        NEW.{col} := {value};\n    END IF;\n    RETURN NEW;\nEND\n$fill$;\n{create}",
-            value = self.value,
+            "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS ${tag}$\n{body}\n${tag}$;\n{create}",
             create = guarded(
-                &format!("NOT {exists}"),
+                &wanted,
                 &format!(
                     "CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE OF {col} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}();"
                 ),
@@ -1166,25 +1180,6 @@ impl<'a> NullFill<'a> {
         ))
     }
 
-    fn backfill(&self, next: &Table, names: &PhysicalNames) -> Backfill {
-        let col = quote_ident(&self.physical_column);
-        let mut job = backfill_job(
-            "C6",
-            next,
-            &self.physical_table,
-            &|c: &str| names.column(self.table, c),
-            &format!("{col} = {}", self.value),
-            &|alias: &str| format!("{alias}{col} IS NULL"),
-            format!(
-                "fill {}.{} with {} on the rows that are NULL",
-                self.table, self.column, self.value
-            ),
-        );
-        // The new binary cannot decode a NULL in a NOT NULL field.
-        job.before_deploy = true;
-        job
-    }
-
     fn drop_step(&self) -> Step {
         let table = self.physical_table.sql();
         let trigger = quote_ident(&self.trigger);
@@ -1203,6 +1198,62 @@ impl<'a> NullFill<'a> {
         .guard("IF EXISTS")
         .rollback(self.expand_step().sql)
     }
+}
+
+/// One backfill per table for its C6 fills: a single keyset walk gives every NULL column of a
+/// row its value (`COALESCE` keeps the columns that have one).
+fn null_fill_backfills(
+    fills: &[NullFill],
+    input: &PlanInput<'_>,
+    names: &PhysicalNames,
+) -> Vec<Backfill> {
+    let mut by_table: BTreeMap<String, Vec<&NullFill>> = BTreeMap::new();
+    for fill in fills {
+        by_table.entry(fill.table.key()).or_default().push(fill);
+    }
+    let mut jobs = Vec::new();
+    for group in by_table.values() {
+        let first = group[0];
+        let Some(next) = input.next.table(&first.table) else {
+            continue;
+        };
+        let assignment = group
+            .iter()
+            .map(|f| {
+                let col = quote_ident(&f.physical_column);
+                if group.len() == 1 {
+                    format!("{col} = {}", f.value)
+                } else {
+                    format!("{col} = COALESCE(t.{col}, {})", f.value)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let described = group
+            .iter()
+            .map(|f| format!("{} with {}", f.column, f.value))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut job = backfill_job(
+            "C6",
+            next,
+            &first.physical_table,
+            &|c: &str| names.column(&first.table, c),
+            &assignment,
+            &|alias: &str| {
+                group
+                    .iter()
+                    .map(|f| format!("{alias}{} IS NULL", quote_ident(&f.physical_column)))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            },
+            format!("fill the NULLs of {}: {described}", first.table),
+        );
+        // The new binary cannot decode a NULL in a NOT NULL field.
+        job.before_deploy = true;
+        jobs.push(job);
+    }
+    jobs
 }
 
 /// C6: never `SET NOT NULL` first. A CHECK (c IS NOT NULL) NOT VALID, validated without
@@ -1567,67 +1618,112 @@ fn view_sql(
     sql
 }
 
-/// R9: expand of release N+1 plans against release N's schema after its contract, so it stops
-/// (and says why) until that contract is complete. Release N's contract marks its views schema
-/// as its last step; once the views of release N+1 exist, this check passed before (it is
-/// expand's first step), so a re-run after contract N+1 dropped release N's schema passes too.
-/// A release accepted before the mark existed is checked the old way: its contract dropped the
-/// views of the release before it.
-fn previous_contract_guard(input: &PlanInput<'_>) -> Option<Step> {
-    let previous = input.previous;
-    if previous.number == 0 {
-        return None;
-    }
-    let schema_exists = |name: &str| {
-        format!(
-            "EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = {})",
-            quote_literal(name)
-        )
-    };
-    let (condition, failure) = if previous.marks_contract {
-        (
-            format!(
-                "(SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = {}) IS DISTINCT FROM {} AND NOT {}",
-                quote_literal(&previous.views_schema),
-                quote_literal(&previous.contract_mark()),
-                schema_exists(&input.release.views_schema)
-            ),
-            format!(
-                "release {} cannot expand: the contract of release {} has not completed (schema {} carries no completion mark); run it to the end (every step re-runs safely){}",
-                input.release.number,
-                previous.number,
-                previous.views_schema,
-                match previous.number - 1 {
-                    0 => String::new(),
-                    before => format!(" once the binaries of release {before} are gone"),
-                }
-            ),
-        )
-    } else {
-        let before = previous.number.checked_sub(1).filter(|n| *n > 0)?;
-        let stale = Release::numbered(before).views_schema;
-        (
-            schema_exists(&stale),
-            format!(
-                "release {} cannot expand: the contract of release {} has not run (schema {stale} still exists); run it first, once the binaries of release {before} are gone",
-                input.release.number, previous.number
-            ),
-        )
-    };
-    Some(
-        Step::new(
-            Phase::Expand,
-            "R9",
-            format!("check that the contract of release {} ran", previous.number),
-            format!("check_contract_{}", previous.number),
-            guarded(
-                &condition,
-                &format!("RAISE EXCEPTION {};", quote_literal(&failure)),
-            ),
-        )
-        .guard("read-only")
-        .rollback("-- nothing to undo: a read-only check"),
+/// Catalog probe: whether a schema exists.
+fn schema_exists(name: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = {})",
+        quote_literal(name)
     )
+}
+
+/// Catalog probe: whether the views schema of a release after `number` exists (that release
+/// has expanded).
+fn later_release_exists(number: u32) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname ~ '^release_[0-9]+$' AND substr(nspname, 9)::numeric > {number})"
+    )
+}
+
+/// R9, expand's first step: release N+1 plans against release N's schema after its contract.
+/// - It stops once a later release has expanded, and once its own contract has begun (that
+///   dropped release N's views): a re-run then would undo contract work (put back a trigger
+///   contract dropped, say).
+/// - It stops while release N has not expanded, and until release N's contract is complete:
+///   that contract marks release N's views schema as its last step. A release accepted before
+///   the mark existed is checked the old way: its contract dropped the views of the release
+///   before it.
+fn previous_contract_guard(input: &PlanInput<'_>) -> Step {
+    let release = input.release.number;
+    let previous = input.previous;
+    let raise = |message: String| format!("RAISE EXCEPTION {};", quote_literal(&message));
+    let mut body = vec![format!(
+        "IF {} THEN\n        {}\n    END IF;",
+        later_release_exists(release),
+        raise(format!(
+            "release {release} cannot expand: a later release has expanded since; there is nothing to do"
+        ))
+    )];
+    if previous.number > 0 {
+        let views = &previous.views_schema;
+        body.push(format!(
+            "IF NOT {} THEN\n        IF {} THEN\n            {}\n        END IF;\n        {}\n    END IF;",
+            schema_exists(views),
+            schema_exists(&input.release.views_schema),
+            raise(format!(
+                "release {release} is contracting or has contracted (schema {views} is gone): its expand has nothing left to do, and running it again would undo contract work"
+            )),
+            raise(format!(
+                "release {release} cannot expand: release {} has not expanded (schema {views} is missing); run the releases in order",
+                previous.number
+            )),
+        ));
+        let waiting = if previous.marks_contract {
+            (
+                format!(
+                    "(SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = {}) IS DISTINCT FROM {}",
+                    quote_literal(views),
+                    quote_literal(&previous.contract_mark())
+                ),
+                format!(
+                    "release {release} cannot expand: the contract of release {} has not completed (schema {views} carries no completion mark); run it to the end (every step re-runs safely){}",
+                    previous.number,
+                    match previous.number - 1 {
+                        0 => String::new(),
+                        before => format!(" once the binaries of release {before} are gone"),
+                    }
+                ),
+            )
+        } else {
+            let before = previous.number - 1;
+            let stale = Release::numbered(before).views_schema;
+            (
+                if before > 0 {
+                    schema_exists(&stale)
+                } else {
+                    "false".to_owned()
+                },
+                format!(
+                    "release {release} cannot expand: the contract of release {} has not run (schema {stale} still exists); run it first, once the binaries of release {before} are gone",
+                    previous.number
+                ),
+            )
+        };
+        body.push(format!(
+            "IF {} THEN\n        {}\n    END IF;",
+            waiting.0,
+            raise(waiting.1)
+        ));
+    }
+    Step::new(
+        Phase::Expand,
+        "R9",
+        if previous.number > 0 {
+            format!(
+                "check that the contract of release {} ran and that release {release} is not contracting",
+                previous.number
+            )
+        } else {
+            format!("check that no release after {release} has expanded")
+        },
+        if previous.number > 0 {
+            format!("check_contract_{}", previous.number)
+        } else {
+            "check_no_later_release".to_owned()
+        },
+        format!("DO $$\nBEGIN\n    {}\nEND\n$$;", body.join("\n    ")),
+    )
+    .guard("read-only")
+    .rollback("-- nothing to undo: a read-only check")
 }
 
 /// R9: the last step of a release's contract marks its views schema, which the next release's
@@ -1651,37 +1747,30 @@ fn mark_contract_complete(input: &PlanInput<'_>) -> Step {
     .rollback(format!("COMMENT ON SCHEMA {schema} IS NULL;"))
 }
 
-/// A contract never runs before its expand: expand created this release's views. Nor after the
-/// next release's contract, which dropped them: its renames and drops would then act on a newer
-/// schema (a later release may have added a column under a name this one renames away).
+/// R9, contract's first step: a contract never runs before its expand (which created this
+/// release's views), nor once a later release has expanded: that one waited for this contract
+/// to complete, so a re-run could only act on a newer schema (drop an index the later release
+/// made under the same name, rename away a column it added).
 fn own_expand_guard(input: &PlanInput<'_>) -> Step {
     let schema = &input.release.views_schema;
-    let next = Release::numbered(input.release.number + 1).views_schema;
     let number = input.release.number;
-    let exists = |name: &str| {
-        format!(
-            "EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = {})",
-            quote_literal(name)
-        )
-    };
+    let superseded = format!(
+        "release {number} contracted already and a later release has expanded since: running this contract again would act on a newer schema; there is nothing to do"
+    );
     let not_expanded = format!(
         "release {number} cannot contract: its expand has not run (schema {schema} is missing); run expand, deploy, then contract"
     );
-    let superseded = format!(
-        "release {number} contracted already and release {} since (schema {schema} is gone): running this contract again would act on a newer schema; there is nothing to do",
-        number + 1
-    );
     let sql = format!(
-        "DO $$\nBEGIN\n    IF NOT {} THEN\n        IF {} THEN\n            RAISE EXCEPTION {};\n        END IF;\n        RAISE EXCEPTION {};\n    END IF;\nEND\n$$;",
-        exists(schema),
-        exists(&next),
+        "DO $$\nBEGIN\n    IF {} THEN\n        RAISE EXCEPTION {};\n    END IF;\n    IF NOT {} THEN\n        RAISE EXCEPTION {};\n    END IF;\nEND\n$$;",
+        later_release_exists(number),
         quote_literal(&superseded),
+        schema_exists(schema),
         quote_literal(&not_expanded)
     );
     Step::new(
         Phase::Contract,
         "R9",
-        format!("check that the expand of release {number} ran"),
+        format!("check that the expand of release {number} ran and no later release has"),
         format!("check_expand_{number}"),
         sql,
     )

@@ -146,7 +146,7 @@ pub fn decide_owned(changes: Vec<Located>, snapshot: &Schema) -> Vec<Decision> {
 fn refuse_conflicting(decisions: &mut [Decision]) {
     let shadowed: Vec<(QualifiedName, String)> = decisions
         .iter()
-        .filter(|d| d.catalog == "C10" && !d.blocks())
+        .filter(|d| d.catalog == "C10" && matches!(d.verdict, Verdict::Phased { .. }))
         .filter_map(|d| match &d.located.change {
             Change::AlterColumnType { table, column, .. } => Some((table.clone(), column.clone())),
             _ => None,

@@ -181,9 +181,8 @@ impl Shadow {
     fn trigger_function(&self) -> String {
         let (col, shadow) = (self.col(), self.shadow_col());
         let (to_new, to_old) = (self.to_new(), self.to_old());
-        format!(
-            "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $sync$
-BEGIN
+        let body = format!(
+            "BEGIN
     -- Each release's view writes one of the two columns; the trigger fills the other.
     IF TG_OP = 'INSERT' THEN
         IF NEW.{shadow} IS NULL THEN
@@ -198,8 +197,19 @@ BEGIN
         NEW.{shadow} := {to_new};
     END IF;
     RETURN NEW;
-END
-$sync$;",
+END"
+        );
+        // A declared conversion is user SQL: its names resolve by the migration's search_path
+        // (`FROM CURRENT`), not by the writing session's, and it cannot end the body early.
+        let (tag, search_path) = match self.new.convert {
+            Some(_) => (
+                sql::dollar_tag("sync", &body),
+                " SET search_path FROM CURRENT",
+            ),
+            None => ("sync".to_owned(), ""),
+        };
+        format!(
+            "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql{search_path} AS ${tag}$\n{body}\n${tag}$;",
             function = self.function.sql(),
         )
     }

@@ -1,15 +1,15 @@
--- migrate: release 2, contract, file 1 of 9. Generated from the declared schema; do not edit.
+-- migrate: release 2, contract, file 1 of 12. Generated from the declared schema; do not edit.
 -- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
 SET LOCAL lock_timeout = '100ms';
 SET LOCAL statement_timeout = '5000ms';
 
--- R9 check that the expand of release 2 ran: no table lock
+-- R9 check that the expand of release 2 ran and no later release has: no table lock
 DO $$
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname ~ '^release_[0-9]+$' AND substr(nspname, 9)::numeric > 2) THEN
+        RAISE EXCEPTION 'release 2 contracted already and a later release has expanded since: running this contract again would act on a newer schema; there is nothing to do';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0002') THEN
-        IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0003') THEN
-            RAISE EXCEPTION 'release 2 contracted already and release 3 since (schema release_0002 is gone): running this contract again would act on a newer schema; there is nothing to do';
-        END IF;
         RAISE EXCEPTION 'release 2 cannot contract: its expand has not run (schema release_0002 is missing); run expand, deploy, then contract';
     END IF;
 END
@@ -23,24 +23,6 @@ DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."users"'::regclass AND attname = 'email' AND NOT attisdropped) THEN
         ALTER TABLE "public"."users" RENAME COLUMN "email" TO "email_address";
-    END IF;
-END
-$$;
-
--- C6 check that public.users.nickname holds no NULL: no table lock
-DO $$
-BEGIN
-    IF (SELECT count(*) FROM "public"."users" WHERE "nickname" IS NULL) > 0 THEN
-        RAISE EXCEPTION 'public.users.nickname still has % NULL row(s): fill them before contract makes the column NOT NULL', (SELECT count(*) FROM "public"."users" WHERE "nickname" IS NULL);
-    END IF;
-END
-$$;
-
--- C6 add constraint users_nickname_not_null to public.users NOT VALID: ACCESS EXCLUSIVE on public.users
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = '"public"."users"'::regclass AND conname = 'users_nickname_not_null') THEN
-        ALTER TABLE "public"."users" ADD CONSTRAINT "users_nickname_not_null" CHECK ("nickname" IS NOT NULL) NOT VALID;
     END IF;
 END
 $$;

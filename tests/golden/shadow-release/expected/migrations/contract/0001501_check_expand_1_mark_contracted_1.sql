@@ -1,12 +1,12 @@
 -- migrate: release 1, contract, file 1 of 1. Generated from the declared schema; do not edit.
 
--- R9 check that the expand of release 1 ran: no table lock
+-- R9 check that the expand of release 1 ran and no later release has: no table lock
 DO $$
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname ~ '^release_[0-9]+$' AND substr(nspname, 9)::numeric > 1) THEN
+        RAISE EXCEPTION 'release 1 contracted already and a later release has expanded since: running this contract again would act on a newer schema; there is nothing to do';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0001') THEN
-        IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0002') THEN
-            RAISE EXCEPTION 'release 1 contracted already and release 2 since (schema release_0001 is gone): running this contract again would act on a newer schema; there is nothing to do';
-        END IF;
         RAISE EXCEPTION 'release 1 cannot contract: its expand has not run (schema release_0001 is missing); run expand, deploy, then contract';
     END IF;
 END

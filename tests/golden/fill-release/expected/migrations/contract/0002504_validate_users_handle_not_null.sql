@@ -1,4 +1,4 @@
--- migrate: release 2, contract, file 2 of 7. Generated from the declared schema; do not edit.
+-- migrate: release 2, contract, file 4 of 10. Generated from the declared schema; do not edit.
 
 -- C6 validate constraint users_handle_not_null of public.users: SHARE UPDATE EXCLUSIVE on public.users
 ALTER TABLE "public"."users" VALIDATE CONSTRAINT "users_handle_not_null";

@@ -1,4 +1,4 @@
--- migrate: release 2, expand, file 4 of 4. Generated from the declared schema; do not edit.
+-- migrate: release 2, expand, file 3 of 3. Generated from the declared schema; do not edit.
 
 -- R create the views of release 2 in schema release_0002: no table lock
 CREATE SCHEMA IF NOT EXISTS "release_0002";

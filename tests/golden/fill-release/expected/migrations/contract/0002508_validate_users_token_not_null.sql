@@ -1,4 +1,4 @@
--- migrate: release 2, contract, file 5 of 7. Generated from the declared schema; do not edit.
+-- migrate: release 2, contract, file 8 of 10. Generated from the declared schema; do not edit.
 
 -- C6 validate constraint users_token_not_null of public.users: SHARE UPDATE EXCLUSIVE on public.users
 ALTER TABLE "public"."users" VALIDATE CONSTRAINT "users_token_not_null";
