@@ -30,7 +30,7 @@ use super::build::{
 use super::step::{Backfill, LockMode, Phase, Step};
 use super::{Decision, Verdict};
 use crate::diff::Change;
-use crate::model::{Column, Index, IndexKey, QualifiedName, Table};
+use crate::model::{Column, ColumnType, Index, IndexKey, QualifiedName, Table};
 use crate::sql::{self, quote_ident, quote_literal};
 
 /// One column changing type through a shadow column.
@@ -157,30 +157,28 @@ impl Shadow {
         quote_ident(&self.shadow)
     }
 
-    /// The old column's value in the new type: the declared `to_new`, or a cast.
-    fn to_new(&self) -> String {
-        let declared = self
-            .new
-            .convert
-            .as_ref()
-            .and_then(|c| sql::qualify_column(&c.to_new, &self.column, "NEW", &self.column));
-        declared.unwrap_or_else(|| format!("NEW.{}::{}", self.col(), self.new.ty.sql()))
-    }
-
-    /// The shadow's value in the old type: the declared `to_old` (written over the column's
-    /// name, read from the shadow), or a cast.
-    fn to_old(&self) -> String {
-        let declared = self
-            .new
-            .convert
-            .as_ref()
-            .and_then(|c| sql::qualify_column(&c.to_old, &self.column, "NEW", &self.shadow));
-        declared.unwrap_or_else(|| format!("NEW.{}::{}", self.shadow_col(), self.old.ty.sql()))
+    /// One direction of the trigger's conversion: the declared expression (written over the
+    /// column's name) reading `NEW.<source>`, or a cast of it to `target`. The old column's
+    /// value goes to the new type with `to_new`; the shadow's to the old type with `to_old`.
+    fn converted(&self, declared: Option<&str>, source: &str, target: &ColumnType) -> String {
+        declared
+            .and_then(|expr| sql::qualify_column(expr, &self.column, "NEW", source))
+            .unwrap_or_else(|| format!("NEW.{}::{}", quote_ident(source), target.sql()))
     }
 
     fn trigger_function(&self) -> String {
         let (col, shadow) = (self.col(), self.shadow_col());
-        let (to_new, to_old) = (self.to_new(), self.to_old());
+        let convert = self.new.convert.as_ref();
+        let to_new = self.converted(
+            convert.map(|c| c.to_new.as_str()),
+            &self.column,
+            &self.new.ty,
+        );
+        let to_old = self.converted(
+            convert.map(|c| c.to_old.as_str()),
+            &self.shadow,
+            &self.old.ty,
+        );
         let body = format!(
             "BEGIN
     -- Each release's view writes one of the two columns; the trigger fills the other.
