@@ -332,6 +332,16 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                 help: "remove the hint: every column of a new table is new".into(),
             });
         }
+        for f in decl.fields.iter().filter_map(|f| f.convert.as_ref()) {
+            out.hint_errors.push(HintError {
+                span: f.span,
+                message: format!(
+                    "`convert` on a column of `{}`, which is a new table",
+                    table.name
+                ),
+                help: "remove it: a new table has no values to convert".into(),
+            });
+        }
         out.changes
             .push(derive(Change::CreateTable(table.clone()), decl.span, None));
         return out;
@@ -408,6 +418,16 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             None => old.column(&column.name),
         };
         let Some(accepted) = accepted else {
+            if let Some(hint) = &field.convert {
+                out.hint_errors.push(HintError {
+                    span: hint.span,
+                    message: format!(
+                        "`convert` on new column `{}` of `{name}`: there is no accepted value to convert",
+                        column.name
+                    ),
+                    help: "remove it (`convert` is for the release that changes an existing column's type)".into(),
+                });
+            }
             if let (Some(hint), Some(_)) = (&field.backfill, &field.default) {
                 out.hint_errors.push(HintError {
                     span: hint.span,

@@ -68,6 +68,16 @@ impl Release {
             self.number
         )
     }
+
+    /// The comment the next release's expand puts on this release's views schema as it
+    /// starts: from then on this release's contract refuses to run again.
+    pub fn next_expanding_mark(&self) -> String {
+        format!(
+            "migrate: the contract of release {} is complete; release {} is expanding",
+            self.number,
+            self.number + 1
+        )
+    }
 }
 
 /// A change accepted in some release whose backfill or contract is still to run.

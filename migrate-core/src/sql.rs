@@ -177,6 +177,22 @@ pub fn qualify_column(expr: &str, column: &str, qualifier: &str, target: &str) -
     Some(parsed.to_string())
 }
 
+/// Whether SQL text holds a dollar-quote delimiter (`$$`, `$tag$`). Generated steps wrap
+/// declared expressions in `DO $$ … $$` blocks, which such a delimiter would end early.
+pub fn has_dollar_quote(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        b == b'$' && {
+            let tag_len = bytes[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+                .count();
+            let first_is_digit = bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+            !first_is_digit && bytes.get(i + 1 + tag_len) == Some(&b'$')
+        }
+    })
+}
+
 /// A dollar-quote tag (`fill`, else `fill_1`, …) whose `$tag$` does not occur in `body`, so
 /// a declared expression cannot end the quoted function body early.
 pub fn dollar_tag(base: &str, body: &str) -> String {
@@ -546,6 +562,18 @@ fn parse_guarded_body(body: &str) -> Result<usize, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn dollar_quotes_are_told_from_parameters_and_prices() {
+        assert!(has_dollar_quote("$$x$$"));
+        assert!(has_dollar_quote("$body$ x $body$"));
+        assert!(!has_dollar_quote("'$5 off'"));
+        assert!(!has_dollar_quote("$1 + 2"));
+        assert!(!has_dollar_quote("price > 0"));
+        assert_eq!(dollar_tag("fill", "no tags"), "fill");
+        assert_eq!(dollar_tag("fill", "a $fill$ b"), "fill_1");
+    }
+
     use super::*;
 
     #[test]

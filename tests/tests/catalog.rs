@@ -120,6 +120,13 @@ async fn expand_through_backfill_gate(db: &TestDb, scenario: &Scenario, plan: &P
         contract.is_err_and(|e| e.contains("its expand has not run")),
         "contract must wait for expand"
     );
+    // Release 2 has begun to build on release 1's result: release 1's contract, run again by
+    // hand, refuses (it could drop what release 2 just made under a name it drops).
+    let contract_1 = migrate_tests::scenario::release_files_in(&scenario.contract_migrations(), 1);
+    let err = migrate_tests::scenario::rerun_file(&db.pool, &contract_1[0])
+        .await
+        .expect_err("contract 1 refuses once expand 2 began");
+    assert!(err.to_string().contains("has begun to expand"), "{err}");
     let mut rows_left = Vec::new();
     for job in plan.backfills.iter().filter(|b| b.before_deploy) {
         rows_left.push(
@@ -466,7 +473,7 @@ async fn c6_set_not_null_with_a_backfill_value_filled_from_expand_so_the_new_bin
         (
             t.scenario.contract_migrations(),
             1,
-            "release 1 contracted already and a later release has expanded since",
+            "release 1 contracted already and a later release has begun to expand since",
         ),
     ] {
         let first = migrate_tests::scenario::release_files_in(&source, release)
@@ -1122,6 +1129,21 @@ async fn c10_type_change_with_a_declared_conversion_through_a_shadow_column() {
             .await,
         0,
         "the old release's default, converted"
+    );
+    // Updates through either release are mirrored too.
+    t.exec("UPDATE release_0001.parcels SET weight = ' 9 ' WHERE id = 10001")
+        .await;
+    t.exec("UPDATE release_0002.parcels SET weight = 11 WHERE id = 10002")
+        .await;
+    assert_eq!(
+        t.query_i64("SELECT weight::int8 FROM release_0002.parcels WHERE id = 10001")
+            .await,
+        9
+    );
+    assert_eq!(
+        t.query_i64("SELECT count(*) FROM release_0001.parcels WHERE id = 10002 AND weight = '11'")
+            .await,
+        1
     );
     // A value the declared conversion cannot take fails the old binary's write, as warned.
     let err =

@@ -386,3 +386,40 @@ async fn t1_new_tables_whose_foreign_keys_form_a_cycle() {
         assert!(sqlx::raw_sql(bad).execute(&db.pool).await.is_err(), "{bad}");
     }
 }
+
+/// R7: a backfill batch touches at most its batch size of rows, also when one walk fills
+/// several columns of a table (their conditions are joined with OR).
+#[tokio::test]
+async fn r7_one_backfill_batch_touches_at_most_its_batch_size() {
+    let scenario = Scenario::new();
+    scenario.accept(include_str!("../golden/fill-release/release-1.rs"));
+    let db = TestDb::create().await;
+    apply_source(&db.pool, &scenario.migrations()).await;
+    apply_source(&db.pool, &scenario.contract_migrations()).await;
+    sqlx::raw_sql(
+        "INSERT INTO users (email, legacy) SELECT 'u' || g, 'l' FROM generate_series(1, 1000) g",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    scenario.accept(include_str!("../golden/fill-release/release-2.rs"));
+    let plan = scenario.plan(2);
+    let job = &plan.backfills[0];
+    assert!(
+        plan.backfills.len() == 1 && job.rows_left_sql.contains(" OR "),
+        "one walk for both columns: {:?}",
+        plan.backfills
+    );
+    try_apply_source(&db.url, &scenario.migrations())
+        .await
+        .expect_err("expand waits for the backfill");
+    let nulls = "SELECT count(*) FROM users WHERE nickname IS NULL OR token IS NULL";
+    let before: i64 = sqlx::query_scalar(nulls).fetch_one(&db.pool).await.unwrap();
+    let mut batch = sqlx::query(&job.batch_sql);
+    for _ in &job.key {
+        batch = batch.bind(None::<String>);
+    }
+    batch.bind(10_i64).fetch_optional(&db.pool).await.unwrap();
+    let after: i64 = sqlx::query_scalar(nulls).fetch_one(&db.pool).await.unwrap();
+    assert_eq!((before, before - after), (1000, 10), "one batch of 10 rows");
+}

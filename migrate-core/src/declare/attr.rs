@@ -107,6 +107,26 @@ fn lit(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
     meta.value()?.parse::<LitStr>()
 }
 
+/// A schema name: an identifier, and not one of the names the tool gives release schemas of
+/// views (`release_0001`, …), which contract drops.
+fn schema_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
+    let v = ident_lit(meta)?;
+    let looks_like_release = v
+        .value
+        .strip_prefix("release_")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if looks_like_release {
+        return Err(syn::Error::new(
+            v.span,
+            format!(
+                "`{}` is how release schemas of views are named, and contract drops them; choose another schema name",
+                v.value
+            ),
+        ));
+    }
+    Ok(v)
+}
+
 /// A string literal naming an identifier: checked against PostgreSQL's 63-byte limit.
 fn ident_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
     let lit = lit(meta)?;
@@ -122,6 +142,14 @@ fn expr_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
     let normalized = sql::normalize_expr(&value).map_err(|e| {
         syn::Error::new(lit.span(), format!("invalid SQL expression `{value}`: {e}"))
     })?;
+    if sql::has_dollar_quote(&normalized) {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "`{value}` holds a dollar-quoted string, which the generated `DO $$ … $$` blocks cannot carry; write it as a '…' literal"
+            ),
+        ));
+    }
     Ok(Spanned::new(normalized, lit.span()))
 }
 
@@ -349,7 +377,7 @@ fn parse_struct_key(
             set_once(cx, &mut attrs.table_name, v.value, span, &key);
         }
         "schema" => {
-            let v = ident_lit(meta)?;
+            let v = schema_lit(meta)?;
             set_once(cx, &mut attrs.schema, v.value, span, &key);
         }
         "primary_key" => {
@@ -876,7 +904,7 @@ fn parse_enum_inner(cx: &mut Ctxt, input: &DeriveInput) -> DeclaredEnum {
                     set_once(cx, &mut type_name, v.value, span, &key);
                 }
                 "schema" => {
-                    let v = ident_lit(&meta)?;
+                    let v = schema_lit(&meta)?;
                     set_once(cx, &mut schema, v.value, span, &key);
                 }
                 "rename_all" => {

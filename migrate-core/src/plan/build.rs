@@ -1462,10 +1462,16 @@ fn alter_type_steps(
 ) -> Vec<Step> {
     let physical = names.table(table);
     let col = quote_ident(&names.column(table, column));
-    let using = if d.catalog == "C10" {
-        format!(" USING {col}::{}", to.sql())
-    } else {
-        String::new()
+    let declared = match &d.located.change {
+        Change::AlterColumnType {
+            convert: Some(c), ..
+        } => sql::rename_column(&c.to_new, column, &names.column(table, column)),
+        _ => None,
+    };
+    let using = match (d.catalog, declared) {
+        ("C10", Some(expr)) => format!(" USING ({expr})"),
+        ("C10", None) => format!(" USING {col}::{}", to.sql()),
+        _ => String::new(),
     };
     let mut drop_views = Vec::new();
     let mut restore = Vec::new();
@@ -1630,7 +1636,7 @@ fn schema_exists(name: &str) -> String {
 /// has expanded).
 fn later_release_exists(number: u32) -> String {
     format!(
-        "EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname ~ '^release_[0-9]+$' AND substr(nspname, 9)::numeric > {number})"
+        "EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE CASE WHEN nspname ~ '^release_[0-9]+$' THEN substr(nspname, 9)::numeric > {number} ELSE false END)"
     )
 }
 
@@ -1670,9 +1676,10 @@ fn previous_contract_guard(input: &PlanInput<'_>) -> Step {
         let waiting = if previous.marks_contract {
             (
                 format!(
-                    "(SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = {}) IS DISTINCT FROM {}",
+                    "(SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = {}) NOT IN ({}, {})",
                     quote_literal(views),
-                    quote_literal(&previous.contract_mark())
+                    quote_literal(&previous.contract_mark()),
+                    quote_literal(&previous.next_expanding_mark())
                 ),
                 format!(
                     "release {release} cannot expand: the contract of release {} has not completed (schema {views} carries no completion mark); run it to the end (every step re-runs safely){}",
@@ -1699,9 +1706,16 @@ fn previous_contract_guard(input: &PlanInput<'_>) -> Step {
             )
         };
         body.push(format!(
-            "IF {} THEN\n        {}\n    END IF;",
+            "IF {} IS NOT FALSE THEN\n        {}\n    END IF;",
             waiting.0,
             raise(waiting.1)
+        ));
+        // From here on release N's contract refuses to run again: this release has begun to
+        // build on its result (a shadow, an index under a name that contract dropped).
+        body.push(format!(
+            "COMMENT ON SCHEMA {} IS {};",
+            quote_ident(views),
+            quote_literal(&previous.next_expanding_mark())
         ));
     }
     Step::new(
@@ -1722,8 +1736,21 @@ fn previous_contract_guard(input: &PlanInput<'_>) -> Step {
         },
         format!("DO $$\nBEGIN\n    {}\nEND\n$$;", body.join("\n    ")),
     )
-    .guard("read-only")
-    .rollback("-- nothing to undo: a read-only check")
+    .guard("checks, then sets the same comment again")
+    .rollback(if previous.number == 0 {
+        "-- nothing to undo: a read-only check".to_owned()
+    } else if previous.marks_contract {
+        format!(
+            "COMMENT ON SCHEMA {} IS {};",
+            quote_ident(&previous.views_schema),
+            quote_literal(&previous.contract_mark())
+        )
+    } else {
+        format!(
+            "COMMENT ON SCHEMA {} IS NULL;",
+            quote_ident(&previous.views_schema)
+        )
+    })
 }
 
 /// R9: the last step of a release's contract marks its views schema, which the next release's
@@ -1755,13 +1782,18 @@ fn own_expand_guard(input: &PlanInput<'_>) -> Step {
     let schema = &input.release.views_schema;
     let number = input.release.number;
     let superseded = format!(
-        "release {number} contracted already and a later release has expanded since: running this contract again would act on a newer schema; there is nothing to do"
+        "release {number} contracted already and a later release has begun to expand since: running this contract again would act on a newer schema; there is nothing to do"
     );
     let not_expanded = format!(
         "release {number} cannot contract: its expand has not run (schema {schema} is missing); run expand, deploy, then contract"
     );
+    let next_began = format!(
+        "(SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = {}) IS NOT DISTINCT FROM {}",
+        quote_literal(schema),
+        quote_literal(&input.release.next_expanding_mark())
+    );
     let sql = format!(
-        "DO $$\nBEGIN\n    IF {} THEN\n        RAISE EXCEPTION {};\n    END IF;\n    IF NOT {} THEN\n        RAISE EXCEPTION {};\n    END IF;\nEND\n$$;",
+        "DO $$\nBEGIN\n    IF {} OR {next_began} THEN\n        RAISE EXCEPTION {};\n    END IF;\n    IF NOT {} THEN\n        RAISE EXCEPTION {};\n    END IF;\nEND\n$$;",
         later_release_exists(number),
         quote_literal(&superseded),
         schema_exists(schema),
@@ -1866,7 +1898,7 @@ pub(super) fn backfill_job(
         .collect::<Vec<_>>()
         .join(", ");
     let batch_sql = format!(
-        "WITH batch AS (\n    SELECT {key_list} FROM {table}\n    WHERE $1::text IS NULL OR ({key_list}) > ({params})\n    ORDER BY {key_list}\n    LIMIT ${limit}\n), filled AS (\n    UPDATE {table} AS t SET {assignment}\n    FROM batch WHERE ({qualified_key}) = ({batch_key}) AND {pending}\n)\nSELECT {as_text} FROM batch ORDER BY {descending} LIMIT 1",
+        "WITH batch AS (\n    SELECT {key_list} FROM {table}\n    WHERE $1::text IS NULL OR ({key_list}) > ({params})\n    ORDER BY {key_list}\n    LIMIT ${limit}\n), filled AS (\n    UPDATE {table} AS t SET {assignment}\n    FROM batch WHERE ({qualified_key}) = ({batch_key}) AND ({pending})\n)\nSELECT {as_text} FROM batch ORDER BY {descending} LIMIT 1",
         table = physical.sql(),
         params = params.join(", "),
         limit = k + 1,

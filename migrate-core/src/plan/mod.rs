@@ -203,7 +203,7 @@ fn warning_for(change: &Change, snapshot: &Schema) -> Option<String> {
             to,
             convert: Some(convert),
         } if !binary_coercible(from, to) => Some(format!(
-            "while the old binary runs, the trigger converts every `{table}.{column}` write with the declared expressions: a {from} value `{}` cannot convert fails the old binary's write (and stops the backfill, naming the row), and a {to} value `{}` cannot convert fails the new binary's",
+            "while the old binary runs, the trigger converts every `{table}.{column}` write with the declared expressions: a {from} value that `{}` cannot convert fails the old binary's write (and, in an existing row, stops the backfill with the database's error), and a {to} value that `{}` cannot convert fails the new binary's; a value it turns into NULL in a NOT NULL column holds the new release's views back until it is fixed",
             convert.to_new, convert.to_old
         )),
         Change::AlterColumnType {

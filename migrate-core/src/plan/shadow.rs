@@ -160,10 +160,14 @@ impl Shadow {
     /// One direction of the trigger's conversion: the declared expression (written over the
     /// column's name) reading `NEW.<source>`, or a cast of it to `target`. The old column's
     /// value goes to the new type with `to_new`; the shadow's to the old type with `to_old`.
+    /// A declared expression is made strict (NULL gives NULL): the trigger reads a NULL as
+    /// "the other release wrote this row", and the backfill leaves NULL rows alone.
     fn converted(&self, declared: Option<&str>, source: &str, target: &ColumnType) -> String {
+        let read = format!("NEW.{}", quote_ident(source));
         declared
             .and_then(|expr| sql::qualify_column(expr, &self.column, "NEW", source))
-            .unwrap_or_else(|| format!("NEW.{}::{}", quote_ident(source), target.sql()))
+            .map(|expr| format!("CASE WHEN {read} IS NULL THEN NULL ELSE ({expr}) END"))
+            .unwrap_or_else(|| format!("{read}::{}", target.sql()))
     }
 
     fn trigger_function(&self) -> String {
@@ -389,10 +393,13 @@ impl TableShadows<'_> {
             .map(|s| {
                 // A declared conversion may give NULL for a value (`nullif(code, '')::integer`):
                 // such a row has nothing to fill, and the backfill would never be done.
+                // Only where the new column may hold NULL: a NOT NULL one must wait (and the
+                // rows left be shown) until such values are fixed.
                 let converts_to_a_value = s
                     .new
                     .convert
                     .as_ref()
+                    .filter(|_| s.new.nullable)
                     .and_then(|c| match alias.strip_suffix('.') {
                         Some(qualifier) => {
                             sql::qualify_column(&c.to_new, &s.column, qualifier, &s.column)

@@ -6,7 +6,7 @@ SET LOCAL statement_timeout = '5000ms';
 -- R9 check that the contract of release 1 ran and that release 2 is not contracting: no table lock
 DO $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname ~ '^release_[0-9]+$' AND substr(nspname, 9)::numeric > 2) THEN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE CASE WHEN nspname ~ '^release_[0-9]+$' THEN substr(nspname, 9)::numeric > 2 ELSE false END) THEN
         RAISE EXCEPTION 'release 2 cannot expand: a later release has expanded since; there is nothing to do';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0001') THEN
@@ -15,9 +15,10 @@ BEGIN
         END IF;
         RAISE EXCEPTION 'release 2 cannot expand: release 1 has not expanded (schema release_0001 is missing); run the releases in order';
     END IF;
-    IF (SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = 'release_0001') IS DISTINCT FROM 'migrate: the contract of release 1 is complete' THEN
+    IF (SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = 'release_0001') NOT IN ('migrate: the contract of release 1 is complete', 'migrate: the contract of release 1 is complete; release 2 is expanding') IS NOT FALSE THEN
         RAISE EXCEPTION 'release 2 cannot expand: the contract of release 1 has not completed (schema release_0001 carries no completion mark); run it to the end (every step re-runs safely)';
     END IF;
+    COMMENT ON SCHEMA "release_0001" IS 'migrate: the contract of release 1 is complete; release 2 is expanding';
 END
 $$;
 
@@ -28,15 +29,15 @@ BEGIN
     -- Each release's view writes one of the two columns; the trigger fills the other.
     IF TG_OP = 'INSERT' THEN
         IF NEW."weight_r2_a7a0625c_shadow" IS NULL THEN
-            NEW."weight_r2_a7a0625c_shadow" := nullif(TRIM(NEW."weight"), '')::INTEGER;
+            NEW."weight_r2_a7a0625c_shadow" := CASE WHEN NEW."weight" IS NULL THEN NULL ELSE (nullif(TRIM(NEW."weight"), '')::INTEGER) END;
         ELSIF NEW."weight" IS NULL THEN
-            NEW."weight" := NEW."weight_r2_a7a0625c_shadow"::TEXT;
+            NEW."weight" := CASE WHEN NEW."weight_r2_a7a0625c_shadow" IS NULL THEN NULL ELSE (NEW."weight_r2_a7a0625c_shadow"::TEXT) END;
         END IF;
     ELSIF NEW."weight_r2_a7a0625c_shadow" IS DISTINCT FROM OLD."weight_r2_a7a0625c_shadow" AND NEW."weight" IS NOT DISTINCT FROM OLD."weight" THEN
-        NEW."weight" := NEW."weight_r2_a7a0625c_shadow"::TEXT;
+        NEW."weight" := CASE WHEN NEW."weight_r2_a7a0625c_shadow" IS NULL THEN NULL ELSE (NEW."weight_r2_a7a0625c_shadow"::TEXT) END;
     ELSIF NEW."weight" IS DISTINCT FROM OLD."weight" OR NEW."weight_r2_a7a0625c_shadow" IS NULL THEN
         -- Written through the old release, or touched by the backfill.
-        NEW."weight_r2_a7a0625c_shadow" := nullif(TRIM(NEW."weight"), '')::INTEGER;
+        NEW."weight_r2_a7a0625c_shadow" := CASE WHEN NEW."weight" IS NULL THEN NULL ELSE (nullif(TRIM(NEW."weight"), '')::INTEGER) END;
     END IF;
     RETURN NEW;
 END

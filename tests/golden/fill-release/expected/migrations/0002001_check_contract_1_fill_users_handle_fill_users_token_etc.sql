@@ -6,7 +6,7 @@ SET LOCAL statement_timeout = '5000ms';
 -- R9 check that the contract of release 1 ran and that release 2 is not contracting: no table lock
 DO $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname ~ '^release_[0-9]+$' AND substr(nspname, 9)::numeric > 2) THEN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE CASE WHEN nspname ~ '^release_[0-9]+$' THEN substr(nspname, 9)::numeric > 2 ELSE false END) THEN
         RAISE EXCEPTION 'release 2 cannot expand: a later release has expanded since; there is nothing to do';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0001') THEN
@@ -15,9 +15,10 @@ BEGIN
         END IF;
         RAISE EXCEPTION 'release 2 cannot expand: release 1 has not expanded (schema release_0001 is missing); run the releases in order';
     END IF;
-    IF (SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = 'release_0001') IS DISTINCT FROM 'migrate: the contract of release 1 is complete' THEN
+    IF (SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = 'release_0001') NOT IN ('migrate: the contract of release 1 is complete', 'migrate: the contract of release 1 is complete; release 2 is expanding') IS NOT FALSE THEN
         RAISE EXCEPTION 'release 2 cannot expand: the contract of release 1 has not completed (schema release_0001 carries no completion mark); run it to the end (every step re-runs safely)';
     END IF;
+    COMMENT ON SCHEMA "release_0001" IS 'migrate: the contract of release 1 is complete; release 2 is expanding';
 END
 $$;
 
