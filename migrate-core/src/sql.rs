@@ -134,14 +134,7 @@ pub fn mentions_column(expr: &str, column: &str) -> bool {
 /// The expression with every reference to column `from` made a reference to column `to`,
 /// printed as sqlparser prints it (the form the snapshot stores). `None` if it does not parse.
 pub fn rename_column(expr: &str, from: &str, to: &str) -> Option<String> {
-    let mut parsed = parse_expr(expr).ok()?;
-    let _ = visit_expressions_mut(&mut parsed, |e| {
-        if column_reference(e).is_some_and(|name| name == from) {
-            *e = Expr::Identifier(Ident::with_quote('"', to));
-        }
-        ControlFlow::<()>::Continue(())
-    });
-    Some(parsed.to_string())
+    qualify_column(expr, from, None, to)
 }
 
 /// Every column an expression reads (unquoted names folded to lower case), leaving out the
@@ -162,15 +155,21 @@ pub fn column_references(expr: &str) -> Result<BTreeSet<String>, String> {
 }
 
 /// The expression with every reference to column `column` made `qualifier."target"` (for a
-/// trigger body: `NEW."code"`). `None` if it does not parse.
-pub fn qualify_column(expr: &str, column: &str, qualifier: &str, target: &str) -> Option<String> {
+/// trigger body: `NEW."code"`), or `"target"` without a qualifier. `None` if it does not parse.
+pub fn qualify_column(
+    expr: &str,
+    column: &str,
+    qualifier: Option<&str>,
+    target: &str,
+) -> Option<String> {
     let mut parsed = parse_expr(expr).ok()?;
     let _ = visit_expressions_mut(&mut parsed, |e| {
         if column_reference(e).is_some_and(|name| name == column) {
-            *e = Expr::CompoundIdentifier(vec![
-                Ident::new(qualifier),
-                Ident::with_quote('"', target),
-            ]);
+            let target = Ident::with_quote('"', target);
+            *e = match qualifier {
+                Some(q) => Expr::CompoundIdentifier(vec![Ident::new(q), target]),
+                None => Expr::Identifier(target),
+            };
         }
         ControlFlow::<()>::Continue(())
     });

@@ -470,7 +470,6 @@ fn expand_creations(input: &PlanInput<'_>, decisions: &[&Decision], out: &mut Ve
     }
 }
 
-/// The expand, backfill and contract work of one change.
 /// Where [`plan_change`] puts the steps of one change.
 struct Planned<'a> {
     expand: &'a mut Vec<Step>,
@@ -483,6 +482,7 @@ struct Planned<'a> {
     backfills: &'a mut Vec<Backfill>,
 }
 
+/// The expand, backfill and contract work of one change.
 fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: &mut Planned<'_>) {
     let Planned {
         expand,
@@ -1175,15 +1175,20 @@ impl NullFill {
         )
         .lock(LockMode::ShareRowExclusive, &self.physical_table, false)
         .guard("CREATE OR REPLACE FUNCTION; the trigger only when the catalog lacks it")
-        .rollback(format!(
-            "DROP TRIGGER IF EXISTS {trigger} ON {table};\nDROP FUNCTION IF EXISTS {function}();"
-        ))
+        .rollback(self.drop_sql())
+    }
+
+    /// Drops the trigger, then its function.
+    fn drop_sql(&self) -> String {
+        format!(
+            "DROP TRIGGER IF EXISTS {} ON {};\nDROP FUNCTION IF EXISTS {}();",
+            quote_ident(&self.trigger),
+            self.physical_table.sql(),
+            self.function.sql()
+        )
     }
 
     fn drop_step(&self) -> Step {
-        let table = self.physical_table.sql();
-        let trigger = quote_ident(&self.trigger);
-        let function = self.function.sql();
         Step::new(
             Phase::Contract,
             "C6",
@@ -1192,7 +1197,7 @@ impl NullFill {
                 self.table, self.column
             ),
             format!("drop_fill_{}_{}", self.table.name, self.column),
-            format!("DROP TRIGGER IF EXISTS {trigger} ON {table};\nDROP FUNCTION IF EXISTS {function}();"),
+            self.drop_sql(),
         )
         .lock(LockMode::AccessExclusive, &self.physical_table, false)
         .guard("IF EXISTS")
@@ -1632,6 +1637,14 @@ fn schema_exists(name: &str) -> String {
     )
 }
 
+/// Catalog probe: the comment on a schema (NULL when it has none or does not exist).
+fn schema_comment(name: &str) -> String {
+    format!(
+        "(SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = {})",
+        quote_literal(name)
+    )
+}
+
 /// Catalog probe: whether the views schema of a release after `number` exists (that release
 /// has expanded).
 fn later_release_exists(number: u32) -> String {
@@ -1676,8 +1689,8 @@ fn previous_contract_guard(input: &PlanInput<'_>) -> Step {
         let waiting = if previous.marks_contract {
             (
                 format!(
-                    "(SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = {}) NOT IN ({}, {})",
-                    quote_literal(views),
+                    "{} NOT IN ({}, {})",
+                    schema_comment(views),
                     quote_literal(&previous.contract_mark()),
                     quote_literal(&previous.next_expanding_mark())
                 ),
@@ -1788,8 +1801,8 @@ fn own_expand_guard(input: &PlanInput<'_>) -> Step {
         "release {number} cannot contract: its expand has not run (schema {schema} is missing); run expand, deploy, then contract"
     );
     let next_began = format!(
-        "(SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = {}) IS NOT DISTINCT FROM {}",
-        quote_literal(schema),
+        "{} IS NOT DISTINCT FROM {}",
+        schema_comment(schema),
         quote_literal(&input.release.next_expanding_mark())
     );
     let sql = format!(

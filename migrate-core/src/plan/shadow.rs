@@ -165,7 +165,7 @@ impl Shadow {
     fn converted(&self, declared: Option<&str>, source: &str, target: &ColumnType) -> String {
         let read = format!("NEW.{}", quote_ident(source));
         declared
-            .and_then(|expr| sql::qualify_column(expr, &self.column, "NEW", source))
+            .and_then(|expr| sql::qualify_column(expr, &self.column, Some("NEW"), source))
             .map(|expr| format!("CASE WHEN {read} IS NULL THEN NULL ELSE ({expr}) END"))
             .unwrap_or_else(|| format!("{read}::{}", target.sql()))
     }
@@ -400,11 +400,13 @@ impl TableShadows<'_> {
                     .convert
                     .as_ref()
                     .filter(|_| s.new.nullable)
-                    .and_then(|c| match alias.strip_suffix('.') {
-                        Some(qualifier) => {
-                            sql::qualify_column(&c.to_new, &s.column, qualifier, &s.column)
-                        }
-                        None => sql::rename_column(&c.to_new, &s.column, &s.column),
+                    .and_then(|c| {
+                        sql::qualify_column(
+                            &c.to_new,
+                            &s.column,
+                            alias.strip_suffix('.'),
+                            &s.column,
+                        )
                     })
                     .map(|expr| format!(" AND ({expr}) IS NOT NULL"))
                     .unwrap_or_default();
