@@ -14,6 +14,7 @@
 use std::fmt::{self, Write as _};
 
 use crate::plan::{Phase, Plan, Step};
+use crate::sql::escape_control;
 
 /// Folder, inside the migrations folder, for plan summaries and plan data (sqlx ignores it).
 pub const PLANS_DIR: &str = "plans";
@@ -147,15 +148,12 @@ pub fn render_file(
     }
     for step in &file.steps {
         out.push('\n');
-        let _ = writeln!(
-            out,
-            "-- {} {}: {}",
-            step.catalog,
-            step.description,
-            Locks(step)
-        );
+        // Names, expressions and reasons reach these comment lines; each goes through
+        // `escape_control`, so no line break can end the comment and start a statement.
+        let line = format!("{} {}: {}", step.catalog, step.description, Locks(step));
+        let _ = writeln!(out, "-- {}", escape_control(&line));
         if let Some(reason) = &step.unsafe_reason {
-            let _ = writeln!(out, "-- UNSAFE, allowed: {}", reason.replace('\n', " "));
+            let _ = writeln!(out, "-- UNSAFE, allowed: {}", escape_control(reason));
         }
         out.push_str(&step.sql);
         out.push('\n');
@@ -244,7 +242,7 @@ pub fn render_summary(plan: &Plan) -> String {
             "| {} | {} | {} |",
             change.catalog,
             change.verdict,
-            change.reason.replace('|', "\\|")
+            md_cell(&change.reason)
         );
     }
     let warnings: Vec<&String> = plan
@@ -255,7 +253,7 @@ pub fn render_summary(plan: &Plan) -> String {
     if !warnings.is_empty() {
         out.push_str("\nWarnings:\n");
         for w in warnings {
-            let _ = writeln!(out, "- {w}");
+            let _ = writeln!(out, "- {}", escape_control(w));
         }
     }
     out.push_str("\n## Steps\n\n| # | phase | catalog | step | locks | transaction | file |\n|---|---|---|---|---|---|---|\n");
@@ -266,13 +264,13 @@ pub fn render_summary(plan: &Plan) -> String {
             i + 1,
             step.phase.name(),
             step.catalog,
-            step.description,
+            md_cell(&step.description),
             if step.unsafe_reason.is_some() {
                 " (UNSAFE, allowed)"
             } else {
                 ""
             },
-            Locks(step),
+            md_cell(&Locks(step).to_string()),
             transaction_text(step),
             file_of(step)
         );
@@ -282,27 +280,32 @@ pub fn render_summary(plan: &Plan) -> String {
         for b in &plan.backfills {
             let _ = writeln!(
                 out,
-                "\n### {} ({})\n\n- table `{}`, keyset order ({}); batches start at {} rows, sized for {} ms each\n- rows left: `{}`\n\n```sql\n{}\n```",
-                b.description,
+                "\n### {} ({})\n\n- table `{}`, keyset order ({}); batches start at {} rows, sized for {} ms each\n- rows left: `{}`\n",
+                escape_control(&b.description),
                 b.catalog,
-                b.table,
-                b.key.join(", "),
+                escape_control(&b.table),
+                escape_control(&b.key.join(", ")),
                 b.initial_batch_size,
                 b.target_batch_ms,
-                b.rows_left_sql,
-                b.batch_sql
+                escape_control(&b.rows_left_sql),
             );
+            push_code_block(&mut out, &b.batch_sql);
         }
     }
     for (i, step) in plan.steps.iter().enumerate() {
-        let _ = writeln!(out, "\n## {}. {}\n", i + 1, step.description);
+        let _ = writeln!(
+            out,
+            "\n## {}. {}\n",
+            i + 1,
+            escape_control(&step.description)
+        );
         let _ = writeln!(
             out,
             "- phase: {}; catalog row {}",
             step.phase.name(),
             step.catalog
         );
-        let _ = writeln!(out, "- locks: {}", Locks(step));
+        let _ = writeln!(out, "- locks: {}", escape_control(&Locks(step).to_string()));
         let _ = writeln!(out, "- transaction: {}", transaction_text(step));
         if let Some(ms) = step.lock_timeout_ms {
             let _ = writeln!(out, "- lock_timeout: {ms} ms");
@@ -315,19 +318,30 @@ pub fn render_summary(plan: &Plan) -> String {
             let _ = writeln!(
                 out,
                 "- before: `{}` must be 0 ({})",
-                check.sql, check.failure
+                escape_control(&check.sql),
+                escape_control(&check.failure)
             );
         }
         if let Some(check) = &step.post_check {
-            let _ = writeln!(out, "- after: {check}");
+            let _ = writeln!(out, "- after: {}", escape_control(check));
         }
         if let Some(reason) = &step.unsafe_reason {
-            let _ = writeln!(out, "- UNSAFE, allowed with the reason: {reason}");
+            let _ = writeln!(
+                out,
+                "- UNSAFE, allowed with the reason: {}",
+                escape_control(reason)
+            );
         }
-        let _ = writeln!(out, "\n```sql\n{}\n```", step.sql);
+        out.push('\n');
+        push_code_block(&mut out, &step.sql);
         match (&step.rollback, &step.irreversible) {
-            (Some(rollback), _) => _ = writeln!(out, "\nRollback:\n\n```sql\n{rollback}\n```"),
-            (None, Some(why)) => _ = writeln!(out, "\nRollback: not possible ({why})."),
+            (Some(rollback), _) => {
+                out.push_str("\nRollback:\n\n");
+                push_code_block(&mut out, rollback);
+            }
+            (None, Some(why)) => {
+                _ = writeln!(out, "\nRollback: not possible ({}).", escape_control(why));
+            }
             (None, None) => {}
         }
     }
@@ -340,4 +354,22 @@ fn transaction_text(step: &Step) -> &'static str {
         (true, true) => "yes, its own",
         (true, false) => "yes",
     }
+}
+
+/// Text for one cell of a Markdown table: no line break, no unescaped `|`.
+fn md_cell(text: &str) -> String {
+    escape_control(text).replace('|', "\\|")
+}
+
+/// A fenced SQL block whose fence is longer than any run of backticks in `sql` (a literal in
+/// the SQL cannot close it early), then a newline.
+fn push_code_block(out: &mut String, sql: &str) {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in sql.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest.max(2) + 1);
+    let _ = writeln!(out, "{fence}sql\n{sql}\n{fence}");
 }

@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::model::Schema;
 
+mod validate;
+
 /// The snapshot format this crate reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -129,6 +131,23 @@ pub enum SnapshotError {
         /// What is wrong.
         message: String,
     },
+    /// The file parses, but a value in it is not one the build could have written: a name,
+    /// type or SQL snippet that would reach the generated SQL unchecked.
+    #[error(
+        "{path}:{line}: the snapshot holds an invalid value at `{field}`: {value}: {message}; restore the file from version control (`git checkout -- {path}`) or fix the value by hand"
+    )]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the value (its first occurrence).
+        line: usize,
+        /// Where in the snapshot, e.g. `schema.tables["public.users"].columns[2].name`.
+        field: String,
+        /// The value, escaped.
+        value: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Written by a newer version of this tool.
     #[error(
         "{path}: snapshot format {found} is not supported (this build reads format {FORMAT_VERSION}); upgrade the migrate crates"
@@ -176,7 +195,10 @@ impl Snapshot {
         // One pass when the file is a valid snapshot; only a failure reads it again, probing the
         // version first so a newer format is reported as such rather than as a parse error.
         let full_error = match serde_json::from_str::<Snapshot>(text) {
-            Ok(snapshot) if snapshot.format == FORMAT_VERSION => return Ok(snapshot),
+            Ok(snapshot) if snapshot.format == FORMAT_VERSION => {
+                validate::validate(&snapshot, text, path)?;
+                return Ok(snapshot);
+            }
             Ok(snapshot) => return Err(version_error(snapshot.format)),
             Err(e) => e,
         };

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use sqlparser::ast::{Expr, Ident, visit_expressions, visit_expressions_mut};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
-use sqlparser::tokenizer::Token;
+use sqlparser::tokenizer::{Token, Tokenizer};
 
 /// PostgreSQL truncates identifiers longer than this many bytes (NAMEDATALEN - 1).
 pub const MAX_IDENT_BYTES: usize = 63;
@@ -22,11 +22,25 @@ pub fn quote_ident(name: &str) -> String {
     out
 }
 
-/// Quotes a string literal: `'text'`, doubling embedded quotes.
+/// Quotes a string literal: `'text'`, doubling embedded quotes. Text holding a backslash is
+/// written as an escape string (`E'a\\b'`), which means the same whether or not the server
+/// runs with `standard_conforming_strings`, so no setting can turn a backslash into an escape
+/// that ends the literal early.
 pub fn quote_literal(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    push_quoted(&mut out, text, '\'');
+    let mut out = String::with_capacity(text.len() + 3);
+    if text.contains('\\') {
+        out.push('E');
+        push_quoted(&mut out, &text.replace('\\', "\\\\"), '\'');
+    } else {
+        push_quoted(&mut out, text, '\'');
+    }
     out
+}
+
+/// A `RAISE EXCEPTION` message as a literal: [`quote_literal`] with every `%` doubled, since
+/// `RAISE` reads a lone `%` as a placeholder and fails for want of its argument.
+pub fn raise_message(text: &str) -> String {
+    quote_literal(&text.replace('%', "%%"))
 }
 
 /// Appends `text` between `quote`s, doubling every `quote` inside it.
@@ -42,21 +56,101 @@ pub(crate) fn push_quoted(out: &mut String, text: &str, quote: char) {
     out.push(quote);
 }
 
-/// Checks an identifier the user declared; the error text says what is wrong.
-pub fn check_ident(name: &str) -> Result<(), String> {
+/// Why a name cannot be used as a PostgreSQL identifier here.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentError {
+    /// The empty string.
+    #[error("an identifier cannot be empty")]
+    Empty,
+    /// Longer than PostgreSQL keeps.
+    #[error(
+        "`{name}` is {bytes} bytes; PostgreSQL silently truncates identifiers to {MAX_IDENT_BYTES} bytes"
+    )]
+    TooLong {
+        /// The name.
+        name: String,
+        /// Its length in bytes.
+        bytes: usize,
+    },
+    /// Holds a character that ends or hides a line: the name would not stay inert in the
+    /// comments and messages that carry it.
+    #[error(
+        "`{}` holds the control character {} at byte {at}: identifiers must be printable (it would end or hide a line in the generated files); write the name without it",
+        escape_control(name),
+        char_code(*found)
+    )]
+    ControlCharacter {
+        /// The name.
+        name: String,
+        /// The first offending character.
+        found: char,
+        /// Its byte offset.
+        at: usize,
+    },
+}
+
+/// Checks an identifier the user declared (or the snapshot holds).
+pub fn check_ident(name: &str) -> Result<(), IdentError> {
     if name.is_empty() {
-        return Err("an identifier cannot be empty".into());
+        return Err(IdentError::Empty);
+    }
+    if let Some((at, found)) = first_control_character(name) {
+        return Err(IdentError::ControlCharacter {
+            name: name.to_owned(),
+            found,
+            at,
+        });
     }
     if name.len() > MAX_IDENT_BYTES {
-        return Err(format!(
-            "`{name}` is {} bytes; PostgreSQL silently truncates identifiers to {MAX_IDENT_BYTES} bytes",
-            name.len()
-        ));
-    }
-    if name.contains('\0') {
-        return Err("an identifier cannot contain a NUL byte".into());
+        return Err(IdentError::TooLong {
+            name: name.to_owned(),
+            bytes: name.len(),
+        });
     }
     Ok(())
+}
+
+/// Whether a character may not appear in a name or label: the C0 and C1 controls (newline,
+/// carriage return, tab, NUL, …) and DEL, which end a `--` comment or a line, the Unicode line
+/// and paragraph separators, the byte-order mark, and the bidirectional overrides, which make
+/// text display otherwise than it reads.
+pub fn is_control_character(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{200e}' | '\u{200f}' | '\u{202a}'
+                ..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// The first [control character](is_control_character) in `text`, with its byte offset.
+pub fn first_control_character(text: &str) -> Option<(usize, char)> {
+    text.char_indices().find(|(_, c)| is_control_character(*c))
+}
+
+/// `U+000A`.
+fn char_code(c: char) -> String {
+    format!("U+{:04X}", u32::from(c))
+}
+
+/// `text` with every [control character](is_control_character) written as `<U+000A>`: the one
+/// form in which user text enters a line of a generated file (a `--` comment, a Markdown line)
+/// without ending it. Text without such characters comes back unchanged.
+pub fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
+    if first_control_character(text).is_none() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_control_character(c) {
+            out.push('<');
+            out.push_str(&char_code(c));
+            out.push('>');
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Parses one SQL expression (a default, a CHECK, an index predicate or key) and returns its
@@ -328,6 +422,23 @@ fn canonical_type_text(printed: &str) -> Result<(String, u8), String> {
             ));
         }
         other => {
+            // Any other type is written into DDL as it is spelled: only plain words (a
+            // schema-qualified name at most) and plain modifiers, nothing quoted.
+            let plain = |t: &str, extra: &[char]| {
+                t.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && t.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(&c))
+            };
+            if !plain(other, &[' ', '.']) {
+                return Err(format!(
+                    "`{other}` is not a plain type name; declare a type by its unquoted name"
+                ));
+            }
+            if let Some(bad) = mods.iter().find(|m| {
+                !(plain(m, &[]) || m.bytes().all(|b| b.is_ascii_digit()) && !m.is_empty())
+            }) {
+                return Err(format!("`{bad}` is not a plain type modifier"));
+            }
             if mods.is_empty() {
                 other.to_owned()
             } else {
@@ -525,7 +636,21 @@ pub fn parse_script(script: &str) -> Result<usize, String> {
 
 fn parse_statements(sql: &str) -> Result<usize, String> {
     let sql = sql.replace("DROP INDEX CONCURRENTLY IF EXISTS", "DROP INDEX IF EXISTS");
-    Parser::parse_sql(&PostgreSqlDialect {}, &sql)
+    let dialect = PostgreSqlDialect {};
+    let mut tokens = Tokenizer::new(&dialect, &sql)
+        .tokenize_with_location()
+        .map_err(|e| e.to_string())?;
+    // sqlparser takes an escape string (`E'a\\b'`, how `quote_literal` writes a backslash)
+    // only where it takes an expression; PostgreSQL takes it wherever a string goes (an enum
+    // label). It is read here as the plain string it stands for.
+    for token in &mut tokens {
+        if let Token::EscapedStringLiteral(text) = &mut token.token {
+            token.token = Token::SingleQuotedString(std::mem::take(text));
+        }
+    }
+    Parser::new(&dialect)
+        .with_tokens_with_locations(tokens)
+        .parse_statements()
         .map(|s| s.len())
         .map_err(|e| e.to_string())
 }

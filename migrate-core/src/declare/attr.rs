@@ -111,6 +111,15 @@ fn lit(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
 /// views (`release_0001`, …), which contract drops.
 fn schema_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
     let v = ident_lit(meta)?;
+    if v.value.contains('.') {
+        return Err(syn::Error::new(
+            v.span,
+            format!(
+                "`{}` holds a dot, and `schema.table` could then be read two ways; choose a schema name without one",
+                v.value
+            ),
+        ));
+    }
     let looks_like_release = v
         .value
         .strip_prefix("release_")
@@ -142,6 +151,28 @@ fn expr_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
     let normalized = sql::normalize_expr(&value).map_err(|e| {
         syn::Error::new(lit.span(), format!("invalid SQL expression `{value}`: {e}"))
     })?;
+    if let Some((at, c)) = sql::first_control_character(&normalized) {
+        // Outside a literal sqlparser drops line breaks; inside one they would reach the
+        // generated files raw (a carriage return, a line separator).
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "`{}` holds the control character U+{:04X} inside a literal (at byte {at} of its normal form); write it as an escape string, such as E'\\n' for a line break",
+                sql::escape_control(&value),
+                u32::from(c)
+            ),
+        ));
+    }
+    if sql::normalize_expr(&normalized).as_deref() != Ok(normalized.as_str()) {
+        // sqlparser prints some literals (a backslash before a quote) as text that reads back
+        // as something else; what reaches the SQL must mean what was declared.
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "`{value}` cannot be carried faithfully into the generated SQL (its normal form `{normalized}` reads back differently); write the literal another way, e.g. as an escape string E'…'"
+            ),
+        ));
+    }
     if sql::has_dollar_quote(&normalized) {
         return Err(syn::Error::new(
             lit.span(),
@@ -162,7 +193,19 @@ fn reason_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
              `allow_unsafe = \"table is empty in every environment\"`",
         ));
     }
-    Ok(Spanned::new(lit.value().trim().to_owned(), lit.span()))
+    // The reason goes into comments and the plan: line breaks and tabs become spaces, and any
+    // other control character is refused rather than carried into a generated file.
+    let reason = lit.value().split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some((at, c)) = sql::first_control_character(&reason) {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "the reason holds the control character U+{:04X} at byte {at}; write it in plain text",
+                u32::from(c)
+            ),
+        ));
+    }
+    Ok(Spanned::new(reason, lit.span()))
 }
 
 fn action_lit(meta: &ParseNestedMeta) -> syn::Result<FkAction> {
@@ -238,7 +281,7 @@ fn parse_reference(
         if !name.chars().all(|c| c.is_alphanumeric() || c == '_') || name.is_empty() {
             return Err(bad(&format!("`{name}` is not a plain identifier")));
         }
-        sql::check_ident(name).map_err(|e| bad(&e))?;
+        sql::check_ident(name).map_err(|e| bad(&e.to_string()))?;
     }
     Ok((QualifiedName::new(schema, table), columns))
 }
@@ -325,7 +368,11 @@ fn parse_table_inner(cx: &mut Ctxt, input: &DeriveInput) -> DeclaredTable {
         .table_name
         .map_or_else(|| snake_case(&rust_name), |t| t.value);
     if let Err(e) = sql::check_ident(&table_name) {
-        cx.error(input.ident.span(), e);
+        // The name comes from the struct: the fix is to name the table explicitly.
+        cx.error(
+            input.ident.span(),
+            format!("{e}; name the table with `#[migrate(table_name = \"…\")]`"),
+        );
     }
     let foreign_keys = attrs
         .foreign_keys
@@ -677,7 +724,11 @@ fn parse_field(
 
     let column = a.column_name.map_or_else(|| rust_name.clone(), |c| c.value);
     if let Err(e) = sql::check_ident(&column) {
-        cx.error(ident.span(), e);
+        // The name comes from the field: the fix is to name the column explicitly.
+        cx.error(
+            ident.span(),
+            format!("{e}; name the column with `#[migrate(column_name = \"…\")]`"),
+        );
     }
 
     let mapped = map_rust_type(&field.ty);
@@ -960,6 +1011,16 @@ fn parse_enum_inner(cx: &mut Ctxt, input: &DeriveInput) -> DeclaredEnum {
                                 return Err(syn::Error::new(
                                     lit.span(),
                                     "an enum label must be 1 to 63 bytes",
+                                ));
+                            }
+                            if let Some((at, c)) = sql::first_control_character(&lit.value()) {
+                                return Err(syn::Error::new(
+                                    lit.span(),
+                                    format!(
+                                        "the enum label `{}` holds the control character U+{:04X} at byte {at}: labels must be printable (it would end or hide a line in the generated files); write the label without it",
+                                        sql::escape_control(&lit.value()),
+                                        u32::from(c)
+                                    ),
                                 ));
                             }
                             set_once(cx, &mut renamed, lit.value(), lit.span(), "rename");
