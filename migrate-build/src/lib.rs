@@ -105,17 +105,37 @@ pub enum Mode {
 
 impl Mode {
     /// `MIGRATE_ACCEPT=1` → accept; otherwise `CI` set → check; otherwise review.
-    pub fn from_env() -> Mode {
-        let set = |name: &str| {
-            std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-        };
-        if set(ACCEPT_ENV) {
-            Mode::Accept
-        } else if set("CI") {
-            Mode::Check
-        } else {
-            Mode::Review
+    ///
+    /// `MIGRATE_ACCEPT` is read strictly, because a value read the wrong way writes files:
+    /// `1`, `true`, `yes` or `on` accept; `0`, `false`, `no`, `off` or empty do not; anything
+    /// else is an error. `CI` counts as set unless it is empty or one of the "no" words, since
+    /// CI services set it to values of their own.
+    pub fn from_env() -> Result<Mode, Error> {
+        let accept = std::env::var(ACCEPT_ENV).ok();
+        if let Some(value) = accept {
+            match switch(&value) {
+                Some(true) => return Ok(Mode::Accept),
+                Some(false) => {}
+                None => {
+                    return Err(Error::Environment {
+                        name: ACCEPT_ENV,
+                        value,
+                        expected: "`1` to accept the pending plan, or `0` (also true/false, yes/no, on/off)",
+                    });
+                }
+            }
         }
+        let ci = std::env::var("CI").is_ok_and(|v| switch(&v) != Some(false));
+        Ok(if ci { Mode::Check } else { Mode::Review })
+    }
+}
+
+/// Reads an on/off environment value: `None` when it is neither.
+fn switch(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "" | "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
     }
 }
 
@@ -129,6 +149,16 @@ pub enum Error {
         path: PathBuf,
         /// The error.
         source: std::io::Error,
+    },
+    /// An environment variable the helper reads holds a value it does not know.
+    #[error("{name}={value:?} is not understood; set it to {expected}")]
+    Environment {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What it may be.
+        expected: &'static str,
     },
     /// The snapshot is broken (nothing is written while it is).
     #[error(
@@ -483,7 +513,10 @@ impl Config {
     /// Plans and writes according to the mode. Prints `cargo:` lines when enabled.
     pub fn run(&self) -> Result<Outcome, Error> {
         let root = self.root()?;
-        let mode = self.mode.unwrap_or_else(Mode::from_env);
+        let mode = match self.mode {
+            Some(mode) => mode,
+            None => Mode::from_env()?,
+        };
         let snapshot_path = self.snapshot_path()?;
         let migrations = self.migrations_path()?;
         if self.cargo_output {
@@ -820,7 +853,20 @@ fn normalized(path: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use super::push_debug_str;
+    use super::{push_debug_str, switch};
+
+    #[test]
+    fn migrate_accept_no_and_off_do_not_accept_and_unknown_values_are_errors() {
+        for yes in ["1", "true", "TRUE", "yes", "on", " On "] {
+            assert_eq!(switch(yes), Some(true), "{yes}");
+        }
+        for no in ["", "0", "false", "no", "off", "OFF"] {
+            assert_eq!(switch(no), Some(false), "{no}");
+        }
+        for unknown in ["2", "accept", "y", "n", "nope", "-1"] {
+            assert_eq!(switch(unknown), None, "{unknown}");
+        }
+    }
 
     #[test]
     fn debug_strings_match_the_debug_format() {

@@ -244,6 +244,23 @@ pub struct TableDiff {
     pub changes: Vec<Located>,
     /// Stale or contradictory hints.
     pub hint_errors: Vec<HintError>,
+    /// Hints welcome only because the accepted release made their change (a rename, a drop, a
+    /// backfill or conversion): planning the next release makes them stale, so then each is an
+    /// error, before anything is written.
+    pub expiring: Vec<HintError>,
+}
+
+/// A hint that belongs to the accepted release, reported once a build plans the next one.
+fn expiring_hint(span: Span, hint: &str, change: &str) -> HintError {
+    HintError {
+        span,
+        message: format!(
+            "`{hint}` belongs to the accepted release ({change}), and this build plans the next release, after which the hint would be stale"
+        ),
+        help: format!(
+            "remove `{hint}`: its change is accepted already, and the next release must not carry it"
+        ),
+    }
 }
 
 /// Diffs one resolved table against the snapshot.
@@ -266,13 +283,21 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
         && decl.renamed_from.is_none()
         && decl.drop.is_none()
         && decl.drop_columns.is_empty()
-        && decl.fields.iter().all(|f| f.renamed_from.is_none())
+        && decl
+            .fields
+            .iter()
+            .all(|f| f.renamed_from.is_none() && f.backfill.is_none() && f.convert.is_none())
     {
         return out;
     }
     if let Some(hint) = &decl.renamed_from {
         let from = QualifiedName::new(table.name.schema.clone(), hint.value.clone());
         match (snapshot.table(&from), old) {
+            _ if from == table.name => out.hint_errors.push(HintError {
+                span: hint.span,
+                message: format!("`renamed_from = \"{}\"` names the table itself", hint.value),
+                help: "`renamed_from` takes the table's previous name; remove the hint".into(),
+            }),
             (Some(_), Some(_)) => out.hint_errors.push(HintError {
                 span: hint.span,
                 message: format!("`renamed_from = \"{}\"`, but both `{from}` and `{}` are in the snapshot", hint.value, table.name),
@@ -283,11 +308,14 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                 old = Some(accepted);
             }
             // Accepted by the latest release: still welcome until the next one.
-            (None, Some(accepted)) if accepted.renamed_from.as_deref() == Some(hint.value.as_str()) => {}
+            (None, Some(accepted)) if accepted.renamed_from.as_deref() == Some(hint.value.as_str()) => {
+                out.expiring.push(expiring_hint(hint.span, &format!("renamed_from = \"{}\"", hint.value), &format!("`{}` renamed to `{}`", hint.value, table.name.name)));
+            }
+
             (None, Some(_)) => out.hint_errors.push(HintError {
                 span: hint.span,
-                message: format!("stale rename hint: `{}` is already the accepted name and `{}` is gone", table.name, hint.value),
-                help: "the rename was accepted in an earlier release; remove `renamed_from`".into(),
+                message: format!("stale rename hint: `{}` is already the accepted name, and no table `{}` is in the snapshot", table.name, hint.value),
+                help: "if the rename was accepted in an earlier release, remove `renamed_from`; otherwise check the old name".into(),
             }),
             (None, None) => out.hint_errors.push(HintError {
                 span: hint.span,
@@ -298,6 +326,17 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
     }
 
     let Some(old) = old else {
+        if let Some(span) = decl.drop
+            && snapshot.dropped_tables.contains(&table.name)
+        {
+            // Dropped by the accepted release: nothing left to do until the next one.
+            out.expiring.push(expiring_hint(
+                span,
+                "drop",
+                &format!("`{}` dropped", table.name),
+            ));
+            return out;
+        }
         if let Some(span) = decl.drop {
             out.hint_errors.push(HintError {
                 span,
@@ -395,13 +434,18 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                     (None, Some(current))
                         if current.renamed_from.as_deref() == Some(hint.value.as_str()) =>
                     {
+                        out.expiring.push(expiring_hint(
+                            hint.span,
+                            &format!("renamed_from = \"{}\"", hint.value),
+                            &format!("`{}` renamed to `{}`", hint.value, column.name),
+                        ));
                         Some(current)
                     }
                     (None, Some(current)) => {
                         out.hint_errors.push(HintError {
                         span: hint.span,
-                        message: format!("stale rename hint: `{}` is already the accepted name and `{}` is gone", column.name, hint.value),
-                        help: "the rename was accepted in an earlier release; remove `renamed_from`".into(),
+                        message: format!("stale rename hint: `{}` is already the accepted name, and `{name}` has no column `{}` in the snapshot", column.name, hint.value),
+                        help: "if the rename was accepted in an earlier release, remove `renamed_from`; otherwise check the old name".into(),
                     });
                         Some(current)
                     }
@@ -452,7 +496,15 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
         let becomes_not_null = accepted.nullable && !column.nullable;
         if let Some(hint) = &field.backfill
             && !becomes_not_null
-            && accepted.backfill.as_deref() != Some(hint.value.as_str())
+            && accepted.backfill.as_deref() == Some(hint.value.as_str())
+        {
+            out.expiring.push(expiring_hint(
+                hint.span,
+                "backfill",
+                &format!("`{}` filled", column.name),
+            ));
+        } else if let Some(hint) = &field.backfill
+            && !becomes_not_null
         {
             out.hint_errors.push(HintError {
                 span: hint.span,
@@ -475,10 +527,13 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                     ),
                     help: "remove `convert`".into(),
                 });
-            } else if !type_changes
-                && accepted.convert.as_ref() != Some(&hint.value)
-                && !new.unresolved.contains(&column.name)
-            {
+            } else if !type_changes && accepted.convert.as_ref() == Some(&hint.value) {
+                out.expiring.push(expiring_hint(
+                    hint.span,
+                    "convert",
+                    &format!("`{}` converted to {}", column.name, column.ty),
+                ));
+            } else if !type_changes && !new.unresolved.contains(&column.name) {
                 out.hint_errors.push(HintError {
                     span: hint.span,
                     message: format!(
@@ -559,6 +614,12 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                 ),
                 help: "remove the field, or remove the `drop_column`".into(),
             });
+        } else if old.dropped_columns.contains(&dropped.value) {
+            out.expiring.push(expiring_hint(
+                dropped.span,
+                &format!("drop_column = \"{}\"", dropped.value),
+                &format!("`{}` dropped", dropped.value),
+            ));
         } else if old.column(&dropped.value).is_none() {
             out.hint_errors.push(stale_drop_column(dropped, name));
         }
@@ -944,6 +1005,8 @@ pub struct SchemaDiff {
     pub changes: Vec<Located>,
     /// All stale hints.
     pub hint_errors: Vec<HintError>,
+    /// All hints that expire when the next release is planned ([`TableDiff::expiring`]).
+    pub expiring: Vec<HintError>,
 }
 
 /// Diffs the whole declared schema against the snapshot.
@@ -963,6 +1026,7 @@ pub fn diff_schema(
         let d = diff_table(snapshot, t);
         out.changes.extend(d.changes);
         out.hint_errors.extend(d.hint_errors);
+        out.expiring.extend(d.expiring);
     }
     let declared_keys: std::collections::BTreeSet<String> = tables
         .iter()

@@ -59,6 +59,10 @@ pub struct Schema {
     pub tables: BTreeMap<String, Table>,
     /// Enum types keyed by `schema.name`.
     pub enums: BTreeMap<String, EnumType>,
+    /// Tables this release dropped (`#[migrate(drop)]`), sorted: the struct's `drop` is still
+    /// welcome in the builds of this release; once the next release is planned it is stale.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped_tables: Vec<QualifiedName>,
 }
 
 impl Schema {
@@ -99,6 +103,10 @@ pub struct Table {
     /// Foreign keys, sorted by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub foreign_keys: Vec<ForeignKey>,
+    /// Columns this release dropped (`drop_column`), sorted: like [`Schema::dropped_tables`],
+    /// the hint stays welcome for the release.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped_columns: Vec<String>,
 }
 
 impl Table {

@@ -198,6 +198,11 @@ pub fn plan_crate(
             .filter_map(Decision::diagnostic),
     );
 
+    // Hints that belong to the accepted release are stale once the next one is planned:
+    // refused now, in review as in accept, before anything is written.
+    if !decisions.is_empty() {
+        diagnostics.extend(schema_diff.expiring.iter().map(hint_diagnostic));
+    }
     let attribute_errors = resolved.len() != tables.len();
     let blocked = attribute_errors || !diagnostics.is_empty() || derive_errors > 0;
     let (plan, next_snapshot) = if blocked || decisions.is_empty() {
@@ -267,6 +272,10 @@ fn next_schema(accepted: &Schema, resolved: Vec<Resolved<'_>>, enums: &[Declared
     let mut schema = Schema::default();
     for r in resolved {
         if r.decl.drop.is_some() {
+            // Recorded for this release, so the struct's `drop` stays welcome until the next.
+            if accepted.table(&r.table.name).is_some() {
+                schema.dropped_tables.push(r.table.name.clone());
+            }
             continue;
         }
         let mut table: Table = r.table;
@@ -311,12 +320,21 @@ fn next_schema(accepted: &Schema, resolved: Vec<Resolved<'_>>, enums: &[Declared
                 }
             }
             table.columns = columns;
+            table.dropped_columns = r
+                .decl
+                .drop_columns
+                .iter()
+                .filter(|d| old.column(&d.value).is_some())
+                .map(|d| d.value.clone())
+                .collect();
+            table.dropped_columns.sort();
         }
         schema.tables.insert(table.name.key(), table);
     }
     for e in enums {
         schema.enums.insert(e.name.key(), e.to_model());
     }
+    schema.dropped_tables.sort();
     schema
 }
 

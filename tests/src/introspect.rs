@@ -187,6 +187,7 @@ async fn read_table(pool: &PgPool, oid: i64, name: QualifiedName) -> Table {
         indexes,
         checks,
         foreign_keys,
+        dropped_columns: Vec::new(),
     };
     table.canonicalize();
     table
@@ -209,6 +210,7 @@ pub fn comparable(schema: &Schema) -> Schema {
     for table in out.tables.values_mut() {
         table.rust_name.clear();
         table.renamed_from = None;
+        table.dropped_columns.clear();
         for c in &mut table.columns {
             c.default = c.default.as_deref().map(normalize_sql);
             c.renamed_from = None;
@@ -230,6 +232,7 @@ pub fn comparable(schema: &Schema) -> Schema {
     for e in out.enums.values_mut() {
         e.rust_name.clear();
     }
+    out.dropped_tables.clear();
     out
 }
 

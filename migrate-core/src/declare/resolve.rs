@@ -325,6 +325,7 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
         indexes,
         checks,
         foreign_keys,
+        dropped_columns: Vec::new(),
     };
     table.canonicalize();
     Resolved {

@@ -55,6 +55,9 @@ impl Checker<'_> {
             self.rust_name(&format!("{at}.rust_name"), &table.rust_name)?;
             self.table(&at, table)?;
         }
+        for (i, dropped) in schema.dropped_tables.iter().enumerate() {
+            self.qualified(&format!("schema.dropped_tables[{i}]"), dropped)?;
+        }
         for (key, enum_type) in &schema.enums {
             let at = format!("schema.enums[{key:?}]");
             self.qualified(&format!("{at}.name"), &enum_type.name)?;
@@ -102,6 +105,7 @@ impl Checker<'_> {
             }
         }
         self.idents(&format!("{at}.primary_key"), &table.primary_key)?;
+        self.idents(&format!("{at}.dropped_columns"), &table.dropped_columns)?;
         for (i, unique) in table.uniques.iter().enumerate() {
             let at = format!("{at}.uniques[{i}]");
             self.ident(&format!("{at}.name"), &unique.name)?;
