@@ -89,6 +89,8 @@ pub mod stages {
 
 /// The folder, beside the snapshot, that holds a plan waiting for review.
 pub const PENDING_DIR: &str = "migrate.pending";
+/// At most this many declaration problems are rendered in full; the rest are counted.
+pub const MAX_REPORTED: usize = 20;
 /// Set to `1` to accept the pending plan.
 pub const ACCEPT_ENV: &str = "MIGRATE_ACCEPT";
 
@@ -159,6 +161,19 @@ pub enum Error {
         value: String,
         /// What it may be.
         expected: &'static str,
+    },
+    /// The snapshot file is missing while migration files exist: it was deleted or not
+    /// checked out, and planning from nothing would start over at release 1.
+    #[error(
+        "the snapshot {path} is missing, but {migrations} holds {count} migration file(s) of accepted releases\n  help: restore the snapshot from version control (`git checkout -- {path}`); nothing is planned or written without it"
+    )]
+    SnapshotMissing {
+        /// The snapshot's path.
+        path: PathBuf,
+        /// The migrations folder.
+        migrations: PathBuf,
+        /// How many `.sql` files it holds.
+        count: usize,
     },
     /// The snapshot is broken (nothing is written while it is).
     #[error(
@@ -376,7 +391,17 @@ impl Config {
             discover::rust_files(&self.source_paths(&root))
                 .and_then(|files| discover::discover(&files))
         };
+        let migrations_dir = self.migrations_path()?;
         let read_accepted = || match Snapshot::load(&snapshot_path) {
+            // Deleted, not new: planning from nothing would start release 1 over beside them.
+            Ok(None) if let Some(count) = migration_files(&migrations_dir) => (
+                Err(Error::SnapshotMissing {
+                    path: snapshot_path.clone(),
+                    migrations: migrations_dir.clone(),
+                    count,
+                }),
+                Ok(()),
+            ),
             Ok(snapshot) => {
                 let snapshot = snapshot.unwrap_or_default();
                 let check = match verify {
@@ -466,8 +491,18 @@ impl Config {
         );
         if !crate_plan.diagnostics.is_empty() {
             let mut rendered = String::new();
-            for d in &crate_plan.diagnostics {
+            for d in crate_plan.diagnostics.iter().take(MAX_REPORTED) {
                 rendered.push_str(&report::render(d, &declarations.files));
+                rendered.push('\n');
+            }
+            // Ten thousand errors help nobody: the first ones, then a count.
+            if let Some(hidden) = crate_plan.diagnostics.len().checked_sub(MAX_REPORTED)
+                && hidden > 0
+            {
+                rendered.push_str(&report::summary(
+                    &crate_plan.diagnostics[MAX_REPORTED..],
+                    crate_plan.diagnostics.len(),
+                ));
                 rendered.push('\n');
             }
             return Err(Error::Declarations {
@@ -665,11 +700,38 @@ fn stale_message(outcome: &Outcome, snapshot_path: &Path) -> String {
     text
 }
 
+/// How many `.sql` migration files the expand and contract folders hold, if any.
+fn migration_files(migrations: &Path) -> Option<usize> {
+    let count: usize = [
+        migrations.to_path_buf(),
+        migrations.join(render::CONTRACT_DIR),
+    ]
+    .iter()
+    .filter_map(|dir| std::fs::read_dir(dir).ok())
+    .map(|entries| {
+        entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "sql"))
+            .count()
+    })
+    .sum();
+    (count > 0).then_some(count)
+}
+
+/// The release a generated migration file belongs to: its name's first four digits.
+fn file_release(path: &str) -> Option<u32> {
+    let name = path.rsplit('/').next()?;
+    name.get(..4)?.parse().ok()
+}
+
 /// Every generated file listed in the snapshot must exist with the accepted content.
 fn check_manifest(root: &Path, migrations: &Path, accepted: &Snapshot) -> Result<(), Error> {
     let mut problems = Vec::new();
-    // A migration file no accepted release generated (left behind when a snapshot was reverted,
-    // or written by hand) would still be run by sqlx.
+    // A migration file no accepted release generated would still be run by sqlx. One of a
+    // release after the snapshot's means the snapshot went back (a revert), not a stray file:
+    // such files may have run somewhere, so the advice is to restore the snapshot.
+    let mut newer_than_snapshot = false;
+    let mut stray = false;
     for dir in [
         migrations.to_path_buf(),
         migrations.join(render::CONTRACT_DIR),
@@ -684,11 +746,23 @@ fn check_manifest(root: &Path, migrations: &Path, accepted: &Snapshot) -> Result
             .filter(|p| !accepted.generated.contains_key(p))
             .collect();
         unknown.sort();
-        problems.extend(
-            unknown
-                .into_iter()
-                .map(|p| format!("    - {p} was not generated by any accepted release")),
-        );
+        for path in unknown {
+            match file_release(&path) {
+                Some(release) if release > accepted.release.number => {
+                    newer_than_snapshot = true;
+                    problems.push(format!(
+                        "    - {path} belongs to release {release}, after the snapshot's release {}",
+                        accepted.release.number
+                    ));
+                }
+                _ => {
+                    stray = true;
+                    problems.push(format!(
+                        "    - {path} was not generated by any accepted release"
+                    ));
+                }
+            }
+        }
     }
     for (path, hash) in &accepted.generated {
         match std::fs::read_to_string(root.join(path)) {
@@ -700,8 +774,21 @@ fn check_manifest(root: &Path, migrations: &Path, accepted: &Snapshot) -> Result
     if problems.is_empty() {
         return Ok(());
     }
+    let mut help = String::from(
+        "  help: restore edited or missing files from version control (`git checkout -- <file>`): accepted migrations may already have run somewhere, so they are never rewritten",
+    );
+    if newer_than_snapshot {
+        help.push_str(
+            "\n  help: the snapshot is older than the migration files, as after a revert: restore the snapshot that accepted them (`git log -- migrate.snapshot.json`) rather than deleting migrations that may have run",
+        );
+    }
+    if stray {
+        help.push_str(
+            "\n  help: a file no release generated (written by hand?) would be run by sqlx too: move it out of the migrations folder",
+        );
+    }
     Err(Error::Stale(format!(
-        "error: generated migration files differ from what the snapshot accepted:\n{}\n  help: restore edited or missing files from version control (`git checkout -- <file>`): accepted migrations may already have run somewhere, so they are never rewritten; remove a file no release generated",
+        "error: generated migration files differ from what the snapshot accepted:\n{}\n{help}",
         problems.join("\n")
     )))
 }

@@ -36,6 +36,36 @@ pub fn render(diagnostic: &Diagnostic, files: &[SourceFile]) -> String {
     Renderer::plain().render(message).to_string()
 }
 
+/// One line for the diagnostics not rendered: how many, and how many of each kind (the
+/// message up to its first quoted name), most frequent first.
+pub fn summary(hidden: &[Diagnostic], total: usize) -> String {
+    let mut kinds: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for d in hidden {
+        // The message with each quoted name elided, up to its first `;`.
+        let first = d.message.split(';').next().unwrap_or("");
+        let kind: String = first
+            .split('`')
+            .enumerate()
+            .map(|(i, part)| if i % 2 == 1 { "`…`" } else { part })
+            .collect();
+        *kinds.entry(kind.trim().to_owned()).or_default() += 1;
+    }
+    let mut kinds: Vec<(String, usize)> = kinds.into_iter().collect();
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut out = format!(
+        "error: {} more problem(s) not shown ({total} in all); fix the ones above and build again",
+        hidden.len()
+    );
+    for (kind, count) in kinds.iter().take(5) {
+        out.push_str(&format!("\n  - {count} × {kind}"));
+    }
+    if kinds.len() > 5 {
+        out.push_str(&format!("\n  - and {} other kinds", kinds.len() - 5));
+    }
+    out.push('\n');
+    out
+}
+
 /// The byte range of a span in its file, from its line/column (columns count chars).
 fn byte_range(text: &str, span: proc_macro2::Span) -> std::ops::Range<usize> {
     let offset = |lc: proc_macro2::LineColumn| -> usize {

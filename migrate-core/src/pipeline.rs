@@ -122,7 +122,7 @@ pub fn plan_crate(
                 for (column, rust_type, span) in &r.unknown_types {
                     diagnostics.push(
                         Diagnostic::error(*span, format!("`{rust_type}` (column `{}.{column}`) has no PostgreSQL type", r.table.name))
-                            .help(format!("derive it: `#[derive(PgEnum)] enum {rust_type} {{ … }}` in the scanned sources, or declare `#[migrate(column_type = \"…\")]` on the field")),
+                            .help(format!("if `{rust_type}` is an enum of labels, derive it: `#[derive(PgEnum)] enum {rust_type} {{ … }}` in the scanned sources; if it is a type alias or any other type, declare the column's type on the field, `#[migrate(column_type = \"…\")]` (types are read as written, not through aliases)")),
                     );
                 }
                 resolved.push(r);
@@ -441,6 +441,30 @@ fn check_references(resolved: &[Resolved<'_>], out: &mut Vec<Diagnostic>) {
                 );
                 continue;
             };
+            if let Some(missing) = fk
+                .referenced_columns
+                .iter()
+                .find(|c| target.column(c).is_none())
+            {
+                let columns: Vec<&str> = target.columns.iter().map(|c| c.name.as_str()).collect();
+                out.push(
+                    Diagnostic::error(
+                        span_of(&fk.name),
+                        format!(
+                            "`{}` references `{}({})`, but `{}` has no column `{missing}`",
+                            r.table.name,
+                            fk.references,
+                            fk.referenced_columns.join(", "),
+                            fk.references
+                        ),
+                    )
+                    .help(format!(
+                        "its columns are: {}; reference one of them (by its SQL name)",
+                        columns.join(", ")
+                    )),
+                );
+                continue;
+            }
             let mut wanted = fk.referenced_columns.clone();
             wanted.sort();
             let mut keys: Vec<Vec<String>> = vec![target.primary_key.clone()];

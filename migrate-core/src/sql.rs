@@ -64,7 +64,7 @@ pub enum IdentError {
     Empty,
     /// Longer than PostgreSQL keeps.
     #[error(
-        "`{name}` is {bytes} bytes; PostgreSQL silently truncates identifiers to {MAX_IDENT_BYTES} bytes"
+        "`{name}` is {bytes} bytes, and PostgreSQL silently truncates identifiers to {MAX_IDENT_BYTES} bytes: use a name of at most {MAX_IDENT_BYTES} bytes"
     )]
     TooLong {
         /// The name.

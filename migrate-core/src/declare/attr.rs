@@ -227,6 +227,21 @@ fn column_list(
     meta: &ParseNestedMeta,
     mut other: impl FnMut(&ParseNestedMeta) -> syn::Result<bool>,
 ) -> syn::Result<Vec<Spanned<String>>> {
+    let key = key_of(meta);
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format!("`{key}` takes a list of columns: `{key}(a, b)`")));
+    }
+    let empty = {
+        let fork = meta.input.fork();
+        let content;
+        syn::parenthesized!(content in fork);
+        content.is_empty()
+    };
+    if empty {
+        return Err(meta.error(format!(
+            "`{key}()` lists no column; name at least one: `{key}(a, b)`"
+        )));
+    }
     let mut columns = Vec::new();
     meta.parse_nested_meta(|inner| {
         if other(&inner)? {
@@ -371,7 +386,7 @@ fn parse_table_inner(cx: &mut Ctxt, input: &DeriveInput) -> DeclaredTable {
         // The name comes from the struct: the fix is to name the table explicitly.
         cx.error(
             input.ident.span(),
-            format!("{e}; name the table with `#[migrate(table_name = \"…\")]`"),
+            format!("{e}, given with `#[migrate(table_name = \"…\")]`"),
         );
     }
     let foreign_keys = attrs
@@ -727,7 +742,7 @@ fn parse_field(
         // The name comes from the field: the fix is to name the column explicitly.
         cx.error(
             ident.span(),
-            format!("{e}; name the column with `#[migrate(column_name = \"…\")]`"),
+            format!("{e}, given with `#[migrate(column_name = \"…\")]`"),
         );
     }
 
