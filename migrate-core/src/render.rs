@@ -127,6 +127,7 @@ pub fn render_file(
         // sqlx runs a file outside a transaction only when these are its very first bytes.
         out.push_str("-- no-transaction\n");
         out.push_str(&header);
+        out.push_str("-- PostgreSQL runs this statement only alone, so it cannot check the release order itself: the files before and after it do.\n");
     } else {
         out.push_str(&header);
         let lock_timeout = file.steps.iter().filter_map(|s| s.lock_timeout_ms).min();
@@ -144,6 +145,13 @@ pub fn render_file(
         if let Some(ms) = statement_timeout {
             let _ = writeln!(out, "SET LOCAL statement_timeout = '{ms}ms';");
         }
+    }
+    if index > 1 && file.steps.iter().all(|s| s.transactional) {
+        let _ = writeln!(
+            out,
+            "\n-- R9 every file checks that its phase has begun and is not over (run the files in order)\n{}",
+            crate::plan::file_order_check(&plan.release, &plan.previous, phase)
+        );
     }
     for step in &file.steps {
         out.push('\n');
