@@ -1295,13 +1295,44 @@ fn set_not_null_steps(
         &nulls,
         &failure,
     )];
-    steps.extend(not_valid_then_validate(
+    let mut pair = not_valid_then_validate(
         table,
         &check,
         &format!("CHECK ({} IS NOT NULL)", quote_ident(column)),
         catalog,
         None,
-    ));
+    );
+    // The check lives only until SET NOT NULL below drops it: a file of these run again alone
+    // once the column is NOT NULL must neither bring it back nor fail on its absence.
+    let nullable = format!(
+        "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND NOT attnotnull AND NOT attisdropped)",
+        quote_literal(&table.sql()),
+        quote_literal(column)
+    );
+    if let [add, validate] = pair.as_mut_slice() {
+        add.sql = guarded(
+            &format!("NOT {} AND {nullable}", constraint_exists(table, &check)),
+            &format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID;",
+                table.sql(),
+                quote_ident(&check),
+                quote_ident(column)
+            ),
+        );
+        add.idempotency =
+            "catalog probe: only while the check is absent and the column nullable".into();
+        validate.sql = guarded(
+            &constraint_exists(table, &check),
+            &format!(
+                "ALTER TABLE {} VALIDATE CONSTRAINT {};",
+                table.sql(),
+                quote_ident(&check)
+            ),
+        );
+        validate.idempotency =
+            "catalog probe: only while the check exists (SET NOT NULL drops it)".into();
+    }
+    steps.extend(pair);
     steps.push(
         Step::new(
             Phase::Contract,

@@ -16,4 +16,10 @@ END
 $$;
 
 -- C6 validate constraint users_handle_not_null of public.users: SHARE UPDATE EXCLUSIVE on public.users
-ALTER TABLE "public"."users" VALIDATE CONSTRAINT "users_handle_not_null";
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = '"public"."users"'::regclass AND conname = 'users_handle_not_null') THEN
+        ALTER TABLE "public"."users" VALIDATE CONSTRAINT "users_handle_not_null";
+    END IF;
+END
+$$;

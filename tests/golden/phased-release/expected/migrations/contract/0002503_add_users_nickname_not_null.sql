@@ -21,7 +21,7 @@ $$;
 -- C6 add constraint users_nickname_not_null to public.users NOT VALID: ACCESS EXCLUSIVE on public.users
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = '"public"."users"'::regclass AND conname = 'users_nickname_not_null') THEN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = '"public"."users"'::regclass AND conname = 'users_nickname_not_null') AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."users"'::regclass AND attname = 'nickname' AND NOT attnotnull AND NOT attisdropped) THEN
         ALTER TABLE "public"."users" ADD CONSTRAINT "users_nickname_not_null" CHECK ("nickname" IS NOT NULL) NOT VALID;
     END IF;
 END
