@@ -128,6 +128,7 @@ pub fn render_file(
         // sqlx runs a file outside a transaction only when these are its very first bytes.
         out.push_str("-- no-transaction\n");
         out.push_str(&header);
+        out.push_str("-- PostgreSQL runs this statement only alone, so it cannot check the release order itself: the files before and after it do.\n");
     } else {
         out.push_str(&header);
         let lock_timeout = file.steps.iter().filter_map(|s| s.lock_timeout_ms).min();
@@ -145,6 +146,13 @@ pub fn render_file(
         if let Some(ms) = statement_timeout {
             let _ = writeln!(out, "SET LOCAL statement_timeout = '{ms}ms';");
         }
+    }
+    if index > 1 && file.steps.iter().all(|s| s.transactional) {
+        let _ = writeln!(
+            out,
+            "\n-- R9 every file checks that its phase has begun and is not over (run the files in order)\n{}",
+            crate::plan::file_order_check(&plan.release, &plan.previous, phase)
+        );
     }
     for step in &file.steps {
         out.push('\n');
@@ -231,9 +239,25 @@ pub fn render_summary(plan: &Plan) -> String {
             .get(&(step as *const Step))
             .map_or("-", |path| path)
     };
+    // `--target-version`: the phase's last file, so one command applies this release's phase
+    // and nothing of a later release.
+    let run = |source: &str, phase: Phase| {
+        let version = files
+            .iter()
+            .rfind(|f| f.steps.first().is_some_and(|s| s.phase == phase))
+            .and_then(|f| f.path.rsplit('/').next()?.get(..7)?.parse::<u64>().ok())
+            .map(|v| format!(" --target-version {v}"))
+            .unwrap_or_default();
+        format!("sqlx migrate run --source {source}{version} --ignore-missing")
+    };
     let mut out = format!(
-        "# Release {} plan\n\nThe binary of release {} reads and writes through the views in schema `{}`. Expand runs before it deploys (`sqlx migrate run`); the backfill after expand; contract once every binary of release {} is gone (`sqlx migrate run --source migrations/contract`).\n",
-        plan.release.number, plan.release.number, plan.release.views_schema, plan.previous.number
+        "# Release {} plan\n\nThe binary of release {} reads and writes through the views in schema `{}`. Expand runs before it deploys (`{}`); the backfill after expand; contract once every binary of release {} is gone (`{}`). Every file but the first of a phase starts by checking the release order; a lone CONCURRENTLY statement cannot, and the file after it checks that its index is valid.\n",
+        plan.release.number,
+        plan.release.number,
+        plan.release.views_schema,
+        run("migrations", Phase::Expand),
+        plan.previous.number,
+        run("migrations/contract", Phase::Contract)
     );
     out.push_str("\n## Changes\n\n| catalog | verdict | what and why |\n|---|---|---|\n");
     for change in &plan.changes {

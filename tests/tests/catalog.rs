@@ -692,7 +692,7 @@ async fn i5_partial_expression_and_multi_column_indexes_built_concurrently_with_
     let builds: Vec<&migrate_core::plan::Step> = t
         .plan
         .phase(Phase::Expand)
-        .filter(|s| s.sql.contains("CREATE INDEX CONCURRENTLY"))
+        .filter(|s| s.sql.starts_with("CREATE INDEX CONCURRENTLY"))
         .collect();
     assert_eq!(builds.len(), 3);
     assert!(
@@ -867,10 +867,10 @@ async fn e1_add_enum_label_alone_in_declaration_order() {
     assert_eq!(
         files
             .iter()
-            .filter(|f| f.starts_with("-- no-transaction") && f.contains("ADD VALUE"))
+            .filter(|f| f.matches("ADD VALUE").count() == 1 && !f.starts_with("-- no-transaction"))
             .count(),
         3,
-        "each label alone"
+        "each label alone, in a transaction of its own (PostgreSQL 12+), behind the order check"
     );
     t.finish(&["public"]).await;
     let labels: Vec<String> = sqlx::query("SELECT enumlabel::text FROM pg_enum WHERE enumtypid = 'mood'::regtype ORDER BY enumsortorder")

@@ -132,3 +132,152 @@ fn golden_fill_release() {
 fn golden_convert_release() {
     check_case("convert-release");
 }
+
+/// The plan data and migration files of every golden case, as blessed.
+fn expected_plans() -> Vec<(String, migrate_core::plan::Plan, BTreeMap<String, String>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
+    let mut out = Vec::new();
+    for case in std::fs::read_dir(&root).unwrap().filter_map(Result::ok) {
+        let files = files_under(&case.path().join("expected/migrations"));
+        for (path, content) in &files {
+            if path.starts_with("plans/") && path.ends_with(".json") {
+                let plan = serde_json::from_str(content).expect("plan data parses");
+                out.push((
+                    format!("{}/{path}", case.file_name().to_string_lossy()),
+                    plan,
+                    files.clone(),
+                ));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// R2: C6's `SET NOT NULL` takes ACCESS EXCLUSIVE, so it runs under a statement timeout like
+/// every such step (running it in a transaction of its own had dropped it).
+#[test]
+fn c6_set_not_null_runs_under_the_statement_timeout_of_access_exclusive_steps() {
+    let mut seen = 0;
+    for (name, plan, files) in expected_plans() {
+        for step in plan
+            .steps
+            .iter()
+            .filter(|s| s.slug.starts_with("not_null_"))
+        {
+            assert_eq!(
+                (step.lock_timeout_ms, step.statement_timeout_ms),
+                (Some(100), Some(5_000)),
+                "{name}: {}",
+                step.description
+            );
+            let file = files
+                .values()
+                .find(|f| f.contains(&step.sql))
+                .expect("the step's file");
+            assert!(
+                file.contains("SET LOCAL statement_timeout = '5000ms';"),
+                "{file}"
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 4, "{seen} SET NOT NULL steps");
+}
+
+/// C5: a NOT NULL column without a default loses NOT NULL in expand; the plan warns that the
+/// old binary cannot decode the NULL in rows the new one inserts, as C7's does.
+#[test]
+fn c5_dropping_a_not_null_column_warns_that_the_old_binary_reads_null() {
+    let (_, plan, _) = expected_plans()
+        .into_iter()
+        .find(|(name, _, _)| name == "phased-release/plans/0002.json")
+        .expect("the phased release");
+    let warning = plan
+        .changes
+        .iter()
+        .filter(|c| c.catalog == "C5")
+        .find_map(|c| c.warning.clone())
+        .expect("a C5 warning");
+    assert!(
+        warning.contains("public.users.legacy") && warning.contains("cannot decode the NULL"),
+        "{warning}"
+    );
+}
+
+/// I1: every concurrent build is followed by the step that stops while its index is INVALID
+/// (an interrupted build that `IF NOT EXISTS` keeps), and that step sits in a file of its own
+/// kind: a lone CONCURRENTLY statement cannot share its string with a check.
+#[test]
+fn i1_every_concurrent_build_is_followed_by_its_validity_check() {
+    let mut seen = 0;
+    for (name, plan, files) in expected_plans() {
+        for (i, step) in plan.steps.iter().enumerate() {
+            if !step.sql.starts_with("CREATE UNIQUE INDEX CONCURRENTLY")
+                && !step.sql.starts_with("CREATE INDEX CONCURRENTLY")
+            {
+                continue;
+            }
+            let next = &plan.steps[i + 1];
+            assert!(
+                next.slug.starts_with("check_valid_") && next.sql.contains("NOT indisvalid"),
+                "{name}: {} is followed by {}",
+                step.description,
+                next.description
+            );
+            let lone = files
+                .values()
+                .find(|f| f.contains(&step.sql) && f.starts_with("-- no-transaction\n"))
+                .expect("the build's file");
+            assert_eq!(migrate_core::sql::parse_script(lone), Ok(1), "{lone}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 7, "{seen} concurrent builds");
+}
+
+/// R9: every file but the first of a phase starts with the order check, but for a lone
+/// CONCURRENTLY statement, which PostgreSQL runs only alone.
+#[test]
+fn r9_every_file_but_a_lone_concurrent_statement_checks_the_release_order() {
+    for (name, plan, files) in expected_plans() {
+        let release = format!("{:04}", plan.release.number);
+        for (path, content) in &files {
+            let file = path.rsplit('/').next().unwrap_or(path);
+            if !file.starts_with(&release) || !path.ends_with(".sql") {
+                continue;
+            }
+            let first = file[4..].starts_with("001_") || file[4..].starts_with("501_");
+            let lone = content.starts_with("-- no-transaction\n");
+            let checked = content.contains("-- R9 ");
+            assert!(
+                checked != lone,
+                "{name}: {path} {}",
+                if lone {
+                    "is lone but checks"
+                } else {
+                    "does not check the order"
+                }
+            );
+            if first {
+                assert!(content.contains("-- R9 check that"), "{name}: {path}");
+            }
+        }
+    }
+}
+
+/// R10: no generated SQL drops a schema with CASCADE, which would take a user's dependent view
+/// with it; the generated views go by name.
+#[test]
+fn r10_no_generated_sql_drops_a_schema_with_cascade() {
+    for (name, plan, files) in expected_plans() {
+        let rollbacks = plan.steps.iter().filter_map(|s| s.rollback.as_deref());
+        for sql in files.values().map(String::as_str).chain(rollbacks) {
+            assert!(
+                !sql.lines()
+                    .any(|l| l.contains("DROP SCHEMA") && l.contains("CASCADE")),
+                "{name}: {sql}"
+            );
+        }
+    }
+}

@@ -52,7 +52,7 @@ async fn check_phase(db: &TestDb, plan: &Plan, phase: Phase) -> usize {
             run_backfills(&db.pool, plan, 100).await;
         }
         if !step.transactional {
-            // CONCURRENTLY and ADD VALUE cannot run in a transaction; later steps need them.
+            // CONCURRENTLY cannot run in a transaction; later steps need it.
             sqlx::raw_sql(&step.sql)
                 .execute(&mut conn)
                 .await

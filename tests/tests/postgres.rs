@@ -173,14 +173,17 @@ async fn c1_c2_i1_second_release_on_a_populated_table() {
     let catalog: Vec<&str> = plan.steps.iter().map(|s| s.catalog.as_str()).collect();
     assert_eq!(
         catalog,
-        ["R9", "C1", "C2", "I5", "I1", "R", "R9", "R10", "R9"],
-        "expand checks release 1's contract ran, adds the columns, then the concurrent indexes (in name order), the release's views; contract checks its expand ran, drops the previous views and marks itself complete"
+        [
+            "R9", "C1", "C2", "I5", "I5", "I1", "I1", "R", "R9", "R10", "R9"
+        ],
+        "expand checks release 1's contract ran, adds the columns, then the concurrent indexes (in name order), each followed by its validity check, the release's views; contract checks its expand ran, drops the previous views and marks itself complete"
     );
 
-    // Indexes on an existing table: one CONCURRENTLY statement per file, outside a transaction.
+    // Indexes on an existing table: one CONCURRENTLY statement per file, outside a transaction,
+    // each followed by a file that checks it is valid (and the release order).
     let files = scenario.release_files(2);
-    assert_eq!(files.len(), 4, "{files:?}");
-    for index_file in &files[1..3] {
+    assert_eq!(files.len(), 5, "{files:?}");
+    for index_file in [&files[1], &files[3]] {
         let sql = std::fs::read_to_string(index_file).unwrap();
         assert!(sql.starts_with("-- no-transaction\n"), "{sql}");
         assert_eq!(

@@ -219,11 +219,11 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
             if index.unique || shadows.absorbs(&d.located.change) {
                 continue;
             }
-            let step = create_index_step(table, index, false, &d.catalog_str());
+            let steps = concurrent_index_steps(table, index, &d.catalog_str());
             if names.touches(table) {
-                contract.push(step.with_phase(Phase::Contract))
+                contract.extend(steps.into_iter().map(|s| s.with_phase(Phase::Contract)))
             } else {
-                expand.push(step)
+                expand.extend(steps)
             }
         }
     }
@@ -421,7 +421,10 @@ fn expand_creations(input: &PlanInput<'_>, decisions: &[&Decision], out: &mut Ve
                         quote_literal(value)
                     ),
                 )
-                .non_transactional()
+                // PostgreSQL 12 and later run ADD VALUE in a transaction. Alone in its own,
+                // nothing uses the label before it commits, and its file can start with the
+                // release-order check, which a lone CONCURRENTLY statement cannot.
+                .own_transaction()
                 .guard("IF NOT EXISTS")
                 .irreversible("PostgreSQL cannot remove a label from an enum"),
             );
@@ -1292,13 +1295,44 @@ fn set_not_null_steps(
         &nulls,
         &failure,
     )];
-    steps.extend(not_valid_then_validate(
+    let mut pair = not_valid_then_validate(
         table,
         &check,
         &format!("CHECK ({} IS NOT NULL)", quote_ident(column)),
         catalog,
         None,
-    ));
+    );
+    // The check lives only until SET NOT NULL below drops it: a file of these run again alone
+    // once the column is NOT NULL must neither bring it back nor fail on its absence.
+    let nullable = format!(
+        "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND NOT attnotnull AND NOT attisdropped)",
+        quote_literal(&table.sql()),
+        quote_literal(column)
+    );
+    if let [add, validate] = pair.as_mut_slice() {
+        add.sql = guarded(
+            &format!("NOT {} AND {nullable}", constraint_exists(table, &check)),
+            &format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID;",
+                table.sql(),
+                quote_ident(&check),
+                quote_ident(column)
+            ),
+        );
+        add.idempotency =
+            "catalog probe: only while the check is absent and the column nullable".into();
+        validate.sql = guarded(
+            &constraint_exists(table, &check),
+            &format!(
+                "ALTER TABLE {} VALIDATE CONSTRAINT {};",
+                table.sql(),
+                quote_ident(&check)
+            ),
+        );
+        validate.idempotency =
+            "catalog probe: only while the check exists (SET NOT NULL drops it)".into();
+    }
+    steps.extend(pair);
     steps.push(
         Step::new(
             Phase::Contract,
@@ -1313,8 +1347,10 @@ fn set_not_null_steps(
                 quote_ident(&check)
             ),
         )
-        .lock(LockMode::AccessExclusive, table, false)
+        // Its own transaction first: that clears the statement timeout meant for long scans,
+        // and the lock then sets the one every ACCESS EXCLUSIVE step gets (R2).
         .own_transaction()
+        .lock(LockMode::AccessExclusive, table, false)
         .guard("SET NOT NULL and DROP CONSTRAINT IF EXISTS are idempotent")
         .rollback(format!("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL;", table.sql(), quote_ident(column))),
     );
@@ -1359,7 +1395,11 @@ fn unique_index_steps(
             index.name
         ),
     )];
-    steps.push(create_index_step(table, index, false, catalog).with_phase(Phase::Contract));
+    steps.extend(
+        concurrent_index_steps(table, index, catalog)
+            .into_iter()
+            .map(|s| s.with_phase(Phase::Contract)),
+    );
     if let Some(name) = constraint {
         let absent = format!("NOT {}", constraint_exists(table, name));
         steps.push(
@@ -1587,11 +1627,51 @@ fn release_views(input: &PlanInput<'_>, names: &PhysicalNames, shadows: &Shadows
             sql_text,
         )
         .guard("IF NOT EXISTS / CREATE OR REPLACE")
-        .rollback(format!(
-            "DROP SCHEMA IF EXISTS {} CASCADE;",
-            quote_ident(schema)
+        .rollback(drop_views_sql(
+            schema,
+            input.next.tables.values().map(|t| t.name.name.as_str()),
+            &format!("the views of release {}", input.release.number),
         )),
     ]
+}
+
+/// Drops a release's generated views by name, then its schema, never with CASCADE: an object
+/// of the user's that depends on one of them (a view, a function) would vanish with it. Such an
+/// object stops the drop first, with a message that names it and says what to do; an object of
+/// the user's inside the schema stops `DROP SCHEMA` with PostgreSQL's own message.
+fn drop_views_sql<'a>(schema: &str, views: impl Iterator<Item = &'a str>, what: &str) -> String {
+    let mut drops: Vec<String> = views
+        .map(|v| {
+            format!(
+                "DROP VIEW IF EXISTS {}.{};",
+                quote_ident(schema),
+                quote_ident(v)
+            )
+        })
+        .collect();
+    drops.sort_unstable();
+    drops.dedup();
+    drops.push(format!("DROP SCHEMA IF EXISTS {};", quote_ident(schema)));
+    // Normal dependencies on a relation of the schema, but for a view's own rule (which
+    // depends on the view's columns): a generated view reads the physical tables only.
+    let dependents = format!(
+        "FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class v ON v.oid = d.refobjid JOIN pg_catalog.pg_namespace n ON n.oid = v.relnamespace WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'n' AND n.nspname = {} AND NOT (d.classid = 'pg_catalog.pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid AND r.ev_class = d.refobjid))",
+        quote_literal(schema)
+    );
+    let message = format!(
+        "{what} (schema {schema}) cannot be dropped: objects that migrate did not generate depend on them: %; point them at the views of a newer release, or drop them yourself, then run this again"
+    );
+    format!(
+        "{}\n{}",
+        guarded(
+            &format!("EXISTS (SELECT 1 {dependents})"),
+            &format!(
+                "RAISE EXCEPTION {}, (SELECT string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ') {dependents});",
+                quote_literal(&message)
+            ),
+        ),
+        drops.join("\n")
+    )
 }
 
 /// `CREATE OR REPLACE VIEW schema.table AS SELECT physical AS logical, … FROM physical_table`.
@@ -1823,6 +1903,82 @@ fn own_expand_guard(input: &PlanInput<'_>) -> Step {
     .rollback("-- nothing to undo: a read-only check")
 }
 
+/// R9 for every file of a phase but its first (whose first step checks more, and marks): the
+/// file stops unless its phase has begun and is not over, so a file run by hand out of order,
+/// or one of a release whose first file refused, changes nothing. Catalog reads only.
+///
+/// - Expand N: no later release has expanded, and expand N has begun (its first file marked
+///   release N−1's views schema, which contract N drops).
+/// - Contract N: expand N is complete (release N's views exist), no later release has begun,
+///   and contract N has begun (its first file dropped release N−1's views).
+///
+/// A lone `CREATE INDEX CONCURRENTLY` cannot carry it: PostgreSQL refuses that statement in a
+/// string with any other. The file before it and the check after it carry the guard, so sqlx,
+/// which applies versions in order, never reaches it out of order.
+pub fn file_order_check(release: &Release, previous: &Release, phase: Phase) -> String {
+    let number = release.number;
+    let raise = |message: String| format!("RAISE EXCEPTION '%', {};", quote_literal(&message));
+    let mut body = Vec::new();
+    match phase {
+        Phase::Contract => {
+            body.push(format!(
+                "IF {} OR {} IS NOT DISTINCT FROM {} THEN\n        {}\n    END IF;",
+                later_release_exists(number),
+                schema_comment(&release.views_schema),
+                quote_literal(&release.next_expanding_mark()),
+                raise(format!(
+                    "release {number} contracted already and a later release has begun to expand since: running this contract file again would act on a newer schema; there is nothing to do"
+                ))
+            ));
+            body.push(format!(
+                "IF NOT {} THEN\n        {}\n    END IF;",
+                schema_exists(&release.views_schema),
+                raise(format!(
+                    "release {number} cannot contract: its expand has not run to the end (schema {} is missing); run expand, deploy, then contract",
+                    release.views_schema
+                ))
+            ));
+            if previous.number > 0 {
+                body.push(format!(
+                    "IF {} THEN\n        {}\n    END IF;",
+                    schema_exists(&previous.views_schema),
+                    raise(format!(
+                        "release {number} has not begun to contract: its first contract file ({number:04}501), which drops the views of release {} (schema {}), has not run; run the contract files of release {number} in order",
+                        previous.number, previous.views_schema
+                    ))
+                ));
+            }
+        }
+        Phase::Expand | Phase::Backfill => {
+            body.push(format!(
+                "IF {} THEN\n        {}\n    END IF;",
+                later_release_exists(number),
+                raise(format!(
+                    "release {number} cannot expand: a later release has expanded since; there is nothing to do"
+                ))
+            ));
+            if previous.number > 0 {
+                let views = &previous.views_schema;
+                body.push(format!(
+                    "IF {} IS DISTINCT FROM {} THEN\n        IF NOT {} AND {} THEN\n            {}\n        END IF;\n        {}\n    END IF;",
+                    schema_comment(views),
+                    quote_literal(&previous.next_expanding_mark()),
+                    schema_exists(views),
+                    schema_exists(&release.views_schema),
+                    raise(format!(
+                        "release {number} is contracting or has contracted (schema {views} is gone): its expand has nothing left to do, and running it again would undo contract work"
+                    )),
+                    raise(format!(
+                        "release {number} has not begun to expand: its first expand file ({number:04}001), which checks that the contract of release {} is complete, has not run or refused; run the expand files of release {number} in order",
+                        previous.number
+                    ))
+                ));
+            }
+        }
+    }
+    format!("DO $$\nBEGIN\n    {}\nEND\n$$;", body.join("\n    "))
+}
+
 /// R10: contract drops the previous release's views first. Its rollback puts them back as
 /// expand left them, including the column defaults a shadow column (C10) moved onto them: the
 /// swap cannot be undone, so a rollback that gets this far is one that stopped before it.
@@ -1854,7 +2010,11 @@ fn drop_previous_views(input: &PlanInput<'_>, shadows: &Shadows) -> Step {
             input.previous.number
         ),
         format!("drop_views_{schema}"),
-        format!("DROP SCHEMA IF EXISTS {} CASCADE;", quote_ident(schema)),
+        drop_views_sql(
+            schema,
+            input.old.tables.values().map(|t| t.name.name.as_str()),
+            &format!("the views of release {}", input.previous.number),
+        ),
     )
     .guard("IF EXISTS")
     .rollback(restore)
@@ -2215,6 +2375,45 @@ pub(super) fn create_index_step(
             "pg_index.indisvalid for {}.{}: an interrupted CONCURRENTLY build leaves an invalid index that IF NOT EXISTS would keep; drop it CONCURRENTLY and rebuild",
             table.schema, index.name
         ))
+}
+
+/// An index on an existing table: built CONCURRENTLY, alone (I1), then checked. An interrupted
+/// build leaves an INVALID index under the name, which `IF NOT EXISTS` keeps on the re-run and
+/// sqlx then records as applied; the check after it stops the release there and names the
+/// statements that rebuild it. Neither can run in the file's transaction, nor in one string
+/// with another statement (PostgreSQL runs such a string as one implicit transaction).
+pub(super) fn concurrent_index_steps(
+    table: &QualifiedName,
+    index: &Index,
+    catalog: &str,
+) -> Vec<Step> {
+    let build = create_index_step(table, index, false, catalog);
+    let qualified = QualifiedName::new(table.schema.clone(), index.name.clone());
+    let message = format!(
+        "index {} is invalid: a CREATE INDEX CONCURRENTLY was interrupted, and running it again keeps the invalid index; run these two statements, each on its own and outside a transaction: `DROP INDEX CONCURRENTLY IF EXISTS {}; {}` Then run the migrations again",
+        qualified,
+        qualified.sql(),
+        build.sql
+    );
+    let check = Step::new(
+        build.phase,
+        &build.catalog,
+        format!(
+            "check that index {} on {table} is valid (an interrupted concurrent build leaves it invalid)",
+            index.name
+        ),
+        format!("check_valid_{}", index.name),
+        guarded(
+            &format!(
+                "EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass({}) AND NOT indisvalid)",
+                quote_literal(&qualified.sql())
+            ),
+            &format!("RAISE EXCEPTION '%', {};", quote_literal(&message)),
+        ),
+    )
+    .guard("read-only")
+    .rollback("-- nothing to undo: a read-only check");
+    vec![build, check]
 }
 
 /// C4: the backfill value stops being the column's default once the old binary is gone.

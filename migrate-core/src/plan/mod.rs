@@ -8,7 +8,7 @@ mod build;
 mod shadow;
 mod step;
 
-pub use build::{PlanInput, Target, build_plan, column_definition};
+pub use build::{PlanInput, Target, build_plan, column_definition, file_order_check};
 pub use step::{Backfill, ChangeSummary, Lock, LockMode, Phase, Plan, PreCheck, Step};
 
 use crate::diagnostic::Diagnostic;
@@ -193,6 +193,12 @@ fn decide_one(located: Located, snapshot: &Schema) -> Decision {
 /// Widening changes are safe for the database but not for old typed readers (release model).
 fn warning_for(change: &Change, snapshot: &Schema) -> Option<String> {
     match change {
+        Change::DropColumn { table, column } if !column.nullable && column.default.is_none() => {
+            Some(format!(
+                "`{table}.{}` loses NOT NULL in expand, so that inserts through the new release's views, which leave it out, succeed: the running binary still reads it as non-optional and cannot decode the NULL in the rows the new binary inserts; to keep its reads valid, give the field a default (`#[migrate(default = \"…\")]`) in a release before the one that drops it, and the column keeps NOT NULL",
+                column.name
+            ))
+        }
         Change::DropNotNull { table, column } => Some(format!(
             "`{table}.{column}` becomes nullable: the running binary cannot decode NULL, so nothing may write NULL there until it is gone"
         )),

@@ -24,7 +24,7 @@
 use std::collections::BTreeMap;
 
 use super::build::{
-    PlanInput, backfill_job, check_step, column_exists, create_index_step, foreign_key_clause,
+    PlanInput, backfill_job, check_step, column_exists, concurrent_index_steps, foreign_key_clause,
     guarded, not_valid_then_validate,
 };
 use super::step::{Backfill, LockMode, Phase, Step};
@@ -527,7 +527,9 @@ impl Shadows {
         group
             .indexes(next, input.old.table(table))
             .iter()
-            .map(|(index, _)| create_index_step(table, &group.copy(index, renamed), false, "C10"))
+            .flat_map(|(index, _)| {
+                concurrent_index_steps(table, &group.copy(index, renamed), "C10")
+            })
             .collect()
     }
 

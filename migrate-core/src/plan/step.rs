@@ -96,7 +96,7 @@ pub struct Step {
     pub sql: String,
     /// Locks taken, strongest first.
     pub locks: Vec<Lock>,
-    /// Whether it may run inside a transaction (false for CONCURRENTLY and ADD VALUE).
+    /// Whether it may run inside a transaction (false for CONCURRENTLY).
     pub transactional: bool,
     /// Whether it needs a transaction of its own (VALIDATE never shares one with its NOT VALID add).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -173,7 +173,7 @@ impl Step {
         self
     }
 
-    /// Runs outside any transaction, alone (CONCURRENTLY, ADD VALUE). Long but non-blocking:
+    /// Runs outside any transaction, alone (CONCURRENTLY). Long but non-blocking:
     /// no statement timeout (R2).
     pub fn non_transactional(mut self) -> Step {
         self.transactional = false;

@@ -16,7 +16,15 @@ END
 $$;
 
 -- R10 drop the views of release 1 (schema release_0001): its binary is gone: no table lock
-DROP SCHEMA IF EXISTS "release_0001" CASCADE;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class v ON v.oid = d.refobjid JOIN pg_catalog.pg_namespace n ON n.oid = v.relnamespace WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'n' AND n.nspname = 'release_0001' AND NOT (d.classid = 'pg_catalog.pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid AND r.ev_class = d.refobjid))) THEN
+        RAISE EXCEPTION 'the views of release 1 (schema release_0001) cannot be dropped: objects that migrate did not generate depend on them: %; point them at the views of a newer release, or drop them yourself, then run this again', (SELECT string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ') FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class v ON v.oid = d.refobjid JOIN pg_catalog.pg_namespace n ON n.oid = v.relnamespace WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'n' AND n.nspname = 'release_0001' AND NOT (d.classid = 'pg_catalog.pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid AND r.ev_class = d.refobjid)));
+    END IF;
+END
+$$;
+DROP VIEW IF EXISTS "release_0001"."users";
+DROP SCHEMA IF EXISTS "release_0001";
 
 -- C6 drop the trigger that filled NULLs written into public.users.handle (the binary that wrote them is gone): ACCESS EXCLUSIVE on public.users
 DROP TRIGGER IF EXISTS "public_users_handle_r2_60a46c8a_fill" ON "public"."users";

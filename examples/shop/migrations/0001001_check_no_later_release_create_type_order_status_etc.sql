@@ -1,5 +1,14 @@
 -- migrate: release 1, expand, file 1 of 1. Generated from the declared schema; do not edit.
 
+-- R9 check that no release after 1 has expanded: no table lock
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE CASE WHEN nspname ~ '^release_[0-9]+$' THEN substr(nspname, 9)::numeric > 1 ELSE false END) THEN
+        RAISE EXCEPTION 'release 1 cannot expand: a later release has expanded since; there is nothing to do';
+    END IF;
+END
+$$;
+
 -- T1 create enum type public.order_status: no table lock
 DO $$
 BEGIN

@@ -1,5 +1,6 @@
 -- no-transaction
--- migrate: release 2, expand, file 3 of 4. Generated from the declared schema; do not edit.
+-- migrate: release 2, expand, file 4 of 5. Generated from the declared schema; do not edit.
+-- PostgreSQL runs this statement only alone, so it cannot check the release order itself: the files before and after it do.
 
 -- I1 create index accounts_email_idx on public.accounts: SHARE UPDATE EXCLUSIVE on public.accounts
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "accounts_email_idx" ON "public"."accounts" USING btree ("email");

@@ -1,0 +1,32 @@
+-- migrate: release 2, expand, file 3 of 3. Generated from the declared schema; do not edit.
+
+-- R9 every file checks that its phase has begun and is not over (run the files in order)
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE CASE WHEN nspname ~ '^release_[0-9]+$' THEN substr(nspname, 9)::numeric > 2 ELSE false END) THEN
+        RAISE EXCEPTION '%', 'release 2 cannot expand: a later release has expanded since; there is nothing to do';
+    END IF;
+    IF (SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = 'release_0001') IS DISTINCT FROM 'migrate: the contract of release 1 is complete; release 2 is expanding' THEN
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0001') AND EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0002') THEN
+            RAISE EXCEPTION '%', 'release 2 is contracting or has contracted (schema release_0001 is gone): its expand has nothing left to do, and running it again would undo contract work';
+        END IF;
+        RAISE EXCEPTION '%', 'release 2 has not begun to expand: its first expand file (0002001), which checks that the contract of release 1 is complete, has not run or refused; run the expand files of release 2 in order';
+    END IF;
+END
+$$;
+
+-- I1 check that index orders_status_idx on public.orders is valid (an interrupted concurrent build leaves it invalid): no table lock
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass('"public"."orders_status_idx"') AND NOT indisvalid) THEN
+        RAISE EXCEPTION '%', 'index public.orders_status_idx is invalid: a CREATE INDEX CONCURRENTLY was interrupted, and running it again keeps the invalid index; run these two statements, each on its own and outside a transaction: `DROP INDEX CONCURRENTLY IF EXISTS "public"."orders_status_idx"; CREATE INDEX CONCURRENTLY IF NOT EXISTS "orders_status_idx" ON "public"."orders" USING btree ("status");` Then run the migrations again';
+    END IF;
+END
+$$;
+
+-- R create the views of release 2 in schema release_0002: no table lock
+CREATE SCHEMA IF NOT EXISTS "release_0002";
+CREATE OR REPLACE VIEW "release_0002"."customers" WITH (security_invoker = true) AS SELECT "id", "email", "display_name", "created_at", "phone", "loyalty_points" FROM "public"."customers";
+CREATE OR REPLACE VIEW "release_0002"."order_items" WITH (security_invoker = true) AS SELECT "order_id", "product_id", "quantity" FROM "public"."order_items";
+CREATE OR REPLACE VIEW "release_0002"."orders" WITH (security_invoker = true) AS SELECT "id", "customer_id", "status", "placed_at", "note" FROM "public"."orders";
+CREATE OR REPLACE VIEW "release_0002"."products" WITH (security_invoker = true) AS SELECT "id", "sku", "name", "price_cents", "attributes", "tags" FROM "public"."products";

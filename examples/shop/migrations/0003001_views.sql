@@ -1,8 +1,0 @@
--- migrate: release 3, expand, file 1 of 1. Generated from the declared schema; do not edit.
-
--- R create the views of release 3 in schema release_0003: no table lock
-CREATE SCHEMA IF NOT EXISTS "release_0003";
-CREATE OR REPLACE VIEW "release_0003"."customers" WITH (security_invoker = true) AS SELECT "id", "email", "display_name", "created_at", "phone", "loyalty_points" FROM "public"."customers";
-CREATE OR REPLACE VIEW "release_0003"."order_items" WITH (security_invoker = true) AS SELECT "order_id", "product_id", "quantity" FROM "public"."order_items";
-CREATE OR REPLACE VIEW "release_0003"."orders" WITH (security_invoker = true) AS SELECT "id", "customer_id", "status", "placed_at", "note" AS "customer_note" FROM "public"."orders";
-CREATE OR REPLACE VIEW "release_0003"."products" WITH (security_invoker = true) AS SELECT "id", "sku", "name", "price_cents", "attributes", "tags" FROM "public"."products";

@@ -1,0 +1,39 @@
+-- migrate: release 3, contract, file 1 of 4. Generated from the declared schema; do not edit.
+-- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
+SET LOCAL lock_timeout = '100ms';
+SET LOCAL statement_timeout = '5000ms';
+
+-- R9 check that the expand of release 3 ran and no later release has: no table lock
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE CASE WHEN nspname ~ '^release_[0-9]+$' THEN substr(nspname, 9)::numeric > 3 ELSE false END) OR (SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = 'release_0003') IS NOT DISTINCT FROM 'migrate: the contract of release 3 is complete; release 4 is expanding' THEN
+        RAISE EXCEPTION 'release 3 contracted already and a later release has begun to expand since: running this contract again would act on a newer schema; there is nothing to do';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0003') THEN
+        RAISE EXCEPTION 'release 3 cannot contract: its expand has not run (schema release_0003 is missing); run expand, deploy, then contract';
+    END IF;
+END
+$$;
+
+-- R10 drop the views of release 2 (schema release_0002): its binary is gone: no table lock
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class v ON v.oid = d.refobjid JOIN pg_catalog.pg_namespace n ON n.oid = v.relnamespace WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'n' AND n.nspname = 'release_0002' AND NOT (d.classid = 'pg_catalog.pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid AND r.ev_class = d.refobjid))) THEN
+        RAISE EXCEPTION 'the views of release 2 (schema release_0002) cannot be dropped: objects that migrate did not generate depend on them: %; point them at the views of a newer release, or drop them yourself, then run this again', (SELECT string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ') FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class v ON v.oid = d.refobjid JOIN pg_catalog.pg_namespace n ON n.oid = v.relnamespace WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'n' AND n.nspname = 'release_0002' AND NOT (d.classid = 'pg_catalog.pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid AND r.ev_class = d.refobjid)));
+    END IF;
+END
+$$;
+DROP VIEW IF EXISTS "release_0002"."customers";
+DROP VIEW IF EXISTS "release_0002"."order_items";
+DROP VIEW IF EXISTS "release_0002"."orders";
+DROP VIEW IF EXISTS "release_0002"."products";
+DROP SCHEMA IF EXISTS "release_0002";
+
+-- C8 rename column public.orders.note to customer_note: ACCESS EXCLUSIVE on public.orders
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."orders"'::regclass AND attname = 'note' AND NOT attisdropped) THEN
+        ALTER TABLE "public"."orders" RENAME COLUMN "note" TO "customer_note";
+    END IF;
+END
+$$;

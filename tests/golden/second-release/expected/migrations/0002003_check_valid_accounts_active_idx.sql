@@ -1,0 +1,25 @@
+-- migrate: release 2, expand, file 3 of 5. Generated from the declared schema; do not edit.
+
+-- R9 every file checks that its phase has begun and is not over (run the files in order)
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE CASE WHEN nspname ~ '^release_[0-9]+$' THEN substr(nspname, 9)::numeric > 2 ELSE false END) THEN
+        RAISE EXCEPTION '%', 'release 2 cannot expand: a later release has expanded since; there is nothing to do';
+    END IF;
+    IF (SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = 'release_0001') IS DISTINCT FROM 'migrate: the contract of release 1 is complete; release 2 is expanding' THEN
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0001') AND EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0002') THEN
+            RAISE EXCEPTION '%', 'release 2 is contracting or has contracted (schema release_0001 is gone): its expand has nothing left to do, and running it again would undo contract work';
+        END IF;
+        RAISE EXCEPTION '%', 'release 2 has not begun to expand: its first expand file (0002001), which checks that the contract of release 1 is complete, has not run or refused; run the expand files of release 2 in order';
+    END IF;
+END
+$$;
+
+-- I5 check that index accounts_active_idx on public.accounts is valid (an interrupted concurrent build leaves it invalid): no table lock
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass('"public"."accounts_active_idx"') AND NOT indisvalid) THEN
+        RAISE EXCEPTION '%', 'index public.accounts_active_idx is invalid: a CREATE INDEX CONCURRENTLY was interrupted, and running it again keeps the invalid index; run these two statements, each on its own and outside a transaction: `DROP INDEX CONCURRENTLY IF EXISTS "public"."accounts_active_idx"; CREATE INDEX CONCURRENTLY IF NOT EXISTS "accounts_active_idx" ON "public"."accounts" USING btree ("state") WHERE state = ''active'';` Then run the migrations again';
+    END IF;
+END
+$$;

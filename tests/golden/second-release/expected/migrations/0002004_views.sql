@@ -1,5 +1,0 @@
--- migrate: release 2, expand, file 4 of 4. Generated from the declared schema; do not edit.
-
--- R create the views of release 2 in schema release_0002: no table lock
-CREATE SCHEMA IF NOT EXISTS "release_0002";
-CREATE OR REPLACE VIEW "release_0002"."accounts" WITH (security_invoker = true) AS SELECT "id", "email", "created_at", "nickname", "state" FROM "public"."accounts";

@@ -1,0 +1,22 @@
+-- migrate: release 2, expand, file 11 of 11. Generated from the declared schema; do not edit.
+
+-- R9 every file checks that its phase has begun and is not over (run the files in order)
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE CASE WHEN nspname ~ '^release_[0-9]+$' THEN substr(nspname, 9)::numeric > 2 ELSE false END) THEN
+        RAISE EXCEPTION '%', 'release 2 cannot expand: a later release has expanded since; there is nothing to do';
+    END IF;
+    IF (SELECT pg_catalog.obj_description(oid, 'pg_namespace') FROM pg_catalog.pg_namespace WHERE nspname = 'release_0001') IS DISTINCT FROM 'migrate: the contract of release 1 is complete; release 2 is expanding' THEN
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0001') AND EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'release_0002') THEN
+            RAISE EXCEPTION '%', 'release 2 is contracting or has contracted (schema release_0001 is gone): its expand has nothing left to do, and running it again would undo contract work';
+        END IF;
+        RAISE EXCEPTION '%', 'release 2 has not begun to expand: its first expand file (0002001), which checks that the contract of release 1 is complete, has not run or refused; run the expand files of release 2 in order';
+    END IF;
+END
+$$;
+
+-- R create the views of release 2 in schema release_0002: no table lock
+CREATE SCHEMA IF NOT EXISTS "release_0002";
+CREATE OR REPLACE VIEW "release_0002"."entries" WITH (security_invoker = true) AS SELECT "id", "label", "points_r2_0ec55581_shadow" AS "points", "rank_r2_46e9c09a_shadow" AS "rank", "user_id_r2_e12e2ac3_shadow" AS "user_id" FROM "public"."entries";
+ALTER TABLE "release_0002"."entries" ALTER COLUMN "points" SET DEFAULT 0;
+CREATE OR REPLACE VIEW "release_0002"."users" WITH (security_invoker = true) AS SELECT "id", "email" FROM "public"."users";
