@@ -113,8 +113,12 @@ impl Mode {
     /// else is an error. `CI` counts as set unless it is empty or one of the "no" words, since
     /// CI services set it to values of their own.
     pub fn from_env() -> Result<Mode, Error> {
-        let accept = std::env::var(ACCEPT_ENV).ok();
-        if let Some(value) = accept {
+        if let Some(value) = std::env::var_os(ACCEPT_ENV) {
+            let value = value.into_string().map_err(|raw| Error::Environment {
+                name: ACCEPT_ENV,
+                value: raw.to_string_lossy().into_owned(),
+                expected: "`1` or `0` in plain ASCII",
+            })?;
             match switch(&value) {
                 Some(true) => return Ok(Mode::Accept),
                 Some(false) => {}
@@ -711,17 +715,28 @@ fn migration_files(migrations: &Path) -> Option<usize> {
     .map(|entries| {
         entries
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "sql"))
+            .filter(|p| {
+                p.is_file()
+                    && p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| file_release(n).is_some())
+            })
             .count()
     })
     .sum();
     (count > 0).then_some(count)
 }
 
-/// The release a generated migration file belongs to: its name's first four digits.
+/// The release a generated migration file belongs to, read from its name in the layout the
+/// renderer writes (`RRRRSSS_description.sql`: four digits of release, three of sequence);
+/// `None` for any other file.
 fn file_release(path: &str) -> Option<u32> {
     let name = path.rsplit('/').next()?;
-    name.get(..4)?.parse().ok()
+    let generated = name.len() > 12
+        && name.as_bytes()[..7].iter().all(u8::is_ascii_digit)
+        && name.as_bytes()[7] == b'_'
+        && name.ends_with(".sql");
+    generated.then(|| name[..4].parse().ok()).flatten()
 }
 
 /// Every generated file listed in the snapshot must exist with the accepted content.

@@ -255,11 +255,9 @@ fn expiring_hint(span: Span, hint: &str, change: &str) -> HintError {
     HintError {
         span,
         message: format!(
-            "`{hint}` belongs to the accepted release ({change}), and this build plans the next release, after which the hint would be stale"
+            "`{hint}` was for a change an accepted release made ({change}), and this build plans the next release, which must not carry it (after it the hint would be stale)"
         ),
-        help: format!(
-            "remove `{hint}`: its change is accepted already, and the next release must not carry it"
-        ),
+        help: format!("remove `{hint}`: its change is accepted already"),
     }
 }
 

@@ -304,14 +304,14 @@ pub fn render_summary(plan: &Plan) -> String {
         for b in &plan.backfills {
             let _ = writeln!(
                 out,
-                "\n### {} ({})\n\n- table `{}`, keyset order ({}); batches start at {} rows, sized for {} ms each\n- rows left: `{}`\n",
+                "\n### {} ({})\n\n- table {}, keyset order ({}); batches start at {} rows, sized for {} ms each\n- rows left: {}\n",
                 escape_control(&b.description),
                 b.catalog,
-                escape_control(&b.table),
+                md_code(&b.table),
                 escape_control(&b.key.join(", ")),
                 b.initial_batch_size,
                 b.target_batch_ms,
-                escape_control(&b.rows_left_sql),
+                md_code(&b.rows_left_sql),
             );
             push_code_block(&mut out, &b.batch_sql);
         }
@@ -341,8 +341,8 @@ pub fn render_summary(plan: &Plan) -> String {
         if let Some(check) = &step.pre_check {
             let _ = writeln!(
                 out,
-                "- before: `{}` must be 0 ({})",
-                escape_control(&check.sql),
+                "- before: {} must be 0 ({})",
+                md_code(&check.sql),
                 escape_control(&check.failure)
             );
         }
@@ -377,6 +377,17 @@ fn transaction_text(step: &Step) -> &'static str {
         (false, _) => "no: runs alone, outside any transaction",
         (true, true) => "yes, its own",
         (true, false) => "yes",
+    }
+}
+
+/// Inline Markdown code around `text`: one backtick, or two with spaces when the text holds
+/// one, so a backtick in a name cannot end the span early.
+fn md_code(text: &str) -> String {
+    let text = escape_control(text);
+    if text.contains('`') {
+        format!("`` {text} ``")
+    } else {
+        format!("`{text}`")
     }
 }
 

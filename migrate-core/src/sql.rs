@@ -43,6 +43,21 @@ pub fn raise_message(text: &str) -> String {
     quote_literal(&text.replace('%', "%%"))
 }
 
+/// A `RAISE EXCEPTION` format literal: `before`, one `%` placeholder, `after`, with every `%`
+/// of theirs doubled, so text taken from names can never add a placeholder.
+pub fn raise_format(before: &str, after: &str) -> String {
+    quote_literal(&format!(
+        "{}%{}",
+        before.replace('%', "%%"),
+        after.replace('%', "%%")
+    ))
+}
+
+/// Marks where a count goes in a planner's message template (a check's failure text): a
+/// control character, which no name or declared SQL can hold, so a name holding `{}` or `%`
+/// can never be taken for it.
+pub const COUNT_PLACEHOLDER: &str = "\u{1}";
+
 /// Appends `text` between `quote`s, doubling every `quote` inside it.
 pub(crate) fn push_quoted(out: &mut String, text: &str, quote: char) {
     out.push(quote);
@@ -71,6 +86,15 @@ pub enum IdentError {
         name: String,
         /// Its length in bytes.
         bytes: usize,
+    },
+    /// Holds a dollar-quote delimiter (`$$`, `$tag$`), which would end the `DO $$ … $$` blocks
+    /// and function bodies that carry names early.
+    #[error(
+        "`{name}` holds a dollar-quote delimiter (`$$` or `$tag$`), which would end the generated `DO $$ … $$` blocks early; write the name without it"
+    )]
+    DollarQuote {
+        /// The name.
+        name: String,
     },
     /// Holds a character that ends or hides a line: the name would not stay inert in the
     /// comments and messages that carry it.
@@ -101,6 +125,11 @@ pub fn check_ident(name: &str) -> Result<(), IdentError> {
             at,
         });
     }
+    if has_dollar_quote(name) {
+        return Err(IdentError::DollarQuote {
+            name: name.to_owned(),
+        });
+    }
     if name.len() > MAX_IDENT_BYTES {
         return Err(IdentError::TooLong {
             name: name.to_owned(),
@@ -126,6 +155,18 @@ pub fn is_control_character(c: char) -> bool {
 /// The first [control character](is_control_character) in `text`, with its byte offset.
 pub fn first_control_character(text: &str) -> Option<(usize, char)> {
     text.char_indices().find(|(_, c)| is_control_character(*c))
+}
+
+/// Checks text that is not a name but reaches the generated files (an enum label, a reason, a
+/// description): no [control character](is_control_character). The error says which and where.
+pub fn check_printable(text: &str) -> Result<(), String> {
+    match first_control_character(text) {
+        None => Ok(()),
+        Some((at, c)) => Err(format!(
+            "holds the control character {} at byte {at}",
+            char_code(c)
+        )),
+    }
 }
 
 /// `U+000A`.
@@ -627,6 +668,13 @@ pub fn parse_script(script: &str) -> Result<usize, String> {
             .strip_prefix("DO $$\nBEGIN\n")
             .and_then(|b| b.strip_suffix("END\n$$;"))
             .ok_or("a DO block must be `DO $$\\nBEGIN\\n … END\\n$$;`")?;
+        // PostgreSQL ends the block at the first `$$`, quoted or not: one inside the body means
+        // the rest of it runs as statements of its own.
+        if body.contains("$$") {
+            return Err(format!(
+                "a DO block's body holds `$$`, which ends the block early:\n{body}"
+            ));
+        }
         count += parse_guarded_body(body)?;
         rest = &block[end..];
     }
@@ -673,7 +721,24 @@ fn parse_guarded_body(body: &str) -> Result<usize, String> {
             rest = &rest[then + " THEN\n".len()..];
             continue;
         }
-        if line.starts_with("RAISE EXCEPTION '") {
+        if let Some(arguments) = line.strip_prefix("RAISE EXCEPTION ") {
+            // PL/pgSQL, not SQL: the message literal (and its arguments) must at least be
+            // tokens ending in `;`, one statement.
+            let tokens = Tokenizer::new(&PostgreSqlDialect {}, arguments)
+                .tokenize()
+                .map_err(|e| format!("`{line}`: {e}"))?;
+            let starts_with_literal = matches!(
+                tokens.first(),
+                Some(Token::SingleQuotedString(_) | Token::EscapedStringLiteral(_))
+            );
+            let ends = tokens
+                .iter()
+                .rev()
+                .find(|t| !matches!(t, Token::Whitespace(_)))
+                == Some(&Token::SemiColon);
+            if !starts_with_literal || !ends {
+                return Err(format!("`{line}` is not `RAISE EXCEPTION '…'[, …];`"));
+            }
             count += 1;
         } else if line != "END IF;" {
             statements.push_str(line);
@@ -686,6 +751,35 @@ fn parse_guarded_body(body: &str) -> Result<usize, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_do_block_whose_body_holds_dollar_quotes_does_not_parse() {
+        let block = "DO $$\nBEGIN\n    IF true THEN\n        CREATE TYPE \"e$$x\" AS ENUM ('a');\n    END IF;\nEND\n$$;\n";
+        assert!(
+            parse_script(block)
+                .unwrap_err()
+                .contains("ends the block early")
+        );
+        let plain = block.replace("e$$x", "e_x");
+        assert_eq!(parse_script(&plain), Ok(1));
+    }
+
+    #[test]
+    fn names_with_dollar_quotes_or_control_characters_are_refused() {
+        for name in ["e$$x", "a$tag$b", "x\ny", "x\u{85}", "x\u{202e}"] {
+            assert!(check_ident(name).is_err(), "{name:?}");
+        }
+        for name in ["price$", "a$1", "weiß", "\"quoted\"", "50%"] {
+            assert_eq!(check_ident(name), Ok(()), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn raise_formats_keep_names_from_adding_placeholders() {
+        assert_eq!(raise_format("t% has ", " rows"), "'t%% has % rows'");
+        assert_eq!(raise_message("50% done"), "'50%% done'");
+        assert_eq!(quote_literal("a\\b'c"), "E'a\\\\b''c'");
+    }
 
     #[test]
     fn dollar_quotes_are_told_from_parameters_and_prices() {

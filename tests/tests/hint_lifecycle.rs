@@ -133,7 +133,10 @@ fn hints_kept_into_the_next_release_fail_review_before_anything_is_written() {
         ] {
             assert!(err.contains(hint), "{mode:?}: {hint} not named:\n{err}");
         }
-        assert!(err.contains("belongs to the accepted release"), "{err}");
+        assert!(
+            err.contains("was for a change an accepted release made"),
+            "{err}"
+        );
         assert!(
             !s.root().join("migrate.pending").exists(),
             "{mode:?} wrote a pending plan"

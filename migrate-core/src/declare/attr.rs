@@ -151,15 +151,14 @@ fn expr_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
     let normalized = sql::normalize_expr(&value).map_err(|e| {
         syn::Error::new(lit.span(), format!("invalid SQL expression `{value}`: {e}"))
     })?;
-    if let Some((at, c)) = sql::first_control_character(&normalized) {
+    if let Err(why) = sql::check_printable(&normalized) {
         // Outside a literal sqlparser drops line breaks; inside one they would reach the
         // generated files raw (a carriage return, a line separator).
         return Err(syn::Error::new(
             lit.span(),
             format!(
-                "`{}` holds the control character U+{:04X} inside a literal (at byte {at} of its normal form); write it as an escape string, such as E'\\n' for a line break",
-                sql::escape_control(&value),
-                u32::from(c)
+                "`{}` {why} of its normal form, inside a literal; write it as an escape string, such as E'\\n' for a line break",
+                sql::escape_control(&value)
             ),
         ));
     }
@@ -196,13 +195,10 @@ fn reason_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
     // The reason goes into comments and the plan: line breaks and tabs become spaces, and any
     // other control character is refused rather than carried into a generated file.
     let reason = lit.value().split_whitespace().collect::<Vec<_>>().join(" ");
-    if let Some((at, c)) = sql::first_control_character(&reason) {
+    if let Err(why) = sql::check_printable(&reason) {
         return Err(syn::Error::new(
             lit.span(),
-            format!(
-                "the reason holds the control character U+{:04X} at byte {at}; write it in plain text",
-                u32::from(c)
-            ),
+            format!("the reason {why}; write it in plain text"),
         ));
     }
     Ok(Spanned::new(reason, lit.span()))
@@ -1028,13 +1024,21 @@ fn parse_enum_inner(cx: &mut Ctxt, input: &DeriveInput) -> DeclaredEnum {
                                     "an enum label must be 1 to 63 bytes",
                                 ));
                             }
-                            if let Some((at, c)) = sql::first_control_character(&lit.value()) {
+                            if let Err(why) = sql::check_printable(&lit.value()) {
                                 return Err(syn::Error::new(
                                     lit.span(),
                                     format!(
-                                        "the enum label `{}` holds the control character U+{:04X} at byte {at}: labels must be printable (it would end or hide a line in the generated files); write the label without it",
-                                        sql::escape_control(&lit.value()),
-                                        u32::from(c)
+                                        "the enum label `{}` {why}: labels must be printable (it would end or hide a line in the generated files); write the label without it",
+                                        sql::escape_control(&lit.value())
+                                    ),
+                                ));
+                            }
+                            if sql::has_dollar_quote(&lit.value()) {
+                                return Err(syn::Error::new(
+                                    lit.span(),
+                                    format!(
+                                        "the enum label `{}` holds a dollar-quote delimiter (`$$` or `$tag$`), which would end the generated `DO $$ … $$` block early; write the label without it",
+                                        lit.value()
                                     ),
                                 ));
                             }

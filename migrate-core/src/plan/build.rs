@@ -246,8 +246,8 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
             format!("wait_backfill_{}", table.name),
             &backfill.rows_left_sql,
             &format!(
-                "{} has {{}} row(s) the backfill has not filled yet; run the backfill of release {} (see its plan), then run expand again: the new release's views wait for it",
-                backfill.table, input.release.number
+                "{} has {} row(s) the backfill has not filled yet; run the backfill of release {} (see its plan), then run expand again: the new release's views wait for it",
+                backfill.table, sql::COUNT_PLACEHOLDER, input.release.number
             ),
         )
         .with_phase(Phase::Expand)
@@ -978,12 +978,12 @@ pub(super) fn check_step(
     offending_rows: &str,
     failure: &str,
 ) -> Step {
+    let (before, after) = failure
+        .split_once(sql::COUNT_PLACEHOLDER)
+        .unwrap_or((failure, ""));
     let raise = format!(
-        "RAISE EXCEPTION '{}', ({offending_rows});",
-        failure
-            .replace('\'', "''")
-            .replace('%', "%%")
-            .replace("{}", "%")
+        "RAISE EXCEPTION {}, ({offending_rows});",
+        sql::raise_format(before, after)
     );
     Step::new(
         Phase::Contract,
@@ -994,7 +994,7 @@ pub(super) fn check_step(
     )
     .guard("read-only")
     .rollback("-- nothing to undo: a read-only check")
-    .pre_check(offending_rows, failure.replace("{}", "N"))
+    .pre_check(offending_rows, failure.replace(sql::COUNT_PLACEHOLDER, "N"))
     .lock(LockMode::ShareUpdateExclusive, table, false)
     .with_no_locks()
     // A full scan: in a transaction of its own, so no ACCESS EXCLUSIVE taken by an earlier
@@ -1280,11 +1280,13 @@ fn set_not_null_steps(
     );
     let failure = if after_backfill {
         format!(
-            "{table}.{column} still has {{}} NULL row(s): the backfill is not complete; run it before contract"
+            "{table}.{column} still has {} NULL row(s): the backfill is not complete; run it before contract",
+            sql::COUNT_PLACEHOLDER
         )
     } else {
         format!(
-            "{table}.{column} still has {{}} NULL row(s): fill them before contract makes the column NOT NULL"
+            "{table}.{column} still has {} NULL row(s): fill them before contract makes the column NOT NULL",
+            sql::COUNT_PLACEHOLDER
         )
     };
     let mut steps = vec![check_step(
@@ -1390,7 +1392,8 @@ fn unique_index_steps(
         format!("check_duplicates_{}", index.name),
         &duplicates,
         &format!(
-            "{table} has {{}} duplicated value(s) of ({}): remove them before contract adds unique {}",
+            "{table} has {} duplicated value(s) of ({}): remove them before contract adds unique {}",
+            sql::COUNT_PLACEHOLDER,
             list.replace('"', ""),
             index.name
         ),
@@ -1445,7 +1448,7 @@ fn primary_key_steps(table: &QualifiedName, from: &[String], to: &[String]) -> V
         format!(
             "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass({}) AND indisvalid) THEN\n            RAISE EXCEPTION {};\n        END IF;",
             quote_literal(&copy.sql()),
-            quote_literal(&format!(
+            sql::raise_message(&format!(
                 "index {} of the new primary key is invalid: drop it CONCURRENTLY and run contract again",
                 index.name
             ))
@@ -1658,16 +1661,18 @@ fn drop_views_sql<'a>(schema: &str, views: impl Iterator<Item = &'a str>, what: 
         "FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class v ON v.oid = d.refobjid JOIN pg_catalog.pg_namespace n ON n.oid = v.relnamespace WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'n' AND n.nspname = {} AND NOT (d.classid = 'pg_catalog.pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid AND r.ev_class = d.refobjid))",
         quote_literal(schema)
     );
-    let message = format!(
-        "{what} (schema {schema}) cannot be dropped: objects that migrate did not generate depend on them: %; point them at the views of a newer release, or drop them yourself, then run this again"
+    let message = sql::raise_format(
+        &format!(
+            "{what} (schema {schema}) cannot be dropped: objects that migrate did not generate depend on them: "
+        ),
+        "; point them at the views of a newer release, or drop them yourself, then run this again",
     );
     format!(
         "{}\n{}",
         guarded(
             &format!("EXISTS (SELECT 1 {dependents})"),
             &format!(
-                "RAISE EXCEPTION {}, (SELECT string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ') {dependents});",
-                quote_literal(&message)
+                "RAISE EXCEPTION {message}, (SELECT string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ') {dependents});",
             ),
         ),
         drops.join("\n")
@@ -1744,7 +1749,7 @@ fn later_release_exists(number: u32) -> String {
 fn previous_contract_guard(input: &PlanInput<'_>) -> Step {
     let release = input.release.number;
     let previous = input.previous;
-    let raise = |message: String| format!("RAISE EXCEPTION {};", quote_literal(&message));
+    let raise = |message: String| format!("RAISE EXCEPTION {};", sql::raise_message(&message));
     let mut body = vec![format!(
         "IF {} THEN\n        {}\n    END IF;",
         later_release_exists(release),
@@ -1888,9 +1893,9 @@ fn own_expand_guard(input: &PlanInput<'_>) -> Step {
     let sql = format!(
         "DO $$\nBEGIN\n    IF {} OR {next_began} THEN\n        RAISE EXCEPTION {};\n    END IF;\n    IF NOT {} THEN\n        RAISE EXCEPTION {};\n    END IF;\nEND\n$$;",
         later_release_exists(number),
-        quote_literal(&superseded),
+        sql::raise_message(&superseded),
         schema_exists(schema),
-        quote_literal(&not_expanded)
+        sql::raise_message(&not_expanded)
     );
     Step::new(
         Phase::Contract,

@@ -586,7 +586,8 @@ impl Shadows {
                 format!("check_shadows_{}", table.name),
                 &format!("SELECT count(*) FROM {} WHERE {pending}", table.sql()),
                 &format!(
-                    "{table} has {{}} row(s) not yet copied to the new column types: the backfill is not complete; run it before contract"
+                    "{table} has {} row(s) not yet copied to the new column types: the backfill is not complete; run it before contract",
+                    sql::COUNT_PLACEHOLDER
                 ),
             )
             // A full scan: alone, with no statement timeout.
@@ -612,7 +613,7 @@ impl Shadows {
                 validity.push(format!(
                     "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass({}) AND indisvalid) THEN\n            RAISE EXCEPTION {};\n        END IF;",
                     quote_literal(&copy.sql()),
-                    quote_literal(&format!(
+                    sql::raise_message(&format!(
                         "index {} (the copy of {} on the new column types) is missing or invalid: drop it CONCURRENTLY and run expand again",
                         copy.name, index.name
                     ))

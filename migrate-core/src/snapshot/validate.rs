@@ -16,7 +16,19 @@ const INDEX_METHODS: &[&str] = &["btree", "hash", "gin", "gist", "spgist", "brin
 /// Checks every name, type and SQL snippet the snapshot holds.
 pub(super) fn validate(snapshot: &Snapshot, text: &str, path: &Path) -> Result<(), SnapshotError> {
     let check = Checker { text, path };
-    check.ident("release.views_schema", &snapshot.release.views_schema)?;
+    // Contract drops this schema: it must be the release's own, never one a hand edit names.
+    let views_schema = &snapshot.release.views_schema;
+    let expected = format!("release_{:04}", snapshot.release.number);
+    if *views_schema != expected {
+        return Err(check.invalid(
+            "release.views_schema",
+            views_schema,
+            &format!(
+                "release {} keeps its views in `{expected}`",
+                snapshot.release.number
+            ),
+        ));
+    }
     check.schema(&snapshot.schema)?;
     for (i, flight) in snapshot.in_flight.iter().enumerate() {
         check.catalog_row(&format!("in_flight[{i}].catalog"), &flight.catalog)?;
@@ -78,6 +90,9 @@ impl Checker<'_> {
                     return Err(self.invalid(&field, label, "an enum label is 1 to 63 bytes"));
                 }
                 self.printable(&field, label)?;
+                if sql::has_dollar_quote(label) {
+                    return Err(self.invalid(&field, label, "holds a dollar-quote delimiter"));
+                }
             }
         }
         Ok(())
@@ -230,17 +245,7 @@ impl Checker<'_> {
     }
 
     fn printable(&self, field: &str, text: &str) -> Result<(), SnapshotError> {
-        match sql::first_control_character(text) {
-            None => Ok(()),
-            Some((at, c)) => Err(self.invalid(
-                field,
-                text,
-                &format!(
-                    "holds the control character U+{:04X} at byte {at}",
-                    u32::from(c)
-                ),
-            )),
-        }
+        sql::check_printable(text).map_err(|why| self.invalid(field, text, &why))
     }
 
     /// A generated file is named relative to the crate, inside it: the build helper reads and
