@@ -8,10 +8,12 @@
 //! or, configured:
 //!
 //! ```no_run
-//! migrate_build::Config::new().source("src/schema.rs").run_or_exit();
+//! migrate_build::Config::new().source("src/lib.rs").run_or_exit();
 //! ```
 //!
-//! It finds the `#[derive(Table)]`/`#[derive(PgEnum)]` declarations in the crate's sources,
+//! It finds the `#[derive(Table)]`/`#[derive(PgEnum)]` declarations the compiler compiles (the
+//! module tree from the crate roots, `#[cfg]` evaluated with the cfgs cargo gives the build
+//! script), writes a manifest of them to `OUT_DIR` for the derive to check itself against,
 //! diffs them against the checked-in snapshot (`migrate.snapshot.json`, beside `migrations/`)
 //! and, by [`Mode`]:
 //! - **review** (default, local): writes the new plan as pending files under `migrate.pending/`

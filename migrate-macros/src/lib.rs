@@ -147,7 +147,7 @@ fn check_seen(input: &DeriveInput, noun: &str) -> Option<Diagnostic> {
                 "the build helper saw `{kind} {name}` with other fields or attributes than the compiler compiles here, so its {noun} would be planned from a different declaration: a `#[cfg]` or `#[cfg_attr]` in it evaluates otherwise in the build script, which knows only the cfgs cargo gives it (`CARGO_CFG_*`, `CARGO_FEATURE_*`; `doc`, `clippy` and `miri` count as unset)"
             ),
         )
-        .help("gate fields and attributes only on what the build script sees (`feature = \"…\"`, `target_os = \"…\"`, `debug_assertions`, `test`), or declare them without a cfg"),
+        .help("gate fields and attributes only on cfgs the build script is told about (`feature = \"…\"`, `target_os = \"…\"`, `debug_assertions`, `test`), pass one your build script sets itself to the helper with `Config::cfg`, or declare them without a cfg"),
         Lookup::NotInFile => Diagnostic::error(
             span,
             format!(
