@@ -976,3 +976,21 @@ fn the_manifest_names_every_file_read_and_every_declaration() {
         std::fs::canonicalize(s.root().join("src/schema.rs")).unwrap()
     );
 }
+
+#[test]
+fn binaries_under_src_bin_are_crate_roots() {
+    let s = Scenario::new();
+    let table = |name: &str| {
+        format!(
+            "#[derive(Table)]\nstruct {name} {{\n    #[migrate(primary_key)]\n    id: i64,\n}}\nfn main() {{}}\n"
+        )
+    };
+    write(&s, "src/bin/tool.rs", &table("ToolTable"));
+    write(&s, "src/bin/server/main.rs", "mod tables;\nfn main() {}\n");
+    write(&s, "src/bin/server/tables.rs", &table("ServerTable"));
+    s.accept(V1);
+    assert_eq!(
+        planned(&s).into_keys().collect::<Vec<_>>(),
+        ["server_table", "tool_table", "users"]
+    );
+}
