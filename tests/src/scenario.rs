@@ -9,7 +9,8 @@ use migrate_core::snapshot::Snapshot;
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 
-/// A temporary crate root with `src/lib.rs`, `src/schema.rs`, `migrate.snapshot.json` and `migrations/`.
+/// A temporary crate root with `src/lib.rs`, `src/schema.rs`, `migrate.snapshot.json` and
+/// `migrations/`.
 pub struct Scenario {
     dir: tempfile::TempDir,
 }
