@@ -185,6 +185,7 @@ fn main() {
     std::fs::create_dir_all(root.join("src")).unwrap();
     let text = source();
     std::fs::write(root.join("src/schema.rs"), &text).unwrap();
+    std::fs::write(root.join("src/lib.rs"), "mod schema;\n").unwrap();
     let config = |mode| {
         let mut c = Config::new();
         c.manifest_dir(root)

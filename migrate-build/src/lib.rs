@@ -8,10 +8,12 @@
 //! or, configured:
 //!
 //! ```no_run
-//! migrate_build::Config::new().source("src/schema.rs").run_or_exit();
+//! migrate_build::Config::new().source("src/lib.rs").run_or_exit();
 //! ```
 //!
-//! It finds the `#[derive(Table)]`/`#[derive(PgEnum)]` declarations in the crate's sources,
+//! It finds the `#[derive(Table)]`/`#[derive(PgEnum)]` declarations the compiler compiles (the
+//! module tree from the crate roots, `#[cfg]` evaluated with the cfgs cargo gives the build
+//! script), writes a manifest of them to `OUT_DIR` for the derive to check itself against,
 //! diffs them against the checked-in snapshot (`migrate.snapshot.json`, beside `migrations/`)
 //! and, by [`Mode`]:
 //! - **review** (default, local): writes the new plan as pending files under `migrate.pending/`
@@ -23,6 +25,7 @@
 //! this helper reports what only it can see (a struct that disappeared, a reference to a table
 //! nobody declares) with the file and line.
 
+mod cfg;
 mod discover;
 mod report;
 
@@ -35,7 +38,14 @@ use migrate_core::plan::{Target, Verdict};
 use migrate_core::render::{self, GeneratedFile, PLANS_DIR};
 use migrate_core::snapshot::{self, DEFAULT_FILE_NAME, Snapshot, SnapshotError};
 
+pub use cfg::Cfg;
 pub use discover::{Declarations, SourceFile};
+pub use migrate_core::manifest::Manifest;
+
+/// The file, in `OUT_DIR`, listing what the helper saw, for the derive to check itself against.
+pub const MANIFEST_FILE: &str = "migrate.manifest";
+/// The variable (set with `cargo:rustc-env`) that tells the derive where the manifest is.
+pub const MANIFEST_ENV: &str = "MIGRATE_MANIFEST";
 
 /// The helper's stages one by one, for the `plan` benchmark's breakdown. Not a stable API.
 #[doc(hidden)]
@@ -53,9 +63,10 @@ pub mod stages {
         found
     }
 
-    /// Reads, parses and declares every source file (the helper's front end).
-    pub fn discover(paths: &[std::path::PathBuf]) -> Result<Declarations, Error> {
-        crate::discover::discover(paths)
+    /// Reads, parses and declares the module tree of each crate root (the helper's front end),
+    /// with no cfg set.
+    pub fn discover(roots: &[std::path::PathBuf]) -> Result<Declarations, Error> {
+        crate::discover::discover(roots, &crate::Cfg::new())
     }
 
     /// The planning stage proper ([`crate::Config::generate`] without reading anything).
@@ -211,6 +222,12 @@ pub enum Error {
     Env(&'static str),
 }
 
+/// What the front end saw: the manifest for the derive and the files read.
+struct Seen {
+    manifest: Manifest,
+    files: Vec<PathBuf>,
+}
+
 /// Configuration, builder-style.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -222,6 +239,7 @@ pub struct Config {
     mode: Option<Mode>,
     cargo_output: bool,
     target: Target,
+    cfg: Option<Cfg>,
 }
 
 impl Default for Config {
@@ -264,6 +282,7 @@ impl Config {
             mode: None,
             cargo_output: true,
             target: Target::default(),
+            cfg: None,
         }
     }
 
@@ -273,7 +292,10 @@ impl Config {
         self
     }
 
-    /// A file or folder to scan for declarations (repeatable; default `src`).
+    /// A crate root whose module tree holds declarations (repeatable; default `src`). A file
+    /// is a crate root (`src/lib.rs`); a folder holds them (`lib.rs`, `main.rs`, `bin/*.rs`,
+    /// `bin/*/main.rs`). Its `mod` declarations are followed as the compiler follows them; a
+    /// file none reaches is not read.
     pub fn source(&mut self, path: impl Into<PathBuf>) -> &mut Self {
         self.sources.push(path.into());
         self
@@ -308,6 +330,22 @@ impl Config {
     pub fn postgres_version(&mut self, version: &str) -> Result<&mut Self, Error> {
         self.target = Target::parse(version).map_err(Error::Config)?;
         Ok(self)
+    }
+
+    /// The cfg set `#[cfg]` and `#[cfg_attr]` are evaluated with (default: what cargo tells
+    /// the build script, [`Cfg::from_env`]).
+    pub fn cfg(&mut self, cfg: Cfg) -> &mut Self {
+        self.cfg = Some(cfg);
+        self
+    }
+
+    /// Follows the module tree and returns what it declares, and the manifest the derive
+    /// checks against; reads no snapshot and writes nothing.
+    pub fn declarations(&self) -> Result<Declarations, Error> {
+        let root = self.root()?;
+        let cfg = self.cfg.clone().unwrap_or_else(Cfg::from_env);
+        discover::crate_roots(&self.source_paths(&root))
+            .and_then(|roots| discover::discover(&roots, &cfg))
     }
 
     /// Whether to print `cargo:` lines (default true; turn off outside build scripts).
@@ -364,7 +402,7 @@ impl Config {
     /// Plans without writing anything: reads sources and snapshot, returns the outcome.
     pub fn generate(&self) -> Result<Outcome, Error> {
         self.generate_from_accepted(None)
-            .map(|(outcome, _, _)| outcome)
+            .map(|(outcome, _, _, _)| outcome)
     }
 
     /// [`Config::generate`], also returning the accepted snapshot it read and, when `verify`
@@ -375,7 +413,7 @@ impl Config {
     fn generate_from_accepted(
         &self,
         verify: Option<(&Path, &Path)>,
-    ) -> Result<(Outcome, Snapshot, Result<(), Error>), Error> {
+    ) -> Result<(Outcome, Snapshot, Result<(), Error>, Seen), Error> {
         let root = self.root()?;
         let snapshot_path = self.snapshot_path()?;
         // The snapshot lists generated files relative to the crate, so both must live in it.
@@ -391,10 +429,7 @@ impl Config {
                 )));
             }
         }
-        let read_sources = || {
-            discover::rust_files(&self.source_paths(&root))
-                .and_then(|files| discover::discover(&files))
-        };
+        let read_sources = || self.declarations();
         let migrations_dir = self.migrations_path()?;
         let read_accepted = || match Snapshot::load(&snapshot_path) {
             // Deleted, not new: planning from nothing would start release 1 over beside them.
@@ -432,10 +467,14 @@ impl Config {
                 Err(_) => (read_sources(), read_accepted()),
             }
         });
-        let declarations = declarations?;
+        let mut declarations = declarations?;
         let snapshot = snapshot?;
         let outcome = self.plan_declarations(&root, &declarations, &snapshot)?;
-        Ok((outcome, snapshot, check))
+        let seen = Seen {
+            manifest: std::mem::take(&mut declarations.manifest),
+            files: declarations.files.into_iter().map(|f| f.path).collect(),
+        };
+        Ok((outcome, snapshot, check, seen))
     }
 
     /// The planning stage proper: declarations and the accepted snapshot in, the plan, its
@@ -573,9 +612,18 @@ impl Config {
             );
         }
 
-        let (mut outcome, accepted, manifest) =
+        let (mut outcome, accepted, manifest, seen) =
             self.generate_from_accepted(Some((&root, &migrations)))?;
         manifest?;
+        if self.cargo_output {
+            // Files outside the watched sources (`#[path]` modules) rerun the helper too.
+            let sources = self.source_paths(&root);
+            for file in &seen.files {
+                if !sources.iter().any(|s| file.starts_with(s)) {
+                    println!("cargo:rerun-if-changed={}", file.display());
+                }
+            }
+        }
         let mut wrote_snapshot = false;
 
         if !outcome.unparsable.is_empty() {
@@ -669,6 +717,11 @@ impl Config {
                 &out_dir.join("migrate_schema.rs"),
                 &generated_rust(&accepted, &migrations, pending.as_deref())?,
             )?;
+            let manifest_path = out_dir.join(MANIFEST_FILE);
+            write_if_changed(&manifest_path, &seen.manifest.to_text())?;
+            if self.cargo_output {
+                println!("cargo:rustc-env={MANIFEST_ENV}={}", manifest_path.display());
+            }
         }
         Ok(outcome)
     }

@@ -14,6 +14,7 @@
 pub mod declare;
 pub mod diagnostic;
 pub mod diff;
+pub mod manifest;
 pub mod model;
 pub mod pipeline;
 pub mod plan;

@@ -10,15 +10,19 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use migrate_core::declare::{self, Catalog, DeclaredType};
+use migrate_core::manifest::{self, Lookup, Manifest};
 use migrate_core::model::Schema;
 use migrate_core::snapshot::{DEFAULT_FILE_NAME, Snapshot};
 use migrate_core::{Diagnostic, pipeline};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
+use syn::ext::IdentExt as _;
 use syn::{DeriveInput, parse_macro_input};
 
 /// Environment variable the build helper sets (`cargo:rustc-env`) to the snapshot's path.
 const SNAPSHOT_ENV: &str = "MIGRATE_SNAPSHOT";
+/// Environment variable the build helper sets to the manifest of what it saw (in `OUT_DIR`).
+const MANIFEST_ENV: &str = "MIGRATE_MANIFEST";
 
 /// Declares a table. See the `migrate-runtime` crate docs for the `#[migrate(...)]` attributes.
 #[proc_macro_derive(Table, attributes(migrate))]
@@ -63,6 +67,108 @@ static SNAPSHOT_CACHE: Mutex<Option<(FileStamp, Loaded)>> = Mutex::new(None);
 /// Snapshot paths already tracked in this process (see [`tracking_once`]): one rustc process
 /// compiles one crate, and one inclusion is enough for rustc to rebuild when the file changes.
 static TRACKED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The build helper's manifest, read once per compiler process (and again when it changes).
+static MANIFEST_CACHE: Mutex<Option<(FileStamp, LoadedManifest)>> = Mutex::new(None);
+
+/// A manifest as read from one file version.
+type LoadedManifest = Arc<Result<Manifest, String>>;
+
+/// Source files as the manifest names them (canonical paths), resolved once per file.
+static FILE_KEYS: Mutex<Vec<(PathBuf, Option<String>)>> = Mutex::new(Vec::new());
+
+fn load_manifest(path: &Path) -> LoadedManifest {
+    let stamp = stamp(path);
+    let mut cache = MANIFEST_CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((cached, loaded)) = cache.as_ref()
+        && *cached == stamp
+    {
+        return Arc::clone(loaded);
+    }
+    let loaded = Arc::new(
+        std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| Manifest::parse(&text)),
+    );
+    *cache = Some((stamp, Arc::clone(&loaded)));
+    loaded
+}
+
+fn file_key(span: Span) -> Option<String> {
+    let file = span.local_file()?;
+    let mut keys = FILE_KEYS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, key)) = keys.iter().find(|(f, _)| *f == file) {
+        return key.clone();
+    }
+    let key = std::fs::canonicalize(&file)
+        .ok()
+        .map(|p| p.display().to_string());
+    keys.push((file, key.clone()));
+    key
+}
+
+/// When the build helper runs (it names its manifest in `MIGRATE_MANIFEST`), this declaration
+/// must be one it saw, exactly so: otherwise the table or type it declares would silently not
+/// be planned, or be planned from other fields. Without the helper there is nothing to check.
+fn check_seen(input: &DeriveInput, noun: &str) -> Option<Diagnostic> {
+    let path = std::env::var_os(MANIFEST_ENV)?;
+    let span = input.ident.span();
+    let loaded = load_manifest(Path::new(&path));
+    let manifest = match loaded.as_ref() {
+        Ok(m) => m,
+        Err(e) => {
+            return Some(
+                Diagnostic::error(
+                    span,
+                    format!(
+                        "cannot read the build helper's manifest {}: {e}",
+                        Path::new(&path).display()
+                    ),
+                )
+                .help("build again so the build script rewrites it (`cargo clean -p <this crate>` if it persists)"),
+            );
+        }
+    };
+    if !manifest.complete {
+        // Some source does not parse: rustc reports that, and every declaration would look unseen.
+        return None;
+    }
+    let kind = match input.data {
+        syn::Data::Enum(_) => "enum",
+        _ => "struct",
+    };
+    let name = input.ident.unraw().to_string();
+    let fingerprint = manifest::fingerprint(input);
+    let message = match manifest.lookup(&name, file_key(span).as_deref(), &fingerprint) {
+        Lookup::Seen => return None,
+        Lookup::Differs => Diagnostic::error(
+            span,
+            format!(
+                "the build helper saw `{kind} {name}` with other fields or attributes than the compiler compiles here, so its {noun} would be planned from a different declaration: a `#[cfg]` or `#[cfg_attr]` in it evaluates otherwise in the build script, which knows only the cfgs cargo gives it (`CARGO_CFG_*`, `CARGO_FEATURE_*`; `doc`, `clippy` and `miri` count as unset)"
+            ),
+        )
+        .help("gate fields and attributes only on cfgs the build script is told about (`feature = \"…\"`, `target_os = \"…\"`, `debug_assertions`, `test`), pass one your build script sets itself to the helper with `Config::cfg`, or declare them without a cfg"),
+        Lookup::NotInFile => Diagnostic::error(
+            span,
+            format!(
+                "the build helper read this file but saw no `{kind} {name}` in it, so no {noun} is planned for it: a macro generated it (`macro_rules!`, an attribute macro), and the helper does not expand macros"
+            ),
+        )
+        .help(format!(
+            "write the {kind} out as a plain item, with the derive on it, where the macro is invoked"
+        )),
+        Lookup::FileNotRead => Diagnostic::error(
+            span,
+            format!(
+                "the build helper never read this file, so no {noun} is planned for `{kind} {name}`: no `mod` declaration leads here from the crate root (`src/lib.rs`, `src/main.rs`, `src/bin/`, or the roots given to `Config::source`), `include!` pulled it in, or it belongs to a target the helper does not plan (an example, integration test or bench)"
+            ),
+        )
+        .help(format!(
+            "declare the {kind} in the library or a binary, in a module a `mod` declaration reaches (`#[path]` is followed), outside macros"
+        )),
+    };
+    Some(message)
+}
 
 fn stamp(path: &Path) -> FileStamp {
     let meta = std::fs::metadata(path).ok();
@@ -145,7 +251,7 @@ fn expand_table(input: &DeriveInput) -> TokenStream {
     let declared = declare::parse_table(input);
     let (snapshot, tracking) = load_snapshot(ident.span());
 
-    let mut diagnostics = Vec::new();
+    let mut diagnostics: Vec<Diagnostic> = check_seen(input, "table").into_iter().collect();
     let (schema, table, columns, enum_types) = match &declared {
         Ok(decl) => {
             match &snapshot {
@@ -262,7 +368,7 @@ fn expand_enum(input: &DeriveInput) -> TokenStream {
     let ident = &input.ident;
     let declared = declare::parse_enum(input);
     let (snapshot, tracking) = load_snapshot(ident.span());
-    let mut diagnostics = Vec::new();
+    let mut diagnostics: Vec<Diagnostic> = check_seen(input, "type").into_iter().collect();
     let variants: Vec<&syn::Ident> = match &input.data {
         syn::Data::Enum(e) => e
             .variants

@@ -9,7 +9,8 @@ use migrate_core::snapshot::Snapshot;
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 
-/// A temporary crate root with `src/schema.rs`, `migrate.snapshot.json` and `migrations/`.
+/// A temporary crate root with `src/lib.rs`, `src/schema.rs`, `migrate.snapshot.json` and
+/// `migrations/`.
 pub struct Scenario {
     dir: tempfile::TempDir,
 }
@@ -21,10 +22,11 @@ impl Default for Scenario {
 }
 
 impl Scenario {
-    /// An empty crate folder.
+    /// An empty crate folder (its `src/lib.rs` declares `mod schema;`).
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
         std::fs::create_dir_all(dir.path().join("src")).expect("src folder");
+        std::fs::write(dir.path().join("src/lib.rs"), "mod schema;\n").expect("write lib.rs");
         Scenario { dir }
     }
 

@@ -650,3 +650,347 @@ fn a_backfill_for_not_null_and_a_shadow_type_change_on_one_column_are_refused_to
         assert!(diagnostics.is_empty(), "{alone}: {diagnostics:?}");
     }
 }
+
+// ---- What the helper plans is what the compiler compiles (issue 8, section 2) ----
+
+/// Runs the helper on the scenario with an explicit cfg set (not the test process's).
+fn run_with_cfg(s: &Scenario, cfg: migrate_build::Cfg, mode: Mode) -> migrate_build::Outcome {
+    migrate_build::Config::new()
+        .manifest_dir(s.root())
+        .out_dir(s.root().join("out"))
+        .cargo_output(false)
+        .cfg(cfg)
+        .mode(mode)
+        .run()
+        .unwrap_or_else(|e| panic!("the build helper refused:\n{e}"))
+}
+
+/// Table name → column names, as the accepted snapshot has them.
+fn planned(s: &Scenario) -> std::collections::BTreeMap<String, Vec<String>> {
+    s.snapshot()
+        .schema
+        .tables
+        .values()
+        .map(|t| {
+            (
+                t.name.name.clone(),
+                t.columns.iter().map(|c| c.name.clone()).collect(),
+            )
+        })
+        .collect()
+}
+
+fn write(s: &Scenario, path: &str, text: &str) {
+    let path = s.root().join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn seen_manifest(s: &Scenario) -> migrate_build::Manifest {
+    migrate_build::Manifest::parse(&read(s.root().join("out/migrate.manifest"))).unwrap()
+}
+
+fn columns(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+#[test]
+fn a_cfg_gated_field_does_not_become_a_column() {
+    let source = r#"
+#[derive(Table)]
+#[migrate(table_name = "users")]
+struct User {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    email: String,
+    #[cfg(test)]
+    debug_note: String,
+    #[cfg(any())]
+    never: i64,
+    #[cfg(feature = "audit")]
+    audited_by: String,
+    #[cfg(not(feature = "audit"))]
+    unaudited: Option<bool>,
+}
+"#;
+    let s = Scenario::new();
+    s.declare(source);
+    run_with_cfg(&s, migrate_build::Cfg::new(), Mode::Accept);
+    assert_eq!(
+        planned(&s)["users"],
+        columns(&["id", "email", "unaudited"]),
+        "cfg(test), cfg(any()) and a disabled feature gate compile no field"
+    );
+    let with_feature = Scenario::new();
+    with_feature.declare(source);
+    let mut cfg = migrate_build::Cfg::new();
+    cfg.feature("audit");
+    run_with_cfg(&with_feature, cfg, Mode::Accept);
+    assert_eq!(
+        planned(&with_feature)["users"],
+        columns(&["id", "email", "audited_by"])
+    );
+}
+
+#[test]
+fn a_cfg_test_or_cfg_any_struct_is_not_planned() {
+    let s = Scenario::new();
+    write(
+        &s,
+        "src/lib.rs",
+        "mod schema;\n#[cfg(test)]\nmod fixtures;\n",
+    );
+    write(
+        &s,
+        "src/fixtures.rs",
+        "#[derive(Table)]\nstruct FromTestFile {\n    #[migrate(primary_key)]\n    id: i64,\n}\n",
+    );
+    s.declare(&format!(
+        "{V1}\n#[cfg(test)]\nmod tests {{\n    #[derive(Table)]\n    struct TestOnly {{\n        #[migrate(primary_key)]\n        id: i64,\n    }}\n}}\n#[cfg(any())]\n#[derive(Table)]\nstruct Never {{\n    #[migrate(primary_key)]\n    id: i64,\n}}\n"
+    ));
+    run_with_cfg(&s, migrate_build::Cfg::new(), Mode::Accept);
+    assert_eq!(
+        planned(&s).into_keys().collect::<Vec<_>>(),
+        ["users"],
+        "test-only and never-compiled structs are not planned"
+    );
+    // `cargo test` compiles the test-only structs: they are in the manifest, so their derive
+    // passes there, but no table is planned for them.
+    let manifest = seen_manifest(&s);
+    assert!(manifest.items.contains_key("TestOnly") && manifest.items.contains_key("FromTestFile"));
+    assert!(!manifest.items.contains_key("Never"));
+}
+
+#[test]
+fn a_cfg_test_field_is_in_the_manifest_as_cargo_test_compiles_it() {
+    let s = Scenario::new();
+    let source = V1.replace(
+        "    email: String,",
+        "    email: String,\n    #[cfg(test)]\n    debug_note: String,",
+    );
+    s.declare(&source);
+    run_with_cfg(&s, migrate_build::Cfg::new(), Mode::Accept);
+    let fingerprints: Vec<String> = seen_manifest(&s).items["User"]
+        .iter()
+        .map(|(_, fp)| fp.clone())
+        .collect();
+    // As the derive receives it: the field gone in the library, kept (with its cfg) in tests.
+    let as_compiled = |src: &str| {
+        let file = syn::parse_file(src).unwrap();
+        let syn::Item::Struct(s) = file.items.into_iter().next().unwrap() else {
+            unreachable!()
+        };
+        migrate_core::manifest::fingerprint(&s.into())
+    };
+    let mut expected = vec![as_compiled(V1), as_compiled(&source)];
+    expected.sort();
+    let mut fingerprints = fingerprints;
+    fingerprints.sort();
+    assert_eq!(fingerprints, expected);
+}
+
+#[test]
+fn an_orphan_file_no_mod_includes_is_not_planned() {
+    let s = Scenario::new();
+    write(
+        &s,
+        "src/orphan.rs",
+        "#[derive(Table)]\nstruct Orphan {\n    #[migrate(primary_key)]\n    id: i64,\n}\n",
+    );
+    s.accept(V1);
+    assert_eq!(planned(&s).into_keys().collect::<Vec<_>>(), ["users"]);
+    let manifest = seen_manifest(&s);
+    assert!(
+        !manifest.files.iter().any(|f| f.ends_with("orphan.rs")),
+        "{:?}",
+        manifest.files
+    );
+}
+
+#[test]
+fn cfg_attr_migrate_and_cfg_attr_derive_are_honoured() {
+    let source = r#"
+#[derive(Table)]
+#[cfg_attr(all(), migrate(table_name = "users"))]
+#[cfg_attr(any(), migrate(schema = "never"))]
+struct User {
+    #[cfg_attr(all(), migrate(primary_key), migrate(identity))]
+    id: i64,
+    #[cfg_attr(not(test), cfg_attr(all(), migrate(column_name = "mail")))]
+    email: String,
+    #[cfg_attr(test, migrate(column_name = "only_in_tests"))]
+    nickname: Option<String>,
+}
+
+#[cfg_attr(feature = "billing", derive(Table))]
+struct Invoice {
+    #[migrate(primary_key)]
+    id: i64,
+}
+"#;
+    let s = Scenario::new();
+    s.declare(source);
+    run_with_cfg(&s, migrate_build::Cfg::new(), Mode::Accept);
+    assert_eq!(
+        planned(&s),
+        [("users".to_owned(), columns(&["id", "mail", "nickname"]))].into()
+    );
+    assert!(s.snapshot().schema.tables["public.users"].columns[0].identity);
+    let billing = Scenario::new();
+    billing.declare(source);
+    let mut cfg = migrate_build::Cfg::new();
+    cfg.feature("billing");
+    run_with_cfg(&billing, cfg, Mode::Accept);
+    assert_eq!(
+        planned(&billing).into_keys().collect::<Vec<_>>(),
+        ["invoice", "users"]
+    );
+}
+
+#[test]
+fn a_mod_inside_a_function_is_planned() {
+    let s = Scenario::new();
+    s.accept(&format!(
+        "{V1}\nfn tables() {{\n    mod inner {{\n        #[derive(Table)]\n        struct InFn {{\n            #[migrate(primary_key)]\n            id: i64,\n        }}\n    }}\n}}\nconst _: () = {{\n    #[derive(Table)]\n    struct InConst {{\n        #[migrate(primary_key)]\n        id: i64,\n    }}\n}};\nimpl User {{\n    fn f() {{\n        #[cfg(any())]\n        {{\n            #[derive(Table)]\n            struct Never {{\n                #[migrate(primary_key)]\n                id: i64,\n            }}\n        }}\n    }}\n}}\n"
+    ));
+    assert_eq!(
+        planned(&s).into_keys().collect::<Vec<_>>(),
+        ["in_const", "in_fn", "users"]
+    );
+}
+
+#[test]
+fn a_path_module_outside_src_is_planned() {
+    let s = Scenario::new();
+    let table = |name: &str| {
+        format!(
+            "#[derive(Table)]\nstruct {name} {{\n    #[migrate(primary_key)]\n    id: i64,\n}}\n"
+        )
+    };
+    write(
+        &s,
+        "src/lib.rs",
+        "mod schema;\n#[path = \"../shared/tables.rs\"]\nmod tables;\nmod nested;\nmod inline {\n    mod deep;\n}\n",
+    );
+    // A `#[path]` file is read as a `mod.rs`: its `mod sibling;` is beside it.
+    write(
+        &s,
+        "shared/tables.rs",
+        &format!("mod sibling;\n{}", table("Shared")),
+    );
+    write(&s, "shared/sibling.rs", &table("Sibling"));
+    // A non-`mod.rs` module's children live in the folder named after it.
+    write(
+        &s,
+        "src/nested.rs",
+        &format!("mod child;\n{}", table("Nested")),
+    );
+    write(&s, "src/nested/child.rs", &table("Child"));
+    write(&s, "src/inline/deep.rs", &table("Deep"));
+    // Decoys where a glob, or a wrong resolution, would look.
+    write(&s, "src/child.rs", &table("WrongChild"));
+    write(&s, "src/sibling.rs", &table("WrongSibling"));
+    s.accept(V1);
+    assert_eq!(
+        planned(&s).into_keys().collect::<Vec<_>>(),
+        ["child", "deep", "nested", "shared", "sibling", "users"]
+    );
+}
+
+#[test]
+fn a_struct_from_macro_rules_is_not_planned_nor_in_the_manifest() {
+    // The derive fails on it (tests/ui/seen/fail/struct-generated-by-macro-rules.rs).
+    let s = Scenario::new();
+    s.accept(&format!(
+        "{V1}\nmacro_rules! table {{\n    ($name:ident) => {{\n        #[derive(Table)]\n        struct $name {{\n            #[migrate(primary_key)]\n            id: i64,\n        }}\n    }};\n}}\ntable!(Generated);\n"
+    ));
+    assert_eq!(planned(&s).into_keys().collect::<Vec<_>>(), ["users"]);
+    assert!(!seen_manifest(&s).items.contains_key("Generated"));
+    assert!(seen_manifest(&s).items.contains_key("User"));
+}
+
+#[test]
+fn a_source_folder_without_a_crate_root_is_refused() {
+    let s = Scenario::new();
+    s.declare(V1);
+    std::fs::remove_file(s.root().join("src/lib.rs")).unwrap();
+    let err = s.run(Mode::Review).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Config(_)), "{text}");
+    assert!(
+        text.contains("holds no crate root") && text.contains("Config::source(\"src/lib.rs\")"),
+        "{text}"
+    );
+    // Naming the root works (the configured-source form keeps working).
+    let outcome = migrate_build::Config::new()
+        .manifest_dir(s.root())
+        .source("src/schema.rs")
+        .out_dir(s.root().join("out"))
+        .cargo_output(false)
+        .cfg(migrate_build::Cfg::new())
+        .mode(Mode::Review)
+        .run()
+        .unwrap();
+    assert!(outcome.crate_plan.plan.is_some());
+}
+
+#[test]
+fn a_cfg_predicate_rustc_rejects_plans_nothing() {
+    let s = Scenario::new();
+    s.accept(V1);
+    s.declare(&V2.replace(
+        "    nickname: Option<String>,",
+        "    #[cfg(feature(oops))]\n    nickname: Option<String>,",
+    ));
+    let outcome = s.run(Mode::Review).unwrap();
+    assert!(
+        outcome
+            .messages
+            .iter()
+            .any(|m| m.contains("not every source parses")),
+        "{:?}",
+        outcome.messages
+    );
+    assert!(outcome.crate_plan.plan.is_none());
+    assert!(!seen_manifest(&s).complete);
+}
+
+#[test]
+fn the_manifest_names_every_file_read_and_every_declaration() {
+    let s = Scenario::new();
+    s.accept(&format!(
+        "{V1}\n#[derive(PgEnum)]\nenum Mood {{ Happy, Sad }}\n"
+    ));
+    let manifest = seen_manifest(&s);
+    assert!(manifest.complete);
+    let files: Vec<&str> = manifest
+        .files
+        .iter()
+        .map(|f| f.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(files, ["lib.rs", "schema.rs"]);
+    assert_eq!(manifest.items.keys().collect::<Vec<_>>(), ["Mood", "User"]);
+    let (file, _) = manifest.items["User"].iter().next().unwrap();
+    assert_eq!(
+        std::path::Path::new(file),
+        std::fs::canonicalize(s.root().join("src/schema.rs")).unwrap()
+    );
+}
+
+#[test]
+fn binaries_under_src_bin_are_crate_roots() {
+    let s = Scenario::new();
+    let table = |name: &str| {
+        format!(
+            "#[derive(Table)]\nstruct {name} {{\n    #[migrate(primary_key)]\n    id: i64,\n}}\nfn main() {{}}\n"
+        )
+    };
+    write(&s, "src/bin/tool.rs", &table("ToolTable"));
+    write(&s, "src/bin/server/main.rs", "mod tables;\nfn main() {}\n");
+    write(&s, "src/bin/server/tables.rs", &table("ServerTable"));
+    s.accept(V1);
+    assert_eq!(
+        planned(&s).into_keys().collect::<Vec<_>>(),
+        ["server_table", "tool_table", "users"]
+    );
+}

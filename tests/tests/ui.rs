@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use migrate_build::{Config, Mode};
+use migrate_build::{Cfg, Config, Mode};
 
 #[test]
 fn ui() {
@@ -30,7 +30,55 @@ fn ui() {
     unsafe {
         std::env::set_var("MIGRATE_SNAPSHOT", fixture.join("migrate.snapshot.json"));
     }
-    let cases = trybuild::TestCases::new();
-    cases.pass("ui/pass/*.rs");
-    cases.compile_fail("ui/fail/*.rs");
+    {
+        let cases = trybuild::TestCases::new();
+        cases.pass("ui/pass/*.rs");
+        cases.compile_fail("ui/fail/*.rs");
+    }
+
+    // With the build helper's manifest: each case file is a crate root, as trybuild compiles
+    // it, and the derive must find itself among what the helper saw. The cfg set is given
+    // (nothing set), so the cases do not depend on this process's environment.
+    let seen = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/seen");
+    let mut config = Config::new();
+    config.manifest_dir(&seen).cfg(Cfg::new());
+    for kind in ["pass", "fail"] {
+        let mut roots: Vec<_> = std::fs::read_dir(seen.join(kind))
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+            // Stands for a target the helper does not plan (an example).
+            .filter(|p| !p.ends_with("struct-in-a-target-the-helper-does-not-plan.rs"))
+            .collect();
+        roots.sort();
+        for root in roots {
+            config.source(root);
+        }
+    }
+    let manifest = config.declarations().unwrap().manifest;
+    assert!(manifest.complete);
+    let manifest_path = out.path().join(migrate_build::MANIFEST_FILE);
+    std::fs::write(&manifest_path, manifest.to_text()).unwrap();
+    #[allow(unsafe_code)]
+    // SAFETY: as above; the first cases have finished, no other thread reads the environment.
+    unsafe {
+        std::env::set_var(migrate_build::MANIFEST_ENV, &manifest_path);
+    }
+    {
+        let cases = trybuild::TestCases::new();
+        cases.pass("ui/seen/pass/*.rs");
+        cases.compile_fail("ui/seen/fail/*.rs");
+    }
+
+    // A manifest that is not one.
+    let broken = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/manifest-broken");
+    #[allow(unsafe_code)]
+    // SAFETY: as above.
+    unsafe {
+        std::env::set_var(
+            migrate_build::MANIFEST_ENV,
+            broken.join(migrate_build::MANIFEST_FILE),
+        );
+    }
+    trybuild::TestCases::new().compile_fail("ui/manifest-broken/*.rs");
 }
