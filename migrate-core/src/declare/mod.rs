@@ -6,7 +6,7 @@
 //! attribute parser. Every attribute error is collected, so one build shows them all.
 
 mod attr;
-mod pgtypes;
+pub mod pgtypes;
 mod resolve;
 pub mod types;
 

@@ -79,7 +79,7 @@ const BUILTIN: &[&str] = &[
 
 /// The type name without its modifiers: `character varying(80)` → `character varying`,
 /// `timestamp(3) with time zone` → `timestamp with time zone`.
-pub(crate) fn base_name(name: &str) -> String {
+pub fn base_name(name: &str) -> String {
     match (name.find('('), name.find(')')) {
         (Some(open), Some(close)) if close > open => {
             let mut base = name[..open].trim_end().to_owned();
@@ -91,7 +91,7 @@ pub(crate) fn base_name(name: &str) -> String {
 }
 
 /// Whether a canonical type name (with or without modifiers) is a PostgreSQL built-in.
-pub(crate) fn is_builtin(name: &str) -> bool {
+pub fn is_builtin(name: &str) -> bool {
     BUILTIN.contains(&base_name(name).as_str())
 }
 
@@ -104,6 +104,7 @@ enum Family {
     Numeric,
     Text,
     DateTime,
+    Network,
     Other,
 }
 
@@ -114,6 +115,7 @@ fn family(base: &str) -> Family {
         "numeric" => Family::Numeric,
         "text" | "character varying" | "character" | "name" => Family::Text,
         "date" | "timestamp without time zone" | "timestamp with time zone" => Family::DateTime,
+        "inet" | "cidr" => Family::Network,
         _ => Family::Other,
     }
 }
@@ -124,7 +126,7 @@ fn family(base: &str) -> Family {
 /// `text` are accepted; `text` → `integer`, `numeric` → `integer`, `real` → `numeric`, `json`
 /// → `jsonb` and `bigint[]` → `integer[]` are refused). `None` when it cannot tell (a type of
 /// an extension, an unresolved enum).
-pub(crate) fn foreign_key_compatible(fk: &ColumnType, pk: &ColumnType) -> Option<bool> {
+pub fn foreign_key_compatible(fk: &ColumnType, pk: &ColumnType) -> Option<bool> {
     match (fk, pk) {
         (ColumnType::Enum { name: a, .. }, _) | (_, ColumnType::Enum { name: a, .. })
             if a.schema == "?" =>
@@ -163,10 +165,18 @@ pub(crate) fn foreign_key_compatible(fk: &ColumnType, pk: &ColumnType) -> Option
             let (fa, fb) = (family(&a), family(&b));
             Some(match (fa, fb) {
                 _ if fa == fb && fa != Family::Other => true,
-                // Implicit casts from the referencing type to the referenced one.
+                // Implicit casts from the referencing type to the referenced one (pg_cast
+                // with context 'i').
                 (Family::Integer, Family::Numeric | Family::Float) => true,
                 (Family::Numeric, Family::Float) => true,
-                _ => false,
+                _ => matches!(
+                    (a.as_str(), b.as_str()),
+                    ("time without time zone", "time with time zone" | "interval")
+                        | ("macaddr", "macaddr8")
+                        | ("macaddr8", "macaddr")
+                        | ("bit", "bit varying")
+                        | ("bit varying", "bit")
+                ),
             })
         }
     }
@@ -214,18 +224,18 @@ fn index_methods(ty: &ColumnType) -> Option<&'static [&'static str]> {
 
 /// Whether index method `method` can index a column of type `ty` with its default operator
 /// class; `None` when the type is not a built-in these tables know.
-pub(crate) fn method_indexes(method: &str, ty: &ColumnType) -> Option<bool> {
+pub fn method_indexes(method: &str, ty: &ColumnType) -> Option<bool> {
     index_methods(ty).map(|m| m.contains(&method))
 }
 
 /// The methods that can index `ty`, for the help text.
-pub(crate) fn methods_for(ty: &ColumnType) -> Vec<&'static str> {
+pub fn methods_for(ty: &ColumnType) -> Vec<&'static str> {
     index_methods(ty).map(<[_]>::to_vec).unwrap_or_default()
 }
 
 /// What a literal default is, as PostgreSQL types it before assigning it to the column.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum LiteralType {
+pub enum LiteralType {
     /// A quoted string: its type is the column's, if the text is valid input for it.
     Unknown(String),
     /// A number: integer when it has no point or exponent (and fits), numeric otherwise.
@@ -238,7 +248,7 @@ pub(crate) enum LiteralType {
 
 /// Why PostgreSQL refuses `literal` as the default of a column of type `column`, or `None`
 /// when it takes it or these tables cannot tell.
-pub(crate) fn default_refusal(literal: &LiteralType, column: &ColumnType) -> Option<String> {
+pub fn default_refusal(literal: &LiteralType, column: &ColumnType) -> Option<String> {
     let ColumnType::Builtin { name, array_dims } = column else {
         return None;
     };
@@ -294,7 +304,7 @@ pub(crate) fn default_refusal(literal: &LiteralType, column: &ColumnType) -> Opt
             (!valid).then(|| format!("`'{text}'` is not valid input for type {column}"))
         }
         LiteralType::Number { integer } => {
-            if numeric_target || textual {
+            if numeric_target || textual || (base == "money" && *array_dims == 0) {
                 None
             } else {
                 type_mismatch(if *integer { "integer" } else { "numeric" })
@@ -417,6 +427,10 @@ mod tests {
         assert_eq!(
             ok("time with time zone", "time without time zone"),
             Some(false)
+        );
+        assert_eq!(
+            ok("time without time zone", "time with time zone"),
+            Some(true)
         );
         assert_eq!(ok("citext", "text"), None);
         assert_eq!(
