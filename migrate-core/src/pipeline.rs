@@ -172,7 +172,7 @@ pub fn plan_crate(
     }
     check_references(&resolved, &mut diagnostics);
     check_release_views(&resolved, &mut diagnostics);
-    check_namespaces(&resolved, enums, &mut diagnostics);
+    check_namespaces(&snapshot.schema, &resolved, enums, &mut diagnostics);
     derive_errors += check_declared_types(&snapshot.schema, &resolved, enums, &mut diagnostics);
 
     let schema_diff = diff::diff_schema(&snapshot.schema, &resolved, enums, crate_span);
@@ -526,9 +526,39 @@ fn check_release_views(resolved: &[Resolved<'_>], out: &mut Vec<Diagnostic>) {
 /// one table must differ from every name of the others, and an enum from every table. A
 /// collision would fail `CREATE`, or worse, be skipped by a re-run guard's `IF NOT EXISTS`
 /// while the snapshot records the object. Names within one table are checked when it resolves.
-fn check_namespaces(resolved: &[Resolved<'_>], enums: &[DeclaredEnum], out: &mut Vec<Diagnostic>) {
+fn check_namespaces(
+    snapshot: &Schema,
+    resolved: &[Resolved<'_>],
+    enums: &[DeclaredEnum],
+    out: &mut Vec<Diagnostic>,
+) {
     let mut seen: BTreeMap<(&str, String), (&Resolved<'_>, RelationKind)> = BTreeMap::new();
+    // A table renamed in this release keeps its old name until contract renames it.
     for r in resolved {
+        if let Some(hint) = &r.decl.renamed_from {
+            let old = QualifiedName::new(r.table.name.schema.clone(), hint.value.clone());
+            if snapshot.table(&old).is_some() && snapshot.table(&r.table.name).is_none() {
+                seen.insert(
+                    (r.table.name.schema.as_str(), hint.value.clone()),
+                    (r, RelationKind::Table),
+                );
+            }
+        }
+    }
+    for r in resolved {
+        if let Some((first, RelationKind::Table)) =
+            seen.get(&(r.table.name.schema.as_str(), r.table.name.name.clone()))
+            && first.table.name != r.table.name
+        {
+            out.push(
+                Diagnostic::error(r.decl.span, format!(
+                    "`{}` is the old name of `{}`, which keeps it until contract renames the table; a new table cannot take it in this release",
+                    r.table.name, first.table.name
+                ))
+                .help("give this table another `table_name`, or take the name in the release after the rename"),
+            );
+            continue;
+        }
         for (name, kind, span) in r.relation_names() {
             let key = (r.table.name.schema.as_str(), name);
             match seen.get(&key) {

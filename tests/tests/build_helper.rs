@@ -739,3 +739,26 @@ fn a_backfill_for_not_null_and_a_shadow_type_change_on_one_column_are_refused_to
         assert!(diagnostics.is_empty(), "{alone}: {diagnostics:?}");
     }
 }
+
+#[test]
+fn a_new_table_cannot_take_the_name_a_renamed_table_keeps_until_contract() {
+    // `users` becomes `members` in this release, but stays `users` until contract: a new table
+    // named `users` would be skipped by expand's CREATE TABLE IF NOT EXISTS.
+    let s = Scenario::new();
+    s.accept(V1);
+    s.declare(&format!(
+        "{}#[derive(Table)]\n#[migrate(table_name = \"users\")]\nstruct Newcomer {{\n    #[migrate(primary_key, identity)]\n    id: i64,\n    email: String,\n}}\n",
+        V1.replace("table_name = \"users\"", "table_name = \"members\", renamed_from = \"users\"")
+    ));
+    let err = s.run(Mode::Review).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "`public.users` is the old name of `public.members`, which keeps it until contract"
+        ) && err.contains("src/schema.rs:"),
+        "{err}"
+    );
+    assert!(
+        !s.root().join(migrate_build::PENDING_DIR).exists(),
+        "a plan was written"
+    );
+}

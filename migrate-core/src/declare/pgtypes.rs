@@ -239,7 +239,10 @@ pub enum LiteralType {
     /// A quoted string: its type is the column's, if the text is valid input for it.
     Unknown(String),
     /// A number: integer when it has no point or exponent (and fits), numeric otherwise.
-    Number { integer: bool },
+    Number {
+        /// Whether it has no point or exponent and fits a bigint.
+        integer: bool,
+    },
     /// `true` / `false`.
     Boolean,
     /// An explicit cast to this canonical type.
