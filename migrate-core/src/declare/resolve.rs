@@ -172,7 +172,7 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
             Some(f) => Some(f.column.clone()),
             None => {
                 let known: Vec<&str> = decl.fields.iter().map(|f| f.column.as_str()).collect();
-                cx.error(
+                let mut d = Diagnostic::error(
                     name.span,
                     format!(
                         "no column `{}` in `{}`; its columns are: {}",
@@ -181,6 +181,17 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
                         known.join(", ")
                     ),
                 );
+                if let Some(f) = decl.fields.iter().find(|f| {
+                    f.renamed_from
+                        .as_ref()
+                        .is_some_and(|h| h.value == name.value)
+                }) {
+                    d = d.help(format!(
+                        "`{}` is the old name of `{}`, renamed in this release: write `{}`",
+                        name.value, f.column, f.column
+                    ));
+                }
+                cx.push(d);
                 None
             }
         }

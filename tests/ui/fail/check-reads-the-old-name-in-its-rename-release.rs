@@ -1,8 +1,9 @@
 use migrate_runtime::Table;
 
-// `nickname` becomes `handle` in this release; the CHECK must name the new column.
+// `nickname` becomes `handle` in this release; the CHECK and the index must name the new column.
 #[derive(Table)]
 #[migrate(table_name = "users")]
+#[migrate(index(columns(nickname)))]
 pub struct User {
     #[migrate(primary_key, identity)]
     pub id: i64,
