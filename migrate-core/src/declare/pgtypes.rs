@@ -253,7 +253,20 @@ pub enum LiteralType {
 /// when it takes it or these tables cannot tell.
 pub fn default_refusal(literal: &LiteralType, column: &ColumnType) -> Option<String> {
     let ColumnType::Builtin { name, array_dims } = column else {
-        return None;
+        // An enum takes a quoted label (checked against its labels where they are known) or a
+        // cast to itself; a number, a boolean or a built-in type has no cast to it.
+        let from = match literal {
+            LiteralType::Unknown(_) => return None,
+            LiteralType::Number { integer: true } => "integer".to_owned(),
+            LiteralType::Number { integer: false } => "numeric".to_owned(),
+            LiteralType::Boolean => "boolean".to_owned(),
+            LiteralType::Cast(to) if to == column => return None,
+            LiteralType::Cast(ColumnType::Builtin { name, .. }) if is_builtin(name) => name.clone(),
+            LiteralType::Cast(_) => return None,
+        };
+        return Some(format!(
+            "column is of type {column} but its default is of type {from}, and PostgreSQL has no assignment cast between them; write a label as a quoted string"
+        ));
     };
     if !is_builtin(name) {
         return None;
@@ -474,5 +487,13 @@ mod tests {
         assert!(!refuse(LiteralType::Unknown("{}".into()), "jsonb"));
         assert!(!refuse(LiteralType::Unknown("yes".into()), "boolean"));
         assert!(!refuse(LiteralType::Unknown("anything".into()), "citext"));
+        let status = ColumnType::Enum {
+            name: crate::model::QualifiedName::new("public", "status"),
+            array_dims: 0,
+        };
+        assert!(default_refusal(&LiteralType::Number { integer: true }, &status).is_some());
+        assert!(default_refusal(&LiteralType::Cast(ty("text")), &status).is_some());
+        assert!(default_refusal(&LiteralType::Unknown("open".into()), &status).is_none());
+        assert!(default_refusal(&LiteralType::Cast(status.clone()), &status).is_none());
     }
 }

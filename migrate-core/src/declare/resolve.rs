@@ -887,10 +887,11 @@ pub fn check_enum_defaults<'t>(
             let literal = literal_of_text(&value.value);
             let label = match literal {
                 Some((LiteralType::Unknown(label), None)) => label,
+                // `'x'::text` is refused as a type mismatch already; `'x'::shade` is a label.
                 Some((
-                    LiteralType::Cast(ColumnType::Builtin { .. }),
+                    LiteralType::Cast(ColumnType::Builtin { name, .. }),
                     Some(LiteralType::Unknown(label)),
-                )) => label,
+                )) if !pgtypes::is_builtin(&name) => label,
                 _ => continue,
             };
             if known.contains(&label) {

@@ -1,4 +1,10 @@
-use migrate_runtime::Table;
+use migrate_runtime::{PgEnum, Table};
+
+#[derive(PgEnum)]
+pub enum Mood {
+    Happy,
+    Sad,
+}
 
 #[derive(Table)]
 #[migrate(table_name = "widgets")]
@@ -15,6 +21,8 @@ pub struct Widget {
     pub attributes: serde_json::Value,
     #[migrate(default = "'40000'::smallint")]
     pub small: i16,
+    #[migrate(default = "'happy'::text")]
+    pub mood: Mood,
     // Accepted by PostgreSQL: a number for text, '12' for an integer, 1.5 rounded for integer.
     #[migrate(default = "42")]
     pub label: String,
