@@ -264,7 +264,7 @@ enum Form {
 /// 200 structs × 10 fields in the given form.
 fn structs_source(form: Form) -> String {
     let derive = form == Form::Derive;
-    let mut s = String::from("#![allow(dead_code)]\n\nuse chrono::{DateTime, Utc};\n");
+    let mut s = String::from("#![allow(dead_code)]\n\nuse chrono::Utc;\n");
     match form {
         Form::Plain => {}
         Form::PlainWithRuntime | Form::HandWritten => s.push_str("use migrate_runtime as _;\n"),
@@ -298,8 +298,8 @@ fn structs_source(form: Form) -> String {
         attr(&mut s, "default = \"true\"");
         s.push_str("    pub active: bool,\n");
         attr(&mut s, "default = \"now()\"");
-        s.push_str("    pub created_at: DateTime<Utc>,\n");
-        s.push_str("    pub updated_at: Option<DateTime<Utc>>,\n");
+        s.push_str("    pub created_at: chrono::DateTime<Utc>,\n");
+        s.push_str("    pub updated_at: Option<chrono::DateTime<Utc>>,\n");
         s.push_str("    pub score: Option<f64>,\n");
         s.push_str("    pub note: String,\n");
         s.push_str("}\n\n");

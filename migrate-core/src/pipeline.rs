@@ -11,12 +11,20 @@ use std::collections::BTreeMap;
 
 use proc_macro2::Span;
 
-use crate::declare::{Catalog, DeclaredEnum, DeclaredTable, Resolved};
+use crate::declare::{
+    Catalog, DeclaredEnum, DeclaredTable, RelationKind, Resolved, check_enum_defaults,
+    check_foreign_key_types,
+};
 use crate::diagnostic::Diagnostic;
 use crate::diff::{self, Change, HintError, Reporter};
 use crate::model::{Column, QualifiedName, Schema, Table};
 use crate::plan::{self, Decision, Plan, PlanInput, Target};
 use crate::snapshot::{InFlight, Release, Snapshot};
+
+/// How a diagnostic is told from another when deciding whether the derive reports it too.
+fn report_key(d: &Diagnostic) -> String {
+    format!("{:?}|{}", d.span, d.message)
+}
 
 fn hint_diagnostic(h: &HintError) -> Diagnostic {
     Diagnostic::error(h.span, h.message.clone()).help(h.help.clone())
@@ -39,8 +47,9 @@ pub fn check_table_in(
         Ok(r) => r,
         Err(diagnostics) => return diagnostics,
     };
+    let mut out = check_foreign_key_types(&resolved, |name| snapshot.table(name));
     let table_diff = diff::diff_table(snapshot, &resolved);
-    let mut out: Vec<Diagnostic> = table_diff.hint_errors.iter().map(hint_diagnostic).collect();
+    out.extend(table_diff.hint_errors.iter().map(hint_diagnostic));
     let decisions = plan::decide(&table_diff.changes, snapshot);
     out.extend(decisions.iter().filter_map(Decision::diagnostic));
     out.extend(unused_allowances(decl, &decisions));
@@ -115,6 +124,7 @@ pub fn plan_crate(
 
     check_unique_names(tables, enums, &mut diagnostics);
     let catalog = Catalog::from_declarations(tables, enums);
+    let mut snapshot_catalog: Option<Catalog> = None;
     let mut resolved: Vec<Resolved<'_>> = Vec::new();
     for table in tables {
         match table.resolve(&catalog) {
@@ -127,9 +137,28 @@ pub fn plan_crate(
                 }
                 resolved.push(r);
             }
-            // Attribute errors are the derive's to report, spanned in the struct. Planning
-            // without this table would take it as dropped, so stop here.
-            Err(errors) => derive_errors += errors.len(),
+            // Attribute errors are the derive's to report, spanned in the struct; those that
+            // only the whole crate reveals (its catalog knows more than the snapshot's) are
+            // reported here. Planning without this table would take it as dropped, so stop.
+            Err(errors) => {
+                let derive_side: Vec<String> = table
+                    .resolve(
+                        snapshot_catalog
+                            .get_or_insert_with(|| Catalog::from_schema(&snapshot.schema)),
+                    )
+                    .err()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(report_key)
+                    .collect();
+                for e in errors {
+                    if derive_side.contains(&report_key(&e)) {
+                        derive_errors += 1;
+                    } else {
+                        diagnostics.push(e);
+                    }
+                }
+            }
         }
     }
     if resolved.len() != tables.len() {
@@ -143,6 +172,8 @@ pub fn plan_crate(
     }
     check_references(&resolved, &mut diagnostics);
     check_release_views(&resolved, &mut diagnostics);
+    check_namespaces(&snapshot.schema, &resolved, enums, &mut diagnostics);
+    derive_errors += check_declared_types(&snapshot.schema, &resolved, enums, &mut diagnostics);
 
     let schema_diff = diff::diff_schema(&snapshot.schema, &resolved, enums, crate_span);
     let decisions = plan::decide_owned(schema_diff.changes, &snapshot.schema);
@@ -414,13 +445,11 @@ fn check_unique_names(tables: &[DeclaredTable], enums: &[DeclaredEnum], out: &mu
 }
 
 /// Foreign keys must point at a declared table, at columns that it declares unique.
-/// Index names must be unique within a schema (PostgreSQL puts indexes in the schema namespace).
 fn check_references(resolved: &[Resolved<'_>], out: &mut Vec<Diagnostic>) {
     let by_name: BTreeMap<String, &Table> = resolved
         .iter()
         .map(|r| (r.table.name.key(), &r.table))
         .collect();
-    let mut index_names: BTreeMap<(String, String), &str> = BTreeMap::new();
     for r in resolved {
         let span_of = |name: &str| r.object_spans.get(name).copied().unwrap_or(r.decl.span);
         for fk in &r.table.foreign_keys {
@@ -498,15 +527,6 @@ fn check_references(resolved: &[Resolved<'_>], out: &mut Vec<Diagnostic>) {
                 );
             }
         }
-        for index in &r.table.indexes {
-            let key = (r.table.name.schema.clone(), index.name.clone());
-            if let Some(first) = index_names.insert(key, &r.decl.rust_name) {
-                out.push(
-                    Diagnostic::error(span_of(&index.name), format!("index name `{}` is used by `{first}` and `{}`; index names are unique per schema", index.name, r.decl.rust_name))
-                        .help("give one of them `name = \"…\"`"),
-                );
-            }
-        }
     }
 }
 
@@ -541,6 +561,122 @@ fn check_release_views(resolved: &[Resolved<'_>], out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// PostgreSQL keeps tables, views, indexes, sequences and types in one namespace per schema
+/// (a table's row type takes its name among the types): every generated or declared name of
+/// one table must differ from every name of the others, and an enum from every table. A
+/// collision would fail `CREATE`, or worse, be skipped by a re-run guard's `IF NOT EXISTS`
+/// while the snapshot records the object. Names within one table are checked when it resolves.
+fn check_namespaces(
+    snapshot: &Schema,
+    resolved: &[Resolved<'_>],
+    enums: &[DeclaredEnum],
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut seen: BTreeMap<(&str, String), (&Resolved<'_>, RelationKind)> = BTreeMap::new();
+    // A table renamed in this release keeps its old name until contract renames it.
+    for r in resolved {
+        if let Some(hint) = &r.decl.renamed_from {
+            let old = QualifiedName::new(r.table.name.schema.clone(), hint.value.clone());
+            if snapshot.table(&old).is_some() && snapshot.table(&r.table.name).is_none() {
+                seen.insert(
+                    (r.table.name.schema.as_str(), hint.value.clone()),
+                    (r, RelationKind::Table),
+                );
+            }
+        }
+    }
+    for r in resolved {
+        if let Some((first, RelationKind::Table)) =
+            seen.get(&(r.table.name.schema.as_str(), r.table.name.name.clone()))
+            && first.table.name != r.table.name
+        {
+            out.push(
+                Diagnostic::error(r.decl.span, format!(
+                    "`{}` is the old name of `{}`, which keeps it until contract renames the table; a new table cannot take it in this release",
+                    r.table.name, first.table.name
+                ))
+                .help("give this table another `table_name`, or take the name in the release after the rename"),
+            );
+            continue;
+        }
+        for (name, kind, span) in r.relation_names() {
+            let key = (r.table.name.schema.as_str(), name);
+            match seen.get(&key) {
+                Some((first, first_kind)) if first.table.name != r.table.name => {
+                    out.push(
+                        Diagnostic::error(span, format!(
+                            "the {} `{}` of `{}` has the name of the {} of `{}`; PostgreSQL keeps tables, indexes, sequences and types in one namespace per schema",
+                            kind.describe(), key.1, r.table.name, first_kind.describe(), first.table.name
+                        ))
+                        .help(if kind == RelationKind::Table {
+                            "give one table another `table_name = \"…\"`"
+                        } else {
+                            "give one of them `name = \"…\"` (an identity sequence follows its table and column names)"
+                        }),
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(key, (r, kind));
+                }
+            }
+        }
+    }
+    for e in enums {
+        if let Some((table, RelationKind::Table)) =
+            seen.get(&(e.name.schema.as_str(), e.name.name.clone()))
+        {
+            out.push(
+                Diagnostic::error(e.span, format!(
+                    "enum type `{}` has the name of table `{}`, whose row type PostgreSQL names after it",
+                    e.name, table.table.name
+                ))
+                .help("give the enum another `type_name = \"…\"`"),
+            );
+        }
+    }
+}
+
+/// Foreign-key column types and enum defaults, against the declared tables and enums. Returns
+/// how many of the problems the derive reports itself (it checks foreign keys against the
+/// snapshot, and enum defaults not at all: it does not see the labels this release adds).
+fn check_declared_types(
+    snapshot: &Schema,
+    resolved: &[Resolved<'_>],
+    enums: &[DeclaredEnum],
+    out: &mut Vec<Diagnostic>,
+) -> usize {
+    let by_name: BTreeMap<String, &Table> = resolved
+        .iter()
+        .map(|r| (r.table.name.key(), &r.table))
+        .collect();
+    let labels: BTreeMap<String, Vec<String>> = enums
+        .iter()
+        .map(|e| (e.name.key(), e.to_model().values))
+        .collect();
+    let mut derive_errors = 0;
+    for r in resolved {
+        let found = check_foreign_key_types(r, |n| by_name.get(&n.key()).copied());
+        if !found.is_empty() {
+            let derive_side: Vec<String> = check_foreign_key_types(r, |n| snapshot.table(n))
+                .iter()
+                .map(report_key)
+                .collect();
+            for d in found {
+                if derive_side.contains(&report_key(&d)) {
+                    derive_errors += 1;
+                } else {
+                    out.push(d);
+                }
+            }
+        }
+        out.extend(check_enum_defaults(r, |n| {
+            labels.get(&n.key()).map(Vec::as_slice)
+        }));
+    }
+    derive_errors
 }
 
 /// The table a change belongs to (for changes on existing tables).

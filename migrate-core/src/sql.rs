@@ -442,9 +442,12 @@ fn canonical_type_text(printed: &str) -> Result<(String, u8), String> {
         },
         "boolean" | "bool" => "boolean".to_owned(),
         "text" => "text".to_owned(),
-        "varchar" | "character varying" => precision("character varying", numbers(1)?),
+        "varchar" | "character varying" => {
+            precision("character varying", length(&base, numbers(1)?)?)
+        }
         "char" | "character" | "bpchar" => {
-            format!("character({})", numbers(1)?.first().copied().unwrap_or(1))
+            let n = length(&base, numbers(1)?)?;
+            format!("character({})", n.first().copied().unwrap_or(1))
         }
         "numeric" | "decimal" | "dec" => match numbers(2)?.as_slice() {
             [] => "numeric".to_owned(),
@@ -488,6 +491,19 @@ fn canonical_type_text(printed: &str) -> Result<(String, u8), String> {
         }
     };
     Ok((canonical, dims))
+}
+
+/// A character type's length: PostgreSQL refuses 0 and anything over 10485760.
+fn length(base: &str, n: Vec<u32>) -> Result<Vec<u32>, String> {
+    match n.first() {
+        Some(0) => Err(format!(
+            "`{base}(0)` is refused by PostgreSQL (the length must be at least 1); use `text` for no limit"
+        )),
+        Some(n) if *n > 10_485_760 => Err(format!(
+            "`{base}({n})` is over PostgreSQL's limit of 10485760; use `text`"
+        )),
+        _ => Ok(n),
+    }
 }
 
 fn precision_with_zone(name: &str, p: Vec<u32>, with_tz: bool) -> String {
@@ -591,6 +607,16 @@ pub fn first_column_reference(expr: &Expr) -> Option<String> {
         ControlFlow::Break(column) => Some(column),
         ControlFlow::Continue(()) => None,
     }
+}
+
+/// Whether an expression holds a subquery (`(SELECT …)`, `EXISTS`, `IN (SELECT …)`), which
+/// PostgreSQL refuses in CHECK constraints, defaults and index keys or predicates.
+pub fn has_subquery(expr: &Expr) -> bool {
+    visit_expressions(expr, |e| match e {
+        Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => ControlFlow::Break(()),
+        _ => ControlFlow::Continue(()),
+    })
+    .is_break()
 }
 
 /// Builds a deterministic generated name from parts (`users_email_key`). A name over 63 bytes

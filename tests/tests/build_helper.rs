@@ -314,7 +314,96 @@ fn index_names_must_be_unique_per_schema() {
     );
     let text = s.run(Mode::Review).unwrap_err().to_string();
     assert!(
-        text.contains("index name `by_name` is used by `A` and `B`"),
+        text.contains("the index `by_name` of `public.b` has the name of the index of `public.a`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn generated_names_that_collide_across_tables_are_refused() {
+    // `a_b.c` and `a.b_c` both give the unique constraint (and its index) `a_b_c_key`; PostgreSQL
+    // would refuse the second, or a re-run guard's IF NOT EXISTS would skip it.
+    let s = Scenario::new();
+    s.declare(
+        "#[derive(Table)]\n#[migrate(table_name = \"a_b\")]\nstruct AB {\n    #[migrate(primary_key)]\n    id: i64,\n    #[migrate(unique)]\n    c: i64,\n}\n#[derive(Table)]\n#[migrate(table_name = \"a\")]\nstruct A {\n    #[migrate(primary_key)]\n    id: i64,\n    #[migrate(unique)]\n    b_c: i64,\n}\n#[derive(PgEnum)]\n#[migrate(type_name = \"a\")]\nenum Shade { Light }\n#[derive(Table)]\n#[migrate(table_name = \"t\")]\nstruct T {\n    #[migrate(primary_key, identity)]\n    id: i64,\n}\n#[derive(Table)]\n#[migrate(table_name = \"u\", index(columns(x), name = \"t_id_seq\"))]\nstruct U {\n    #[migrate(primary_key)]\n    id: i64,\n    x: i64,\n}\n",
+    );
+    let text = s.run(Mode::Review).unwrap_err().to_string();
+    for expected in [
+        "the unique constraint's index `a_b_c_key` of `public.a` has the name of the unique constraint's index of `public.a_b`",
+        "enum type `public.a` has the name of table `public.a`",
+        "the index `t_id_seq` of `public.u` has the name of the identity sequence of `public.t`",
+        "src/schema.rs:",
+    ] {
+        assert!(text.contains(expected), "{expected}\n{text}");
+    }
+    assert!(
+        !s.root().join(migrate_build::PENDING_DIR).exists(),
+        "a plan was written"
+    );
+}
+
+#[test]
+fn an_enum_default_that_is_not_a_label_is_refused() {
+    // Only the build helper sees the labels this release declares, so it reports this one.
+    let s = Scenario::new();
+    s.declare("#[derive(PgEnum)]\nenum Shade { Light, Dark }\n#[derive(Table)]\nstruct Lamp {\n    #[migrate(primary_key)]\n    id: i64,\n    #[migrate(default = \"'dim'\")]\n    shade: Shade,\n    #[migrate(default = \"'dark'\")]\n    night: Shade,\n}\n");
+    let text = s.run(Mode::Review).unwrap_err().to_string();
+    assert!(
+        text.contains("`dim` is not a label of enum `public.shade`; its labels are: light, dark")
+            && text.contains("src/schema.rs:7:"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("'dark'"),
+        "a valid label was refused:\n{text}"
+    );
+}
+
+#[test]
+fn a_column_type_that_names_no_type_needs_an_extension_marker() {
+    let s = Scenario::new();
+    s.declare("#[derive(Table)]\nstruct Account {\n    #[migrate(primary_key)]\n    id: i64,\n    #[migrate(column_type = \"citxet\")]\n    email: String,\n}\n");
+    let text = s.run(Mode::Review).unwrap_err().to_string();
+    assert!(
+        text.contains(
+            "`citxet` is neither a PostgreSQL built-in type nor a `#[derive(PgEnum)]` type"
+        ) && text.contains("extension = ")
+            && text.contains("src/schema.rs:5:"),
+        "{text}"
+    );
+    // Marked as an extension's, or naming a declared enum, it is planned.
+    s.declare("#[derive(PgEnum)]\nenum Shade { Light }\n#[derive(Table)]\nstruct Account {\n    #[migrate(primary_key)]\n    id: i64,\n    #[migrate(column_type = \"citext\", extension = \"citext\")]\n    email: String,\n    #[migrate(column_type = \"shade\")]\n    shade: String,\n}\n");
+    s.run(Mode::Review).unwrap();
+    assert!(s.root().join(migrate_build::PENDING_DIR).exists());
+}
+
+#[test]
+fn a_foreign_key_to_a_new_table_of_another_type_is_refused() {
+    // The referenced table is new, so only the build helper can compare the types.
+    let s = Scenario::new();
+    s.declare("#[derive(Table)]\nstruct Owner {\n    #[migrate(primary_key)]\n    id: uuid::Uuid,\n}\n#[derive(Table)]\nstruct Pet {\n    #[migrate(primary_key)]\n    id: i64,\n    #[migrate(references = \"owner\")]\n    owner_id: i64,\n    #[migrate(references = \"pet\")]\n    parent_id: Option<i32>,\n}\n");
+    let text = s.run(Mode::Review).unwrap_err().to_string();
+    assert!(
+        text.contains("column `owner_id` is bigint but `public.owner.id` is uuid")
+            && text.contains("src/schema.rs:10:"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("parent_id"),
+        "integer → bigint was refused:\n{text}"
+    );
+}
+
+#[test]
+fn a_resolution_error_only_the_crate_reveals_is_reported_not_swallowed() {
+    // `references = "lookup"` to a new table without a primary key: the derive does not know the
+    // table, so the build helper must say it rather than count it as the derive's.
+    let s = Scenario::new();
+    s.declare("#[derive(Table)]\n#[migrate(primary_key(a, b))]\nstruct Lookup {\n    a: i64,\n    b: i64,\n}\n#[derive(Table)]\nstruct Item {\n    #[migrate(primary_key)]\n    id: i64,\n    #[migrate(references = \"lookup\")]\n    lookup_a: i64,\n}\n");
+    let text = s.run(Mode::Review).unwrap_err().to_string();
+    assert!(
+        text.contains("1 referencing column(s) but 2 referenced column(s)")
+            && text.contains("src/schema.rs:"),
         "{text}"
     );
 }
@@ -992,5 +1081,28 @@ fn binaries_under_src_bin_are_crate_roots() {
     assert_eq!(
         planned(&s).into_keys().collect::<Vec<_>>(),
         ["server_table", "tool_table", "users"]
+    );
+}
+
+#[test]
+fn a_new_table_cannot_take_the_name_a_renamed_table_keeps_until_contract() {
+    // `users` becomes `members` in this release, but stays `users` until contract: a new table
+    // named `users` would be skipped by expand's CREATE TABLE IF NOT EXISTS.
+    let s = Scenario::new();
+    s.accept(V1);
+    s.declare(&format!(
+        "{}#[derive(Table)]\n#[migrate(table_name = \"users\")]\nstruct Newcomer {{\n    #[migrate(primary_key, identity)]\n    id: i64,\n    email: String,\n}}\n",
+        V1.replace("table_name = \"users\"", "table_name = \"members\", renamed_from = \"users\"")
+    ));
+    let err = s.run(Mode::Review).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "`public.users` is the old name of `public.members`, which keeps it until contract"
+        ) && err.contains("src/schema.rs:"),
+        "{err}"
+    );
+    assert!(
+        !s.root().join(migrate_build::PENDING_DIR).exists(),
+        "a plan was written"
     );
 }

@@ -426,3 +426,150 @@ async fn r7_one_backfill_batch_touches_at_most_its_batch_size() {
     let after: i64 = sqlx::query_scalar(nulls).fetch_one(&db.pool).await.unwrap();
     assert_eq!((before, before - after), (1000, 10), "one batch of 10 rows");
 }
+
+/// Whether the server accepts `sql` (run in a transaction that is rolled back).
+async fn server_accepts(db: &TestDb, sql: &str) -> bool {
+    let mut tx = db.pool.begin().await.expect("begin");
+    let ok = sqlx::raw_sql(sql).execute(&mut *tx).await.is_ok();
+    let _ = tx.rollback().await;
+    ok
+}
+
+const PROBED_TYPES: &[&str] = &[
+    "smallint",
+    "integer",
+    "bigint",
+    "numeric",
+    "real",
+    "double precision",
+    "text",
+    "character varying(10)",
+    "character(3)",
+    "uuid",
+    "jsonb",
+    "json",
+    "boolean",
+    "date",
+    "timestamp with time zone",
+    "time with time zone",
+    "time without time zone",
+    "tsvector",
+    "inet",
+    "point",
+    "int4range",
+    "interval",
+    "macaddr",
+    "cidr",
+    "money",
+    "bytea",
+    "integer[]",
+    "bigint[]",
+    "text[]",
+];
+
+fn column_type(text: &str) -> migrate_core::model::ColumnType {
+    let (name, array_dims) = migrate_core::sql::canonical_type(text).unwrap();
+    migrate_core::model::ColumnType::Builtin { name, array_dims }
+}
+
+/// The build refuses a foreign key between two types exactly when PostgreSQL cannot implement
+/// it: every pair is tried on the server.
+#[tokio::test]
+async fn foreign_key_type_refusals_match_the_server() {
+    use migrate_core::declare::pgtypes::foreign_key_compatible;
+    let db = TestDb::create().await;
+    for pk in PROBED_TYPES {
+        if !server_accepts(&db, &format!("CREATE TABLE p (k {pk} UNIQUE)")).await {
+            continue; // no btree opclass (json, point): not a key to reference
+        }
+        for fk in PROBED_TYPES {
+            let sql =
+                format!("CREATE TABLE p (k {pk} UNIQUE); CREATE TABLE f (x {fk} REFERENCES p (k))");
+            let server = server_accepts(&db, &sql).await;
+            let build = foreign_key_compatible(&column_type(fk), &column_type(pk));
+            assert!(
+                build.is_none_or(|b| b == server),
+                "{fk} → {pk}: the server {} it, the build says {build:?}",
+                if server { "accepts" } else { "refuses" }
+            );
+        }
+    }
+}
+
+/// The build refuses an index method on a column type exactly when PostgreSQL has no default
+/// operator class for the pair.
+#[tokio::test]
+async fn index_method_refusals_match_the_server() {
+    use migrate_core::declare::pgtypes::method_indexes;
+    let db = TestDb::create().await;
+    for ty in PROBED_TYPES {
+        for method in ["btree", "hash", "gin", "gist", "spgist", "brin"] {
+            let sql = format!("CREATE TABLE t (c {ty}); CREATE INDEX ON t USING {method} (c)");
+            let server = server_accepts(&db, &sql).await;
+            let build = method_indexes(method, &column_type(ty));
+            assert_eq!(build, Some(server), "{method} on {ty}");
+        }
+    }
+}
+
+/// A literal default the declaration refuses is one the server refuses, and the ones it
+/// accepts the server accepts, through the same parser and resolver the derive runs.
+#[tokio::test]
+async fn default_type_refusals_match_the_server() {
+    let db = TestDb::create().await;
+    let defaults = [
+        "'abc'",
+        "'12'",
+        "42",
+        "1.5",
+        "-3",
+        "true",
+        "'yes'",
+        "'x'::text",
+        "'7'::integer",
+        "'{}'",
+        "'{not json'",
+        "'2024-01-01'",
+        "5",
+        "'40000'::smallint",
+        "'zz'",
+        "'00000000-0000-0000-0000-000000000000'",
+        "'{1,2}'",
+        "'{}'::jsonb",
+        "1::bigint",
+    ];
+    for ty in PROBED_TYPES {
+        for default in defaults {
+            let source = format!(
+                "#[migrate(table_name = \"t\")] struct T {{ #[migrate(primary_key)] id: i64, #[migrate(column_type = \"{ty}\", default = \"{default}\")] c: Option<String> }}"
+            );
+            let input: syn::DeriveInput = syn::parse_str(&source).unwrap();
+            let decl = migrate_core::declare::parse_table(&input).unwrap();
+            let build_refuses = decl
+                .resolve(&migrate_core::declare::Catalog::default())
+                .is_err();
+            let server = server_accepts(
+                &db,
+                &format!(
+                    "CREATE TABLE t (c {ty} DEFAULT {})",
+                    decl.fields[1].default.as_ref().unwrap().value
+                ),
+            )
+            .await;
+            assert!(
+                !(build_refuses && server),
+                "DEFAULT {default} on {ty}: refused by the build, accepted by the server"
+            );
+            // Literals of types the tables know well must not slip through either.
+            let decided = [
+                "integer", "bigint", "smallint", "boolean", "uuid", "jsonb", "date",
+            ];
+            if decided.contains(ty) && !default.contains("::") {
+                assert!(
+                    build_refuses || server || *ty == "date",
+                    "DEFAULT {default} on {ty}: accepted by the build, refused by the server"
+                );
+            }
+        }
+    }
+}

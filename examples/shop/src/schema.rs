@@ -1,9 +1,9 @@
 //! The shop's schema, declared as Rust structs.
 #![allow(dead_code)]
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use migrate_runtime::{PgEnum, Table};
-use uuid::Uuid;
+// Well-known types by their full path (`uuid::Uuid`): the derive does not see `use` items.
 
 /// Where an order is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PgEnum)]
@@ -26,7 +26,7 @@ pub struct Customer {
     pub email: String,
     pub display_name: String,
     #[migrate(default = "now()")]
-    pub created_at: DateTime<Utc>,
+    pub created_at: chrono::DateTime<Utc>,
     /// Added in release 2: nullable, so old binaries' inserts still work.
     pub phone: Option<String>,
     /// Added in release 2: a constant default is metadata-only on PostgreSQL 11+.
@@ -42,7 +42,7 @@ pub struct Customer {
 #[migrate(check(name = "products_name_not_blank", expr = "length(name) > 0"))]
 pub struct Product {
     #[migrate(primary_key, default = "gen_random_uuid()")]
-    pub id: Uuid,
+    pub id: uuid::Uuid,
     #[migrate(unique, column_type = "varchar(64)")]
     pub sku: String,
     pub name: String,
@@ -67,7 +67,7 @@ pub struct Order {
     #[migrate(default = "'pending'", index)]
     pub status: OrderStatus,
     #[migrate(default = "now()")]
-    pub placed_at: DateTime<Utc>,
+    pub placed_at: chrono::DateTime<Utc>,
     /// Renamed in release 3: the new views call it `customer_note` at once, contract renames
     /// the column. The hint may go in release 4.
     #[migrate(renamed_from = "note")]
@@ -81,7 +81,7 @@ pub struct OrderItem {
     #[migrate(references = "orders", on_delete = "cascade")]
     pub order_id: i64,
     #[migrate(references = "products(id)")]
-    pub product_id: Uuid,
+    pub product_id: uuid::Uuid,
     #[migrate(check = "quantity > 0")]
     pub quantity: i32,
 }

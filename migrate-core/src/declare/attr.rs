@@ -22,7 +22,7 @@ pub const ATTR: &str = "migrate";
 
 const STRUCT_KEYS: &str = "table_name, schema, primary_key(..), unique(..), index(..), check(..), \
     foreign_key(..), renamed_from, drop, drop_column, allow_unsafe";
-const FIELD_KEYS: &str = "column_name, column_type, primary_key, unique, index, default, check, \
+const FIELD_KEYS: &str = "column_name, column_type, extension, primary_key, unique, index, default, check, \
     backfill, convert(to_new, to_old), references, on_delete, on_update, identity, renamed_from, skip, allow_unsafe";
 const INDEX_KEYS: &str = "columns(..), expr, name, method, where, unique";
 const FK_KEYS: &str = "columns(..), references, on_delete, on_update, name";
@@ -124,6 +124,16 @@ fn schema_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
         .value
         .strip_prefix("release_")
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let reserved = v.value == "information_schema" || v.value.starts_with("pg_");
+    if reserved {
+        return Err(syn::Error::new(
+            v.span,
+            format!(
+                "`{}` is a PostgreSQL system schema name (`pg_*` is reserved, `information_schema` exists in every database); choose another schema name",
+                v.value
+            ),
+        ));
+    }
     if looks_like_release {
         return Err(syn::Error::new(
             v.span,
@@ -181,6 +191,24 @@ fn expr_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
         ));
     }
     Ok(Spanned::new(normalized, lit.span()))
+}
+
+/// An [`expr_lit`] for a place where PostgreSQL allows no subquery (a CHECK, a default, an
+/// index key or predicate): `what` names it as PostgreSQL's error does.
+fn expr_lit_no_subquery(meta: &ParseNestedMeta, what: &str) -> syn::Result<Spanned<String>> {
+    let v = expr_lit(meta)?;
+    if sql::parse_expr(&v.value).is_ok_and(|e| sql::has_subquery(&e)) {
+        let fix = if what.contains("check") || what.contains("index") {
+            "write it over this row's columns only (a rule about other rows or tables is a foreign key, a unique constraint or a trigger)"
+        } else {
+            "write a constant or a function call"
+        };
+        return Err(syn::Error::new(
+            v.span,
+            format!("PostgreSQL allows no subquery in {what}; {fix}"),
+        ));
+    }
+    Ok(v)
 }
 
 fn reason_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
@@ -319,6 +347,7 @@ struct ForeignKeyDraft {
     references: LitStr,
     on_delete: FkAction,
     on_update: FkAction,
+    action_spans: [Option<Span>; 2],
     span: Span,
 }
 
@@ -354,10 +383,23 @@ fn parse_table_inner(cx: &mut Ctxt, input: &DeriveInput) -> DeclaredTable {
 
     let mut declared_fields = Vec::new();
     let mut field_pk: Vec<Spanned<String>> = Vec::new();
+    let has_fields = !fields.is_empty();
     for field in fields {
         if let Some(f) = parse_field(cx, field, &mut attrs, &mut field_pk) {
             declared_fields.push(f);
         }
+    }
+    if declared_fields.is_empty() && !cx.has_errors() {
+        cx.error(
+            input.ident.span(),
+            if has_fields {
+                format!(
+                    "every field of `{rust_name}` is `skip`ped, so its table would have no column; declare at least its primary-key field as a column"
+                )
+            } else {
+                format!("`{rust_name}` has no fields, so its table would have no column; declare at least a primary-key field")
+            },
+        );
     }
 
     if !field_pk.is_empty() {
@@ -396,6 +438,7 @@ fn parse_table_inner(cx: &mut Ctxt, input: &DeriveInput) -> DeclaredTable {
                 referenced_columns,
                 on_delete: draft.on_delete,
                 on_update: draft.on_update,
+                action_spans: draft.action_spans,
                 span: draft.span,
             }),
             Err(e) => {
@@ -463,7 +506,7 @@ fn parse_struct_key(
         }
         "check" => {
             if meta.input.peek(syn::Token![=]) {
-                let expr = expr_lit(meta)?;
+                let expr = expr_lit_no_subquery(meta, "a check constraint")?;
                 attrs.checks.push(DeclaredCheck {
                     name: None,
                     column: None,
@@ -476,7 +519,9 @@ fn parse_struct_key(
                 meta.parse_nested_meta(|inner| {
                     match key_of(&inner).as_str() {
                         "name" => name = Some(ident_lit(&inner)?.value),
-                        "expr" => expr = Some(expr_lit(&inner)?.value),
+                        "expr" => {
+                            expr = Some(expr_lit_no_subquery(&inner, "a check constraint")?.value)
+                        }
                         other => {
                             return Err(inner.error(format!(
                                 "unknown check key `{other}`; expected name, expr"
@@ -499,13 +544,20 @@ fn parse_struct_key(
             let mut columns = Vec::new();
             let mut references = None;
             let (mut on_delete, mut on_update) = (FkAction::NoAction, FkAction::NoAction);
+            let mut action_spans = [None, None];
             meta.parse_nested_meta(|inner| {
                 match key_of(&inner).as_str() {
                     "name" => name = Some(ident_lit(&inner)?.value),
                     "columns" => columns = column_list(&inner, |_| Ok(false))?,
                     "references" => references = Some(lit(&inner)?),
-                    "on_delete" => on_delete = action_lit(&inner)?,
-                    "on_update" => on_update = action_lit(&inner)?,
+                    "on_delete" => {
+                        on_delete = action_lit(&inner)?;
+                        action_spans[0] = Some(path_span(&inner.path));
+                    }
+                    "on_update" => {
+                        on_update = action_lit(&inner)?;
+                        action_spans[1] = Some(path_span(&inner.path));
+                    }
                     other => {
                         return Err(inner.error(format!(
                             "unknown foreign_key key `{other}`; expected one of {FK_KEYS}"
@@ -526,6 +578,7 @@ fn parse_struct_key(
                 references,
                 on_delete,
                 on_update,
+                action_spans,
                 span,
             });
         }
@@ -568,7 +621,7 @@ fn parse_index(meta: &ParseNestedMeta, needs_keys: bool) -> syn::Result<Declared
                     let columns = column_list(&inner, |_| Ok(false))?;
                     index.keys.extend(columns.into_iter().map(DeclaredKey::Column));
                 }
-                "expr" => index.keys.push(DeclaredKey::Expr(expr_lit(&inner)?)),
+                "expr" => index.keys.push(DeclaredKey::Expr(expr_lit_no_subquery(&inner, "an index expression")?)),
                 "name" => index.name = Some(ident_lit(&inner)?.value),
                 "method" => {
                     let lit = lit(&inner)?;
@@ -581,7 +634,7 @@ fn parse_index(meta: &ParseNestedMeta, needs_keys: bool) -> syn::Result<Declared
                     }
                     index.method = method;
                 }
-                "where" => index.predicate = Some(expr_lit(&inner)?.value),
+                "where" => index.predicate = Some(expr_lit_no_subquery(&inner, "an index predicate")?.value),
                 "unique" => index.unique = true,
                 other => {
                     return Err(inner.error(format!("unknown index key `{other}`; expected one of {INDEX_KEYS}")));
@@ -589,6 +642,15 @@ fn parse_index(meta: &ParseNestedMeta, needs_keys: bool) -> syn::Result<Declared
             }
             Ok(())
         })?;
+    }
+    if index.unique && index.method != "btree" {
+        return Err(syn::Error::new(
+            span,
+            format!(
+                "access method `{}` does not support unique indexes; only btree does: remove `method` or `unique`",
+                index.method
+            ),
+        ));
     }
     if needs_keys && index.keys.is_empty() {
         return Err(meta.error("an index on the struct needs `columns(..)` or `expr = \"…\"`"));
@@ -600,6 +662,7 @@ fn parse_index(meta: &ParseNestedMeta, needs_keys: bool) -> syn::Result<Declared
 struct FieldAttrs {
     column_name: Option<Spanned<String>>,
     column_type: Option<Spanned<ColumnType>>,
+    extension: Option<Spanned<String>>,
     primary_key: Option<Spanned<()>>,
     unique: Option<Spanned<()>>,
     index: Option<Spanned<DeclaredIndex>>,
@@ -642,6 +705,10 @@ fn parse_field(
                     let ty = ColumnType::Builtin { name, array_dims: dims };
                     set_once(cx, &mut a.column_type, ty, lit.span(), &key);
                 }
+                "extension" => {
+                    let v = ident_lit(&meta)?;
+                    set_once(cx, &mut a.extension, v.value, v.span, &key);
+                }
                 "primary_key" => set_once(cx, &mut a.primary_key, (), span, &key),
                 "unique" => set_once(cx, &mut a.unique, (), span, &key),
                 "index" => {
@@ -655,15 +722,15 @@ fn parse_field(
                     set_once(cx, &mut a.index, index, span, &key);
                 }
                 "default" => {
-                    let v = expr_lit(&meta)?;
+                    let v = expr_lit_no_subquery(&meta, "a default expression")?;
                     set_once(cx, &mut a.default, v.value, v.span, &key);
                 }
                 "check" => {
-                    let v = expr_lit(&meta)?;
+                    let v = expr_lit_no_subquery(&meta, "a check constraint")?;
                     set_once(cx, &mut a.check, v.value, v.span, &key);
                 }
                 "backfill" => {
-                    let v = expr_lit(&meta)?;
+                    let v = expr_lit_no_subquery(&meta, "a backfill value (it is the new column's default)")?;
                     set_once(cx, &mut a.backfill, v.value, v.span, &key);
                 }
                 "convert" => {
@@ -711,6 +778,7 @@ fn parse_field(
     if let Some(skip) = &a.skip {
         let others = a.column_name.is_some()
             || a.column_type.is_some()
+            || a.extension.is_some()
             || a.primary_key.is_some()
             || a.default.is_some()
             || a.backfill.is_some()
@@ -751,10 +819,28 @@ fn parse_field(
         (None, Ok(m)) => (m.ty, m.nullable),
         (None, Err(e)) => {
             cx.push(Diagnostic::error(type_span(&field.ty), e));
-            (DeclaredType::Sql(ColumnType::builtin("text")), true)
+            let nullable = super::types::peel_option(&field.ty).1;
+            (DeclaredType::Sql(ColumnType::builtin("text")), nullable)
         }
     };
 
+    match (&a.extension, &a.column_type) {
+        (Some(ext), None) => cx.error(
+            ext.span,
+            "`extension` marks the `column_type` as provided by that extension; declare `column_type = \"…\"` beside it",
+        ),
+        (Some(ext), Some(ty)) => {
+            if let ColumnType::Builtin { name, .. } = &ty.value
+                && super::pgtypes::is_builtin(name)
+            {
+                cx.error(
+                    ext.span,
+                    format!("`{name}` is a built-in type, not one of extension `{}`; remove `extension`", ext.value),
+                );
+            }
+        }
+        (None, _) => {}
+    }
     if let (Some(on), None) = (a.on_delete.as_ref().or(a.on_update.as_ref()), &a.references) {
         cx.error(
             on.span,
@@ -842,6 +928,10 @@ fn parse_field(
             name: None,
             columns: vec![col],
             references: references.value,
+            action_spans: [
+                a.on_delete.as_ref().map(|a| a.span),
+                a.on_update.as_ref().map(|a| a.span),
+            ],
             on_delete: a.on_delete.map_or(FkAction::NoAction, |a| a.value),
             on_update: a.on_update.map_or(FkAction::NoAction, |a| a.value),
             span: references.span,
@@ -855,6 +945,7 @@ fn parse_field(
         column,
         ty,
         column_type_span: a.column_type.map(|c| c.span),
+        extension: a.extension,
         nullable,
         default: a.default,
         identity: a.identity.is_some(),

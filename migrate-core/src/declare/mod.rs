@@ -6,6 +6,7 @@
 //! attribute parser. Every attribute error is collected, so one build shows them all.
 
 mod attr;
+pub mod pgtypes;
 mod resolve;
 pub mod types;
 
@@ -13,7 +14,7 @@ use proc_macro2::Span;
 
 use crate::model::{FkAction, QualifiedName};
 pub use attr::{parse_enum, parse_table};
-pub use resolve::{Catalog, Resolved};
+pub use resolve::{Catalog, RelationKind, Resolved, check_enum_defaults, check_foreign_key_types};
 pub use types::DeclaredType;
 
 /// A value with the span of the tokens that declared it.
@@ -100,6 +101,9 @@ pub struct DeclaredField {
     pub ty: DeclaredType,
     /// Span of `column_type = "…"` when declared.
     pub column_type_span: Option<Span>,
+    /// `extension = "citext"`: the `column_type` is provided by this PostgreSQL extension, so it
+    /// is not refused as unknown (the extension must be installed before the migrations run).
+    pub extension: Option<Spanned<String>>,
     /// Whether the column is nullable (`Option<T>`).
     pub nullable: bool,
     /// `default = "…"`, normalised SQL.
@@ -182,6 +186,8 @@ pub struct DeclaredForeignKey {
     pub on_delete: FkAction,
     /// ON UPDATE.
     pub on_update: FkAction,
+    /// Spans of `on_delete` and `on_update`, when declared.
+    pub action_spans: [Option<Span>; 2],
     /// The attribute's span.
     pub span: Span,
 }

@@ -6,12 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::Span;
 
+use super::pgtypes::{self, LiteralType};
 use super::{DeclaredEnum, DeclaredKey, DeclaredTable, DeclaredType, Spanned};
 use crate::diagnostic::{Ctxt, Diagnostic};
+use crate::model::FkAction;
 use crate::model::{
     Check, Column, ColumnType, ForeignKey, Index, IndexKey, QualifiedName, Schema, Table, Unique,
 };
-use crate::sql::generated_name;
+use crate::sql::{self, generated_name};
 
 /// What resolution needs to know about other declarations.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +22,10 @@ pub struct Catalog {
     pub enums: BTreeMap<String, QualifiedName>,
     /// Table key → primary-key columns (for `references = "table"` without columns).
     pub primary_keys: BTreeMap<String, Vec<String>>,
+    /// Whether every enum type of the crate is listed (the build helper's catalog): only then is
+    /// a `column_type` that names no built-in type and no listed enum refused; the snapshot's
+    /// catalog lacks the enums this release declares.
+    pub complete: bool,
 }
 
 impl Catalog {
@@ -36,6 +42,7 @@ impl Catalog {
                 .iter()
                 .map(|(k, t)| (k.clone(), t.primary_key.clone()))
                 .collect(),
+            complete: false,
         }
     }
 
@@ -50,6 +57,7 @@ impl Catalog {
                 .iter()
                 .map(|t| (t.name.key(), t.primary_key_columns()))
                 .collect(),
+            complete: true,
         }
     }
 }
@@ -100,7 +108,30 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
             continue;
         }
         let ty = match &field.ty {
-            DeclaredType::Sql(ty) => ty.clone(),
+            DeclaredType::Sql(ty) => {
+                if let (ColumnType::Builtin { name, .. }, Some(span), None) =
+                    (ty, field.column_type_span, &field.extension)
+                    && !pgtypes::is_builtin(name)
+                {
+                    let is_enum = catalog
+                        .enums
+                        .values()
+                        .any(|e| e.name == *name || e.key() == *name);
+                    if !is_enum && catalog.complete {
+                        cx.push(
+                            Diagnostic::error(span, format!(
+                                "`{name}` is neither a PostgreSQL built-in type nor a `#[derive(PgEnum)]` type of this crate"
+                            ))
+                            .help(format!(
+                                "if an extension provides it, say which: `#[migrate(column_type = \"{name}\", extension = \"…\")]` (the extension must be installed before the migrations run); otherwise fix the type name"
+                            )),
+                        );
+                    } else if !is_enum {
+                        unresolved.insert(field.column.clone());
+                    }
+                }
+                ty.clone()
+            }
             DeclaredType::RustEnum { ident, array_dims } => match catalog.enums.get(ident) {
                 Some(name) => ColumnType::Enum {
                     name: name.clone(),
@@ -141,7 +172,7 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
             Some(f) => Some(f.column.clone()),
             None => {
                 let known: Vec<&str> = decl.fields.iter().map(|f| f.column.as_str()).collect();
-                cx.error(
+                let mut d = Diagnostic::error(
                     name.span,
                     format!(
                         "no column `{}` in `{}`; its columns are: {}",
@@ -150,6 +181,17 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
                         known.join(", ")
                     ),
                 );
+                if let Some(f) = decl.fields.iter().find(|f| {
+                    f.renamed_from
+                        .as_ref()
+                        .is_some_and(|h| h.value == name.value)
+                }) {
+                    d = d.help(format!(
+                        "`{}` is the old name of `{}`, renamed in this release: write `{}`",
+                        name.value, f.column, f.column
+                    ));
+                }
+                cx.push(d);
                 None
             }
         }
@@ -315,6 +357,21 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
         );
     }
 
+    check_renames(cx, decl);
+    check_expressions(cx, decl);
+    check_values(cx, decl, &columns);
+    check_index_methods(
+        cx,
+        decl,
+        &columns,
+        &indexes,
+        &uniques,
+        &primary_key,
+        &object_spans,
+    );
+    check_foreign_key_actions(cx, decl);
+    check_own_namespace(cx, decl, &columns, &indexes, &uniques, &object_spans);
+
     let mut table = Table {
         name: decl.name.clone(),
         rust_name: decl.rust_name.clone(),
@@ -335,4 +392,521 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
         unresolved,
         unknown_types,
     }
+}
+
+/// Renames that cannot be planned: two fields renamed from one column, a column renamed to a
+/// name another field still declares (a swap, cycle or chain), a column both renamed and dropped.
+fn check_renames(cx: &mut Ctxt, decl: &DeclaredTable) {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for field in &decl.fields {
+        let Some(hint) = &field.renamed_from else {
+            continue;
+        };
+        if let Some(first) = seen.insert(&hint.value, &field.rust_name) {
+            cx.push(
+                Diagnostic::error(hint.span, format!(
+                    "fields `{first}` and `{}` are both `renamed_from = \"{}\"`; one column can become only one",
+                    field.rust_name, hint.value
+                ))
+                .help("keep `renamed_from` on the field that is the old column; the other is a new column"),
+            );
+        }
+        if let Some(other) = decl
+            .fields
+            .iter()
+            .find(|f| f.column == hint.value && f.column != field.column)
+        {
+            cx.push(
+                Diagnostic::error(hint.span, format!(
+                    "`renamed_from = \"{}\"`, but field `{}` still declares column `{}`: names that swap, cycle or chain in one release are refused",
+                    hint.value, other.rust_name, hint.value
+                ))
+                .help("rename one column per release, through a name no other column has"),
+            );
+        }
+        if let Some(dropped) = decl.drop_columns.iter().find(|d| d.value == hint.value) {
+            cx.push(
+                Diagnostic::error(
+                    dropped.span,
+                    format!(
+                        "column `{}` is both dropped (`drop_column`) and renamed to `{}` (`renamed_from` on field `{}`); keep one",
+                        hint.value, field.column, field.rust_name
+                    ),
+                )
+                .help(format!(
+                    "keep `drop_column` if its data goes (and `{}` is a new column), or `renamed_from` if `{}` is that column under a new name",
+                    field.column, field.column
+                )),
+            );
+        }
+    }
+}
+
+/// The columns a CHECK, index expression or predicate reads must be the table's declared ones
+/// (PostgreSQL refuses the statement otherwise, possibly midway through a contract).
+fn check_expressions(cx: &mut Ctxt, decl: &DeclaredTable) {
+    let mut exprs: Vec<(&str, Span, &str)> = Vec::new();
+    for c in &decl.checks {
+        exprs.push((&c.expr, c.span, "CHECK"));
+    }
+    for i in &decl.indexes {
+        for k in &i.keys {
+            if let DeclaredKey::Expr(e) = k {
+                exprs.push((&e.value, e.span, "index expression"));
+            }
+        }
+        if let Some(p) = &i.predicate {
+            exprs.push((p, i.span, "index predicate"));
+        }
+    }
+    for (expr, span, what) in exprs {
+        let Ok(read) = sql::column_references(expr) else {
+            continue;
+        };
+        for name in read {
+            if decl.fields.iter().any(|f| f.column == name) {
+                continue;
+            }
+            let known: Vec<&str> = decl.fields.iter().map(|f| f.column.as_str()).collect();
+            let mut d = Diagnostic::error(
+                span,
+                format!(
+                    "the {what} `{expr}` reads column `{name}`, which `{}` does not have; its columns are: {}",
+                    decl.rust_name,
+                    known.join(", ")
+                ),
+            );
+            if let Some(f) = decl.fields.iter().find(|f| {
+                f.renamed_from
+                    .as_ref()
+                    .is_some_and(|h| h.value.to_lowercase() == name)
+            }) {
+                d = d.help(format!(
+                    "`{name}` is the old name of `{}`, renamed in this release: write `{}` (the plan maps it onto the physical column)",
+                    f.column, f.column
+                ));
+            } else if let Some(f) = decl
+                .fields
+                .iter()
+                .find(|f| f.column.to_lowercase() == name || f.rust_name == name)
+            {
+                d = d.help(format!(
+                    "SQL names the column `{}`: write {}",
+                    f.column,
+                    sql::quote_ident(&f.column)
+                ));
+            } else {
+                d = d.help("name one of the table's columns (their SQL names), or declare the missing field");
+            }
+            cx.push(d);
+        }
+    }
+}
+
+/// [`literal_of`] of a default's text, parsing only text that can hold a literal (a crate has
+/// many `now()` and `0` defaults, and parsing costs microseconds each).
+fn literal_of_text(text: &str) -> Option<(LiteralType, Option<LiteralType>)> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Some((
+            LiteralType::Number {
+                integer: text.len() < 19,
+            },
+            None,
+        ));
+    }
+    let maybe = text.starts_with(['\'', '-', '+', '(', 'E', 'e'])
+        || text.starts_with(|c: char| c.is_ascii_digit())
+        || text.contains("::")
+        || text.starts_with("CAST")
+        || text.eq_ignore_ascii_case("true")
+        || text.eq_ignore_ascii_case("false");
+    if !maybe {
+        return None;
+    }
+    sql::parse_expr(text).ok().as_ref().and_then(literal_of)
+}
+
+/// The literal part of a default or backfill, as PostgreSQL types it: a literal, a signed
+/// number, or a cast of one (`'x'::text`); anything else (a function call, an operator) is left
+/// to the server.
+fn literal_of(expr: &sqlparser::ast::Expr) -> Option<(LiteralType, Option<LiteralType>)> {
+    use sqlparser::ast::{Expr, UnaryOperator, Value};
+    match expr {
+        Expr::Nested(inner) => literal_of(inner),
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => Some((
+                LiteralType::Number {
+                    integer: n.parse::<i64>().is_ok(),
+                },
+                None,
+            )),
+            Value::SingleQuotedString(t) | Value::EscapedStringLiteral(t) => {
+                Some((LiteralType::Unknown(t.clone()), None))
+            }
+            Value::Boolean(_) => Some((LiteralType::Boolean, None)),
+            _ => None,
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus | UnaryOperator::Plus,
+            expr,
+        } => match literal_of(expr)? {
+            (n @ LiteralType::Number { .. }, None) => Some((n, None)),
+            _ => None,
+        },
+        Expr::Cast {
+            expr, data_type, ..
+        } => {
+            let (name, array_dims) = sql::canonical_type(&data_type.to_string()).ok()?;
+            let inner = literal_of(expr).and_then(|(l, c)| match c {
+                None => Some(l),
+                Some(_) => None,
+            });
+            Some((
+                LiteralType::Cast(ColumnType::Builtin { name, array_dims }),
+                inner,
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// A default (or backfill, which is a default until contract) that PostgreSQL cannot assign to
+/// the column, where the declaration alone decides it: literals and casts of literals.
+fn check_values(cx: &mut Ctxt, decl: &DeclaredTable, columns: &[Column]) {
+    for field in &decl.fields {
+        let Some(column) = columns.iter().find(|c| c.name == field.column) else {
+            continue;
+        };
+        for (what, value) in [("default", &field.default), ("backfill", &field.backfill)] {
+            let Some(value) = value else { continue };
+            let Some((literal, inner)) = literal_of_text(&value.value) else {
+                continue;
+            };
+            // `'abc'::integer`: the inner literal must be input for the cast's type first.
+            let problem = match (&literal, &inner) {
+                (LiteralType::Cast(cast), Some(inner)) => pgtypes::default_refusal(inner, cast),
+                _ => None,
+            }
+            .or_else(|| pgtypes::default_refusal(&literal, &column.ty));
+            if let Some(problem) = problem {
+                cx.push(
+                    Diagnostic::error(
+                        value.span,
+                        format!(
+                            "`{what} = \"{}\"` cannot be a value of column `{}`: {problem}",
+                            value.value, column.name
+                        ),
+                    )
+                    .help(format!(
+                        "write a value of type {} (PostgreSQL would refuse this one when the migration runs)",
+                        column.ty
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// Index methods (and the btree behind primary keys and unique constraints) need a default
+/// operator class for each plain column they index: `gin` on a `bigint` is refused.
+fn check_index_methods(
+    cx: &mut Ctxt,
+    decl: &DeclaredTable,
+    columns: &[Column],
+    indexes: &[Index],
+    uniques: &[Unique],
+    primary_key: &[String],
+    object_spans: &BTreeMap<String, Span>,
+) {
+    let report = |cx: &mut Ctxt, span: Span, method: &str, what: &str, column: &str| {
+        let Some(c) = columns.iter().find(|c| c.name == column) else {
+            return;
+        };
+        if pgtypes::method_indexes(method, &c.ty) != Some(false) {
+            return;
+        }
+        let can = pgtypes::methods_for(&c.ty);
+        let help = if can.is_empty() {
+            format!(
+                "no index method indexes {} by default; index an expression instead (`expr = \"…\"` on the struct), or drop the {what}",
+                c.ty
+            )
+        } else {
+            format!(
+                "use a method that indexes {}: {}{}",
+                c.ty,
+                can.join(", "),
+                if what == "index" {
+                    " (`method = \"…\"`; btree is the default)"
+                } else {
+                    ""
+                }
+            )
+        };
+        cx.push(
+            Diagnostic::error(
+                span,
+                format!(
+                    "{method} cannot index column `{column}` of type {}: PostgreSQL has no default {method} operator class for it ({what})",
+                    c.ty
+                ),
+            )
+            .help(help),
+        );
+    };
+    for index in indexes {
+        let span = object_spans.get(&index.name).copied().unwrap_or(decl.span);
+        for key in &index.keys {
+            if let IndexKey::Column(column) = key {
+                report(cx, span, &index.method, "index", column);
+            }
+        }
+    }
+    for unique in uniques {
+        let span = object_spans.get(&unique.name).copied().unwrap_or(decl.span);
+        for column in &unique.columns {
+            report(cx, span, "btree", "unique constraint", column);
+        }
+    }
+    let pk_span = decl.primary_key.as_ref().map_or(decl.span, |pk| pk.span);
+    for column in primary_key {
+        report(cx, pk_span, "btree", "primary key", column);
+    }
+}
+
+/// `SET NULL` (or `SET DEFAULT` with no default) on a NOT NULL referencing column fails the
+/// delete or update of every referenced row.
+fn check_foreign_key_actions(cx: &mut Ctxt, decl: &DeclaredTable) {
+    for fk in &decl.foreign_keys {
+        let fields: Vec<_> = fk
+            .columns
+            .iter()
+            .filter_map(|c| decl.field(&c.value))
+            .collect();
+        for (i, (action, verb)) in [(fk.on_delete, "deleting"), (fk.on_update, "updating")]
+            .into_iter()
+            .enumerate()
+        {
+            let culprit = fields.iter().find(|f| {
+                !f.nullable
+                    && (action == FkAction::SetNull
+                        || (action == FkAction::SetDefault && f.default.is_none()))
+            });
+            let Some(field) = culprit else { continue };
+            let span = fk.action_spans[i].unwrap_or(fk.span);
+            let sets = if action == FkAction::SetNull {
+                "sets it to NULL"
+            } else {
+                "sets it to its default, which is NULL"
+            };
+            cx.push(
+                Diagnostic::error(span, format!(
+                    "`{}` {sets}, but column `{}` is NOT NULL: {verb} a referenced row would fail",
+                    action.sql().to_ascii_lowercase(),
+                    field.column
+                ))
+                .help("make the field `Option<_>`, or use `\"cascade\"`, `\"restrict\"` or `\"no action\"`"),
+            );
+        }
+    }
+}
+
+/// One table's own names in its schema's namespace (tables, indexes, sequences and types share
+/// it): the table, its primary key's and unique constraints' indexes, its indexes and identity
+/// sequences must all differ. Across tables, the build helper checks the same namespace.
+fn check_own_namespace(
+    cx: &mut Ctxt,
+    decl: &DeclaredTable,
+    columns: &[Column],
+    indexes: &[Index],
+    uniques: &[Unique],
+    object_spans: &BTreeMap<String, Span>,
+) {
+    let names = relation_names(decl, columns, indexes, uniques, object_spans);
+    for (i, (name, kind, span)) in names.iter().enumerate() {
+        // Indexes, unique constraints and the primary key among themselves are checked above.
+        let Some((_, first, _)) = names[..i].iter().find(|(n, k, _)| {
+            n == name
+                && [*k, *kind]
+                    .iter()
+                    .any(|k| matches!(k, RelationKind::Table | RelationKind::Sequence))
+        }) else {
+            continue;
+        };
+        cx.push(
+            Diagnostic::error(*span, format!(
+                "the {} `{name}` has the name of `{}`'s {}; PostgreSQL keeps tables, indexes, sequences and types in one namespace per schema",
+                kind.describe(),
+                decl.rust_name,
+                first.describe()
+            ))
+            .help("give the index or constraint another `name = \"…\"`, or the table another `table_name`"),
+        );
+    }
+}
+
+/// What a name in a schema's relation namespace belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelationKind {
+    /// The table itself (and its row type).
+    Table,
+    /// The index of the primary key.
+    PrimaryKey,
+    /// The index of a unique constraint.
+    Unique,
+    /// An index.
+    Index,
+    /// An identity column's sequence.
+    Sequence,
+}
+
+impl RelationKind {
+    /// How messages name it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RelationKind::Table => "table",
+            RelationKind::PrimaryKey => "primary key's index",
+            RelationKind::Unique => "unique constraint's index",
+            RelationKind::Index => "index",
+            RelationKind::Sequence => "identity sequence",
+        }
+    }
+}
+
+/// Every name a table puts in its schema's relation namespace, with what it is and where it is
+/// declared.
+fn relation_names(
+    decl: &DeclaredTable,
+    columns: &[Column],
+    indexes: &[Index],
+    uniques: &[Unique],
+    object_spans: &BTreeMap<String, Span>,
+) -> Vec<(String, RelationKind, Span)> {
+    let table = &decl.name.name;
+    let span_of = |n: &str| object_spans.get(n).copied().unwrap_or(decl.span);
+    let mut out = vec![(table.clone(), RelationKind::Table, decl.span)];
+    if let Some(pk) = &decl.primary_key {
+        out.push((
+            generated_name(&[table], "pkey"),
+            RelationKind::PrimaryKey,
+            pk.span,
+        ));
+    }
+    // Identity sequences come with the table, before any index: a collision is the index's.
+    for c in columns.iter().filter(|c| c.identity) {
+        let span = decl.field(&c.name).map_or(decl.span, |f| f.span);
+        out.push((
+            generated_name(&[table, &c.name], "seq"),
+            RelationKind::Sequence,
+            span,
+        ));
+    }
+    for u in uniques {
+        out.push((u.name.clone(), RelationKind::Unique, span_of(&u.name)));
+    }
+    for i in indexes {
+        out.push((i.name.clone(), RelationKind::Index, span_of(&i.name)));
+    }
+    out
+}
+
+impl Resolved<'_> {
+    /// Every name this table puts in its schema's relation namespace (tables, indexes,
+    /// sequences and types share it), with what it is and the span of its declaration.
+    pub fn relation_names(&self) -> Vec<(String, RelationKind, Span)> {
+        relation_names(
+            self.decl,
+            &self.table.columns,
+            &self.table.indexes,
+            &self.table.uniques,
+            &self.object_spans,
+        )
+    }
+}
+
+/// A foreign key whose columns' types PostgreSQL cannot compare with the referenced columns'
+/// (`text` referencing `integer`; see [`pgtypes::foreign_key_compatible`]). `referenced` finds a
+/// table as the caller knows it: the snapshot in the derive, the declarations in the build
+/// helper. A table it does not find is not checked.
+pub fn check_foreign_key_types<'t>(
+    r: &Resolved<'_>,
+    referenced: impl Fn(&QualifiedName) -> Option<&'t Table>,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for fk in &r.table.foreign_keys {
+        let target = if fk.references == r.table.name {
+            Some(&r.table)
+        } else {
+            referenced(&fk.references)
+        };
+        let Some(target) = target else { continue };
+        for (col, ref_col) in fk.columns.iter().zip(&fk.referenced_columns) {
+            let (Some(c), Some(rc)) = (r.table.column(col), target.column(ref_col)) else {
+                continue;
+            };
+            if pgtypes::foreign_key_compatible(&c.ty, &rc.ty) != Some(false) {
+                continue;
+            }
+            let span = r.object_spans.get(&fk.name).copied().unwrap_or(r.decl.span);
+            out.push(
+                Diagnostic::error(span, format!(
+                    "foreign key `{}`: column `{col}` is {} but `{}.{ref_col}` is {}, and PostgreSQL has no equality between them, so it cannot implement the key",
+                    fk.name, c.ty, fk.references, rc.ty
+                ))
+                .help(format!(
+                    "declare `{col}` with the referenced column's type, {} (integers of other widths are accepted)",
+                    rc.ty
+                )),
+            );
+        }
+    }
+    out
+}
+
+/// A string default of an enum column must be one of the enum's labels. `labels` finds an
+/// enum's labels as the caller knows them; only the build helper knows the labels this release
+/// adds, so the derive does not run this check.
+pub fn check_enum_defaults<'t>(
+    r: &Resolved<'_>,
+    labels: impl Fn(&QualifiedName) -> Option<&'t [String]>,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for field in &r.decl.fields {
+        let Some(column) = r.table.column(&field.column) else {
+            continue;
+        };
+        let ColumnType::Enum {
+            name,
+            array_dims: 0,
+        } = &column.ty
+        else {
+            continue;
+        };
+        let Some(known) = labels(name) else { continue };
+        for (what, value) in [("default", &field.default), ("backfill", &field.backfill)] {
+            let Some(value) = value else { continue };
+            let literal = literal_of_text(&value.value);
+            let label = match literal {
+                Some((LiteralType::Unknown(label), None)) => label,
+                // `'x'::text` is refused as a type mismatch already; `'x'::shade` is a label.
+                Some((
+                    LiteralType::Cast(ColumnType::Builtin { name, .. }),
+                    Some(LiteralType::Unknown(label)),
+                )) if !pgtypes::is_builtin(&name) => label,
+                _ => continue,
+            };
+            if known.contains(&label) {
+                continue;
+            }
+            out.push(
+                Diagnostic::error(value.span, format!(
+                    "`{what} = \"{}\"`: `{label}` is not a label of enum `{name}`; its labels are: {}",
+                    value.value,
+                    known.join(", ")
+                ))
+                .help("use one of the labels (as `rename_all`/`rename` spell them), or add the variant to the enum"),
+            );
+        }
+    }
+    out
 }

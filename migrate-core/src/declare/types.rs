@@ -68,6 +68,8 @@ struct Segment<'a> {
     ident: String,
     arg: Option<&'a Type>,
     has_generics: bool,
+    /// The first segment (the crate) of a path of several, `None` for a single identifier.
+    krate: Option<String>,
 }
 
 fn last_segment(ty: &Type) -> Option<Segment<'_>> {
@@ -86,10 +88,14 @@ fn last_segment(ty: &Type) -> Option<Segment<'_>> {
                 PathArguments::Parenthesized(_) => (None, true),
                 PathArguments::None => (None, false),
             };
+            let krate = (p.path.segments.len() > 1)
+                .then(|| p.path.segments.first().map(|s| s.ident.to_string()))
+                .flatten();
             Some(Segment {
                 ident: segment.ident.to_string(),
                 arg,
                 has_generics,
+                krate,
             })
         }
         Type::Reference(r) => last_segment(&r.elem),
@@ -123,6 +129,23 @@ fn map_scalar_or_array(ty: &Type, segment: Option<Segment<'_>>) -> Result<Declar
     }
     let ident = segment.ident;
     let builtin = |name: &str| Ok(DeclaredType::Sql(ColumnType::builtin(name)));
+    if let Some((crates, sql_type)) = WELL_KNOWN
+        .iter()
+        .find(|(name, ..)| *name == ident)
+        .map(|(_, c, t)| (c, t))
+    {
+        match &segment.krate {
+            Some(krate) if crates.contains(&krate.as_str()) => return builtin(sql_type),
+            // Another crate's (or this crate's) type of that name: not the well-known one.
+            Some(_) => {}
+            None => {
+                return Err(format!(
+                    "`{ident}` is ambiguous here: the derive sees this struct, not the `use` that names `{ident}`, so it cannot tell `{}::{ident}` from another type of that name; write the full path (`{}::{ident}`), or declare `#[migrate(column_type = \"{sql_type}\")]`",
+                    crates[0], crates[0]
+                ));
+            }
+        }
+    }
     match ident.as_str() {
         "i16" => builtin("smallint"),
         "i32" => builtin("integer"),
@@ -130,16 +153,15 @@ fn map_scalar_or_array(ty: &Type, segment: Option<Segment<'_>>) -> Result<Declar
         "f32" => builtin("real"),
         "f64" => builtin("double precision"),
         "bool" => builtin("boolean"),
-        "String" | "str" => builtin("text"),
-        "Uuid" => builtin("uuid"),
-        "NaiveDate" | "Date" => builtin("date"),
-        "NaiveTime" | "Time" => builtin("time without time zone"),
-        "NaiveDateTime" | "PrimitiveDateTime" => builtin("timestamp without time zone"),
-        "DateTime" | "OffsetDateTime" => builtin("timestamp with time zone"),
-        "Value" | "JsonValue" | "Json" => builtin("jsonb"),
-        "Decimal" | "BigDecimal" => builtin("numeric"),
-        "IpNetwork" | "IpAddr" | "IpInet" => builtin("inet"),
-        "PgInterval" => builtin("interval"),
+        "String"
+            if segment
+                .krate
+                .as_deref()
+                .is_none_or(|k| ["std", "alloc"].contains(&k)) =>
+        {
+            builtin("text")
+        }
+        "str" => builtin("text"),
         "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i128" | "isize" => Err(format!(
             "PostgreSQL has no `{ident}` type; use i16, i32 or i64, \
              or declare `#[migrate(column_type = \"…\")]`"
@@ -156,6 +178,42 @@ fn map_scalar_or_array(ty: &Type, segment: Option<Segment<'_>>) -> Result<Declar
         )),
     }
 }
+
+/// Types of well-known crates, mapped only when named by a path through one of those crates
+/// (`uuid::Uuid`, `chrono::DateTime<Utc>`, `sqlx::types::Uuid`): a bare `Uuid` could be any type
+/// a `use` or a local definition brings in, and the derive sees neither.
+const WELL_KNOWN: &[(&str, &[&str], &str)] = &[
+    ("Uuid", &["uuid", "sqlx"], "uuid"),
+    ("NaiveDate", &["chrono", "sqlx"], "date"),
+    ("Date", &["time", "sqlx"], "date"),
+    ("NaiveTime", &["chrono", "sqlx"], "time without time zone"),
+    ("Time", &["time", "sqlx"], "time without time zone"),
+    (
+        "NaiveDateTime",
+        &["chrono", "sqlx"],
+        "timestamp without time zone",
+    ),
+    (
+        "PrimitiveDateTime",
+        &["time", "sqlx"],
+        "timestamp without time zone",
+    ),
+    ("DateTime", &["chrono", "sqlx"], "timestamp with time zone"),
+    (
+        "OffsetDateTime",
+        &["time", "sqlx"],
+        "timestamp with time zone",
+    ),
+    ("Value", &["serde_json"], "jsonb"),
+    ("JsonValue", &["sqlx"], "jsonb"),
+    ("Json", &["sqlx"], "jsonb"),
+    ("Decimal", &["rust_decimal", "sqlx"], "numeric"),
+    ("BigDecimal", &["bigdecimal", "sqlx"], "numeric"),
+    ("IpNetwork", &["ipnetwork", "sqlx"], "inet"),
+    ("IpAddr", &["std", "core"], "inet"),
+    ("IpInet", &["sqlx"], "inet"),
+    ("PgInterval", &["sqlx"], "interval"),
+];
 
 /// A type as the user wrote it, without the token spacing `quote` adds.
 fn type_text(ty: &Type) -> String {
@@ -223,5 +281,45 @@ mod tests {
                 .contains("column_type")
         );
         assert!(map("(i32, i32)").is_err());
+    }
+
+    #[test]
+    fn well_known_types_are_mapped_by_their_full_path_only() {
+        assert_eq!(
+            map("uuid::Uuid").unwrap().ty,
+            DeclaredType::Sql(ColumnType::builtin("uuid"))
+        );
+        assert_eq!(
+            map("sqlx::types::Uuid").unwrap().ty,
+            DeclaredType::Sql(ColumnType::builtin("uuid"))
+        );
+        assert_eq!(
+            map("std::string::String").unwrap().ty,
+            DeclaredType::Sql(ColumnType::builtin("text"))
+        );
+        // A bare name could be a local type: refused, asking for the path or `column_type`.
+        let bare = map("Uuid").unwrap_err();
+        assert!(
+            bare.contains("uuid::Uuid") && bare.contains("column_type"),
+            "{bare}"
+        );
+        assert!(map("Value").unwrap_err().contains("serde_json::Value"));
+        assert!(
+            map("DateTime<Utc>")
+                .unwrap_err()
+                .contains("chrono::DateTime")
+        );
+        // Another crate's type of a well-known name is not the well-known one.
+        assert_eq!(
+            map("crate::types::Uuid").unwrap().ty,
+            DeclaredType::RustEnum {
+                ident: "Uuid".into(),
+                array_dims: 0
+            }
+        );
+        assert!(map("toml::Value").unwrap().ty != DeclaredType::Sql(ColumnType::builtin("jsonb")));
+        assert!(
+            map("my::String").is_ok_and(|m| m.ty != DeclaredType::Sql(ColumnType::builtin("text")))
+        );
     }
 }

@@ -1,0 +1,499 @@
+//! What PostgreSQL 15 accepts between built-in types, as far as a declaration decides it: which
+//! types exist, which foreign keys it can implement, which index methods have an operator class
+//! for a type, and which literal defaults a column takes. Each answer was checked on the server;
+//! a type these tables do not know (one an extension provides) is never refused here.
+
+use crate::model::ColumnType;
+
+/// Built-in types in `format_type`'s spelling without modifiers, plus the spellings
+/// [`crate::sql::canonical_type`] passes through unchanged.
+const BUILTIN: &[&str] = &[
+    "smallint",
+    "integer",
+    "bigint",
+    "real",
+    "double precision",
+    "numeric",
+    "money",
+    "boolean",
+    "text",
+    "character varying",
+    "character",
+    "\"char\"",
+    "name",
+    "bytea",
+    "uuid",
+    "date",
+    "time without time zone",
+    "time with time zone",
+    "timestamp without time zone",
+    "timestamp with time zone",
+    "interval",
+    "json",
+    "jsonb",
+    "jsonpath",
+    "xml",
+    "inet",
+    "cidr",
+    "macaddr",
+    "macaddr8",
+    "point",
+    "line",
+    "lseg",
+    "box",
+    "path",
+    "polygon",
+    "circle",
+    "tsvector",
+    "tsquery",
+    "bit",
+    "bit varying",
+    "varbit",
+    "int4range",
+    "int8range",
+    "numrange",
+    "tsrange",
+    "tstzrange",
+    "daterange",
+    "int4multirange",
+    "int8multirange",
+    "nummultirange",
+    "tsmultirange",
+    "tstzmultirange",
+    "datemultirange",
+    "oid",
+    "regclass",
+    "regtype",
+    "regproc",
+    "regprocedure",
+    "regnamespace",
+    "regrole",
+    "pg_lsn",
+    "pg_snapshot",
+    "txid_snapshot",
+    "xid",
+    "xid8",
+    "cid",
+    "tid",
+];
+
+/// The type name without its modifiers: `character varying(80)` → `character varying`,
+/// `timestamp(3) with time zone` → `timestamp with time zone`.
+pub fn base_name(name: &str) -> String {
+    match (name.find('('), name.find(')')) {
+        (Some(open), Some(close)) if close > open => {
+            let mut base = name[..open].trim_end().to_owned();
+            base.push_str(&name[close + 1..]);
+            base
+        }
+        _ => name.to_owned(),
+    }
+}
+
+/// Whether a canonical type name (with or without modifiers) is a PostgreSQL built-in.
+pub fn is_builtin(name: &str) -> bool {
+    BUILTIN.contains(&base_name(name).as_str())
+}
+
+/// A built-in scalar's group of types that compare with each other in one btree operator
+/// family (cross-type equality operators exist), or through an implicit cast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Integer,
+    Float,
+    Numeric,
+    Text,
+    DateTime,
+    Network,
+    Other,
+}
+
+fn family(base: &str) -> Family {
+    match base {
+        "smallint" | "integer" | "bigint" => Family::Integer,
+        "real" | "double precision" => Family::Float,
+        "numeric" => Family::Numeric,
+        "text" | "character varying" | "character" | "name" => Family::Text,
+        "date" | "timestamp without time zone" | "timestamp with time zone" => Family::DateTime,
+        "inet" | "cidr" => Family::Network,
+        _ => Family::Other,
+    }
+}
+
+/// Whether PostgreSQL can implement a foreign key from a column of type `fk` to one of type
+/// `pk`: an equality operator between them in the referenced index's operator family, or an
+/// implicit cast from `fk` to `pk` (`integer` → `bigint`, `integer` → `numeric`, `varchar` →
+/// `text` are accepted; `text` → `integer`, `numeric` → `integer`, `real` → `numeric`, `json`
+/// → `jsonb` and `bigint[]` → `integer[]` are refused). `None` when it cannot tell (a type of
+/// an extension, an unresolved enum).
+pub fn foreign_key_compatible(fk: &ColumnType, pk: &ColumnType) -> Option<bool> {
+    match (fk, pk) {
+        (ColumnType::Enum { name: a, .. }, _) | (_, ColumnType::Enum { name: a, .. })
+            if a.schema == "?" =>
+        {
+            None
+        }
+        (ColumnType::Enum { name: a, .. }, ColumnType::Enum { name: b, .. }) => Some(a == b),
+        (ColumnType::Enum { .. }, ColumnType::Builtin { name, .. })
+        | (ColumnType::Builtin { name, .. }, ColumnType::Enum { .. }) => {
+            is_builtin(name).then_some(false)
+        }
+        (
+            ColumnType::Builtin {
+                name: a,
+                array_dims: da,
+            },
+            ColumnType::Builtin {
+                name: b,
+                array_dims: db,
+            },
+        ) => {
+            if !is_builtin(a) || !is_builtin(b) {
+                return (a == b && (*da > 0) == (*db > 0)).then_some(true);
+            }
+            let (a, b) = (base_name(a), base_name(b));
+            // PostgreSQL does not tell `int[]` from `int[][]`, but arrays compare only with
+            // arrays of the very same element type.
+            match (*da > 0, *db > 0) {
+                (true, true) => return Some(a == b),
+                (false, false) => {}
+                _ => return Some(false),
+            }
+            if a == b {
+                return Some(true);
+            }
+            let (fa, fb) = (family(&a), family(&b));
+            Some(match (fa, fb) {
+                _ if fa == fb && fa != Family::Other => true,
+                // Implicit casts from the referencing type to the referenced one (pg_cast
+                // with context 'i').
+                (Family::Integer, Family::Numeric | Family::Float) => true,
+                (Family::Numeric, Family::Float) => true,
+                _ => matches!(
+                    (a.as_str(), b.as_str()),
+                    ("time without time zone", "time with time zone" | "interval")
+                        | ("macaddr", "macaddr8")
+                        | ("macaddr8", "macaddr")
+                        | ("bit", "bit varying")
+                        | ("bit varying", "bit")
+                ),
+            })
+        }
+    }
+}
+
+/// The index methods whose default operator class covers a type (from `pg_opclass` of
+/// PostgreSQL 15); `None` for a type these tables do not know.
+fn index_methods(ty: &ColumnType) -> Option<&'static [&'static str]> {
+    const ALL_SCALAR: &[&str] = &["btree", "hash", "brin"];
+    let (name, dims) = match ty {
+        ColumnType::Enum { array_dims: 0, .. } => return Some(&["btree", "hash"]),
+        ColumnType::Enum { .. } => return Some(&["btree", "hash", "gin"]),
+        ColumnType::Builtin { name, array_dims } => (name, *array_dims),
+    };
+    if !is_builtin(name) {
+        return None;
+    }
+    if dims > 0 {
+        return Some(&["btree", "hash", "gin"]);
+    }
+    Some(match base_name(name).as_str() {
+        "text" | "character varying" | "name" => &["btree", "hash", "brin", "spgist"],
+        "inet" | "cidr" => &["btree", "hash", "brin", "spgist"],
+        "jsonb" => &["btree", "hash", "gin"],
+        "json" | "xml" | "jsonpath" | "line" | "lseg" | "path" => &[],
+        "tsvector" => &["btree", "gin", "gist"],
+        "tsquery" => &["btree", "gist"],
+        "point" | "polygon" => &["gist", "spgist"],
+        "box" => &["gist", "spgist", "brin"],
+        "circle" => &["gist"],
+        "boolean" => &["btree", "hash"],
+        "money" => &["btree"],
+        "int4range" | "int8range" | "numrange" | "tsrange" | "tstzrange" | "daterange" => {
+            &["btree", "hash", "gist", "spgist", "brin"]
+        }
+        "int4multirange" | "int8multirange" | "nummultirange" | "tsmultirange"
+        | "tstzmultirange" | "datemultirange" => &["btree", "hash", "gist"],
+        "bit" | "bit varying" | "varbit" => &["btree", "brin"],
+        "regclass" | "regtype" | "regproc" | "regprocedure" | "regnamespace" | "regrole"
+        | "oid" => &["btree", "hash", "brin"],
+        "pg_snapshot" | "txid_snapshot" | "cid" => &[],
+        _ => ALL_SCALAR,
+    })
+}
+
+/// Whether index method `method` can index a column of type `ty` with its default operator
+/// class; `None` when the type is not a built-in these tables know.
+pub fn method_indexes(method: &str, ty: &ColumnType) -> Option<bool> {
+    index_methods(ty).map(|m| m.contains(&method))
+}
+
+/// The methods that can index `ty`, for the help text.
+pub fn methods_for(ty: &ColumnType) -> Vec<&'static str> {
+    index_methods(ty).map(<[_]>::to_vec).unwrap_or_default()
+}
+
+/// What a literal default is, as PostgreSQL types it before assigning it to the column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiteralType {
+    /// A quoted string: its type is the column's, if the text is valid input for it.
+    Unknown(String),
+    /// A number: integer when it has no point or exponent (and fits), numeric otherwise.
+    Number {
+        /// Whether it has no point or exponent and fits a bigint.
+        integer: bool,
+    },
+    /// `true` / `false`.
+    Boolean,
+    /// An explicit cast to this canonical type.
+    Cast(ColumnType),
+}
+
+/// Why PostgreSQL refuses `literal` as the default of a column of type `column`, or `None`
+/// when it takes it or these tables cannot tell.
+pub fn default_refusal(literal: &LiteralType, column: &ColumnType) -> Option<String> {
+    let ColumnType::Builtin { name, array_dims } = column else {
+        // An enum takes a quoted label (checked against its labels where they are known) or a
+        // cast to itself; a number, a boolean or a built-in type has no cast to it.
+        let from = match literal {
+            LiteralType::Unknown(_) => return None,
+            LiteralType::Number { integer: true } => "integer".to_owned(),
+            LiteralType::Number { integer: false } => "numeric".to_owned(),
+            LiteralType::Boolean => "boolean".to_owned(),
+            LiteralType::Cast(to) if to == column => return None,
+            LiteralType::Cast(ColumnType::Builtin { name, .. }) if is_builtin(name) => name.clone(),
+            LiteralType::Cast(_) => return None,
+        };
+        return Some(format!(
+            "column is of type {column} but its default is of type {from}, and PostgreSQL has no assignment cast between them; write a label as a quoted string"
+        ));
+    };
+    if !is_builtin(name) {
+        return None;
+    }
+    let base = base_name(name);
+    let target = family(&base);
+    let textual = target == Family::Text && *array_dims == 0;
+    let numeric_target =
+        *array_dims == 0 && matches!(target, Family::Integer | Family::Float | Family::Numeric);
+    let type_mismatch = |from: &str| {
+        Some(format!(
+            "column is of type {column} but its default is of type {from}, and PostgreSQL has no assignment cast between them"
+        ))
+    };
+    match literal {
+        LiteralType::Unknown(text) => {
+            if *array_dims > 0 {
+                return (!text.trim_start().starts_with('{'))
+                    .then(|| format!("`'{text}'` is not an array literal (`'{{…}}'`)"));
+            }
+            let valid = match base.as_str() {
+                "smallint" | "integer" | "bigint" => {
+                    let max = match base.as_str() {
+                        "smallint" => i16::MAX as i128,
+                        "integer" => i32::MAX as i128,
+                        _ => i64::MAX as i128,
+                    };
+                    text.trim()
+                        .parse::<i128>()
+                        .is_ok_and(|v| v <= max && v >= -max - 1)
+                }
+                "real" | "double precision" | "numeric" => {
+                    let t = text.trim().to_ascii_lowercase();
+                    t.parse::<f64>().is_ok()
+                        || ["nan", "infinity", "-infinity", "+infinity", "inf", "-inf"]
+                            .contains(&t.as_str())
+                }
+                "boolean" => {
+                    // Unique prefixes of true/false/yes/no, and on/off/1/0, in any case.
+                    let t = text.trim().to_ascii_lowercase();
+                    ["on", "of", "off", "1", "0"].contains(&t.as_str())
+                        || (!t.is_empty()
+                            && ["true", "false", "yes", "no"]
+                                .iter()
+                                .any(|w| w.starts_with(&t)))
+                }
+                "uuid" => valid_uuid(text),
+                "json" | "jsonb" => serde_json::from_str::<serde_json::Value>(text).is_ok(),
+                _ => true,
+            };
+            (!valid).then(|| format!("`'{text}'` is not valid input for type {column}"))
+        }
+        LiteralType::Number { integer } => {
+            if numeric_target || textual || (base == "money" && *array_dims == 0) {
+                None
+            } else {
+                type_mismatch(if *integer { "integer" } else { "numeric" })
+            }
+        }
+        LiteralType::Boolean => {
+            if textual || (base == "boolean" && *array_dims == 0) {
+                None
+            } else {
+                type_mismatch("boolean")
+            }
+        }
+        LiteralType::Cast(from) => {
+            if from == column {
+                return None;
+            }
+            let ColumnType::Builtin {
+                name: from_name,
+                array_dims: from_dims,
+            } = from
+            else {
+                return (!textual)
+                    .then(|| type_mismatch(&from.to_string()))
+                    .flatten();
+            };
+            if !is_builtin(from_name) {
+                return None;
+            }
+            let from_base = base_name(from_name);
+            let assignable = if *from_dims != *array_dims {
+                textual
+            } else {
+                textual || scalar_assignable(&from_base, &base)
+            };
+            if assignable {
+                None
+            } else {
+                type_mismatch(&from.to_string())
+            }
+        }
+    }
+}
+
+/// Whether `pg_cast` of PostgreSQL 15 has an implicit or assignment cast (or the types share a
+/// family whose members cast to each other), for built-ins other than the string types (which
+/// every type casts to on assignment).
+fn scalar_assignable(from: &str, to: &str) -> bool {
+    let (ff, ft) = (family(from), family(to));
+    let numeric = |f: Family| matches!(f, Family::Integer | Family::Float | Family::Numeric);
+    from == to
+        || (ff == ft && ff != Family::Other)
+        || (numeric(ff) && numeric(ft))
+        || matches!(
+            (from, to),
+            ("json", "jsonb")
+                | ("jsonb", "json")
+                | ("cidr", "inet")
+                | ("macaddr", "macaddr8")
+                | ("macaddr8", "macaddr")
+                | ("bit", "bit varying")
+                | ("bit varying", "bit")
+                | ("timestamp with time zone", "time without time zone")
+                | ("timestamp without time zone", "time without time zone")
+                | ("timestamp with time zone", "time with time zone")
+                | ("time without time zone", "time with time zone")
+                | ("time with time zone", "time without time zone")
+                | ("time without time zone", "interval")
+                | ("interval", "time without time zone")
+                | ("integer", "money")
+                | ("bigint", "money")
+                | ("numeric", "money")
+                | ("money", "numeric")
+                | ("box", "polygon")
+                | ("point", "box")
+                | ("path", "polygon")
+                | ("polygon", "path")
+        )
+}
+
+fn valid_uuid(text: &str) -> bool {
+    let t = text.trim();
+    let t = t
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .unwrap_or(t);
+    let hex: String = t.chars().filter(|c| *c != '-').collect();
+    hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(name: &str) -> ColumnType {
+        ColumnType::builtin(name)
+    }
+
+    #[test]
+    fn foreign_keys_follow_postgres_operator_families_and_implicit_casts() {
+        let ok = |a: &str, b: &str| foreign_key_compatible(&ty(a), &ty(b));
+        assert_eq!(ok("bigint", "integer"), Some(true));
+        assert_eq!(ok("integer", "bigint"), Some(true));
+        assert_eq!(ok("smallint", "bigint"), Some(true));
+        assert_eq!(ok("integer", "numeric"), Some(true));
+        assert_eq!(ok("integer", "double precision"), Some(true));
+        assert_eq!(ok("numeric", "double precision"), Some(true));
+        assert_eq!(ok("character varying(10)", "text"), Some(true));
+        assert_eq!(ok("text", "character(3)"), Some(true));
+        assert_eq!(
+            ok("timestamp with time zone", "date"),
+            Some(true),
+            "datetime family"
+        );
+        assert_eq!(ok("text", "integer"), Some(false));
+        assert_eq!(ok("numeric", "integer"), Some(false));
+        assert_eq!(ok("real", "integer"), Some(false));
+        assert_eq!(ok("real", "numeric"), Some(false));
+        assert_eq!(ok("text", "uuid"), Some(false));
+        assert_eq!(ok("json", "jsonb"), Some(false));
+        assert_eq!(
+            ok("time with time zone", "time without time zone"),
+            Some(false)
+        );
+        assert_eq!(
+            ok("time without time zone", "time with time zone"),
+            Some(true)
+        );
+        assert_eq!(ok("citext", "text"), None);
+        assert_eq!(
+            foreign_key_compatible(&ty("bigint").array_of(), &ty("integer").array_of()),
+            Some(false)
+        );
+        assert_eq!(
+            foreign_key_compatible(&ty("character varying").array_of(), &ty("text").array_of()),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn index_methods_need_a_default_operator_class() {
+        assert_eq!(method_indexes("gin", &ty("bigint")), Some(false));
+        assert_eq!(method_indexes("gin", &ty("jsonb")), Some(true));
+        assert_eq!(method_indexes("gin", &ty("integer").array_of()), Some(true));
+        assert_eq!(method_indexes("gist", &ty("text")), Some(false));
+        assert_eq!(method_indexes("btree", &ty("json")), Some(false));
+        assert_eq!(method_indexes("spgist", &ty("text")), Some(true));
+        assert_eq!(method_indexes("gin", &ty("citext")), None);
+    }
+
+    #[test]
+    fn literal_defaults_must_fit_the_column() {
+        let refuse = |l: LiteralType, c: &str| default_refusal(&l, &ty(c)).is_some();
+        assert!(refuse(LiteralType::Unknown("abc".into()), "integer"));
+        assert!(!refuse(LiteralType::Unknown("12".into()), "integer"));
+        assert!(refuse(LiteralType::Unknown("40000".into()), "smallint"));
+        assert!(refuse(LiteralType::Boolean, "integer"));
+        assert!(!refuse(LiteralType::Number { integer: true }, "text"));
+        assert!(!refuse(LiteralType::Number { integer: false }, "integer"));
+        assert!(refuse(LiteralType::Cast(ty("text")), "integer"));
+        assert!(refuse(LiteralType::Number { integer: true }, "boolean"));
+        assert!(refuse(LiteralType::Unknown("not json".into()), "jsonb"));
+        assert!(refuse(LiteralType::Unknown("zz".into()), "uuid"));
+        assert!(refuse(LiteralType::Number { integer: true }, "date"));
+        assert!(!refuse(LiteralType::Unknown("{}".into()), "jsonb"));
+        assert!(!refuse(LiteralType::Unknown("yes".into()), "boolean"));
+        assert!(!refuse(LiteralType::Unknown("anything".into()), "citext"));
+        let status = ColumnType::Enum {
+            name: crate::model::QualifiedName::new("public", "status"),
+            array_dims: 0,
+        };
+        assert!(default_refusal(&LiteralType::Number { integer: true }, &status).is_some());
+        assert!(default_refusal(&LiteralType::Cast(ty("text")), &status).is_some());
+        assert!(default_refusal(&LiteralType::Unknown("open".into()), &status).is_none());
+        assert!(default_refusal(&LiteralType::Cast(status.clone()), &status).is_none());
+    }
+}
