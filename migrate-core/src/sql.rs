@@ -203,6 +203,25 @@ pub fn normalize_expr(text: &str) -> Result<String, String> {
     NORMALIZED.with(|memo| memo.get_or(text, || Ok(parse_expr(text)?.to_string())))
 }
 
+/// Whether an expression holds a plain `'…'` literal with a backslash. Such a literal means one
+/// thing under `standard_conforming_strings = on` and another under `off` (where `\'` does not
+/// end it), so declared SQL must spell it as an escape string, `E'…'`, which means the same
+/// under both. An expression that does not parse counts as holding one.
+pub fn has_setting_dependent_literal(expr: &str) -> bool {
+    let Ok(parsed) = parse_expr(expr) else {
+        return true;
+    };
+    visit_expressions(&parsed, |e| match e {
+        Expr::Value(v)
+            if matches!(&v.value, sqlparser::ast::Value::SingleQuotedString(t) if t.contains('\\')) =>
+        {
+            ControlFlow::Break(())
+        }
+        _ => ControlFlow::Continue(()),
+    })
+    .is_break()
+}
+
 /// Results of a pure function of a SQL snippet, by text: a crate declares the same defaults and
 /// types over and over, and sqlparser costs microseconds per snippet. Bounded, so a long-lived
 /// process (a proc-macro server) does not grow without end.

@@ -500,3 +500,56 @@ async fn example_shop_readme_walk_applies_one_release_at_a_time() {
     let live = introspect(&db.pool, &["public"]).await;
     assert_same_schema(&live, &snapshot.schema);
 }
+
+/// Files applied by hand, one at a time, going on past refusals: the C10 swap must not drop the
+/// old column after the check that the backfill filled the shadow refused (it did, and every
+/// value of the column was lost).
+#[tokio::test]
+async fn c10_a_swap_run_by_hand_after_its_refused_backfill_check_stops_and_keeps_the_values() {
+    let v1 = r#"
+#[derive(Table)]
+#[migrate(table_name = "posts")]
+struct Post {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    code: i32,
+}
+"#;
+    let db = TestDb::create().await;
+    let s = Scenario::new();
+    s.accept(v1);
+    apply_source(&db.pool, &s.migrations()).await;
+    apply_source(&db.pool, &s.contract_migrations()).await;
+    sqlx::raw_sql("INSERT INTO posts (code) SELECT g FROM generate_series(1, 100) g")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    s.accept(&v1.replace("code: i32", "code: i64"));
+    // No backfill is run: every file of release 2, expand then contract, by hand, on past
+    // whatever refuses.
+    let mut refusals = Vec::new();
+    for file in release_files_in(&s.migrations(), 2)
+        .into_iter()
+        .chain(release_files_in(&s.contract_migrations(), 2))
+    {
+        if let Err(e) = rerun_file(&db.pool, &file).await {
+            refusals.push(format!("{}: {e}", file.display()));
+        }
+    }
+    assert!(
+        refusals
+            .iter()
+            .any(|r| r.contains("swap") && r.contains("has not passed the check")),
+        "the swap ran after its check refused: {refusals:#?}"
+    );
+    let (kept, ty): (i64, String) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM posts WHERE code IS NOT NULL), \
+         (SELECT format_type(atttypid, atttypmod) FROM pg_attribute \
+          WHERE attrelid = 'posts'::regclass AND attname = 'code')",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(kept, 100, "values of the old column were lost");
+    assert_eq!(ty, "integer", "the old column was swapped out");
+}

@@ -146,6 +146,9 @@ fn schema_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
     Ok(v)
 }
 
+/// The system columns of every PostgreSQL table: `CREATE TABLE` refuses a column so named.
+const SYSTEM_COLUMNS: &[&str] = &["tableoid", "xmin", "cmin", "xmax", "cmax", "ctid"];
+
 /// A string literal naming an identifier: checked against PostgreSQL's 63-byte limit.
 fn ident_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
     let lit = lit(meta)?;
@@ -179,6 +182,14 @@ fn expr_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
             lit.span(),
             format!(
                 "`{value}` cannot be carried faithfully into the generated SQL (its normal form `{normalized}` reads back differently); write the literal another way, e.g. as an escape string E'…'"
+            ),
+        ));
+    }
+    if sql::has_setting_dependent_literal(&normalized) {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "`{value}` holds a '…' literal with a backslash, which PostgreSQL reads differently under `standard_conforming_strings = off` (a `\\'` would not end it); write it as an escape string, E'…' with each backslash doubled"
             ),
         ));
     }
@@ -802,6 +813,14 @@ fn parse_field(
     }
 
     let column = a.column_name.map_or_else(|| rust_name.clone(), |c| c.value);
+    if SYSTEM_COLUMNS.contains(&column.as_str()) {
+        cx.error(
+            ident.span(),
+            format!(
+                "`{column}` is a system column every PostgreSQL table has, so no column can take the name; give it another with `#[migrate(column_name = \"…\")]`"
+            ),
+        );
+    }
     if let Err(e) = sql::check_ident(&column) {
         // The name comes from the field: the fix is to name the column explicitly.
         cx.error(

@@ -578,8 +578,8 @@ impl Shadows {
     pub fn contract_steps(&self, input: &PlanInput<'_>, table: &QualifiedName) -> Vec<Step> {
         let group = self.table_shadows(table);
         let pending = group.pending("");
-        let mut steps = vec![
-            check_step(
+        let mark = quote_literal(&backfill_checked_mark(input.release.number));
+        let mut check = check_step(
                 table,
                 "C10",
                 format!("check that the backfill filled every shadow column of {table}"),
@@ -591,8 +591,25 @@ impl Shadows {
                 ),
             )
             // A full scan: alone, with no statement timeout.
-            .own_transaction(),
-        ];
+            .own_transaction();
+        // Passing, the check marks each shadow column, and the swap requires the marks: run by
+        // hand after a check that refused, the swap stops instead of dropping old columns
+        // whose values are not all copied yet.
+        let marks: Vec<String> = group
+            .columns
+            .iter()
+            .map(|s| {
+                format!(
+                    "    COMMENT ON COLUMN {}.{} IS {mark};\n",
+                    table.sql(),
+                    s.shadow_col()
+                )
+            })
+            .collect();
+        if let Some(end) = check.sql.rfind("END\n$$;") {
+            check.sql.insert_str(end, &marks.concat());
+        }
+        let mut steps = vec![check];
         steps.extend(group.columns.iter().flat_map(|s| s.contract_checks()));
         if let Some(present) = self.present(table) {
             steps = steps.into_iter().map(|s| only_while(&present, s)).collect();
@@ -662,6 +679,24 @@ impl Shadows {
                 parents.extend(parent);
             }
         }
+        for shadow in &group.columns {
+            validity.push(format!(
+                "IF pg_catalog.col_description({}::regclass, (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {})) IS DISTINCT FROM {mark} THEN\n            RAISE EXCEPTION {};\n        END IF;",
+                quote_literal(&table.sql()),
+                quote_literal(&table.sql()),
+                quote_literal(&shadow.shadow),
+                sql::raise_message(&format!(
+                    "the shadow column {} of {table} has not passed the check that the backfill filled it (the check_shadows file of this contract); run the backfill, then that file, first",
+                    shadow.shadow
+                ))
+            ));
+            // The mark has served; the renamed column does not keep it.
+            swap.push(format!(
+                "COMMENT ON COLUMN {}.{} IS NULL;",
+                table.sql(),
+                shadow.col()
+            ));
+        }
         swap.splice(0..0, validity);
         let present = group
             .columns
@@ -717,6 +752,11 @@ impl Shadows {
         steps.extend(validations);
         steps
     }
+}
+
+/// The comment the contract's shadow check leaves on a shadow column once every row is copied.
+fn backfill_checked_mark(release: u32) -> String {
+    format!("migrate: release {release} checked that the backfill filled this column")
 }
 
 /// The step, run only while `condition` holds: its guard gains an outer `IF`.

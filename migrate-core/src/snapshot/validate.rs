@@ -209,7 +209,17 @@ impl Checker<'_> {
     fn expr(&self, field: &str, expr: &str) -> Result<(), SnapshotError> {
         self.printable(field, expr)?;
         match sql::normalize_expr(expr) {
-            Ok(normalized) if normalized == expr && !sql::has_dollar_quote(expr) => Ok(()),
+            Ok(normalized) if normalized == expr && !sql::has_dollar_quote(expr) => {
+                if sql::has_setting_dependent_literal(expr) {
+                    Err(self.invalid(
+                        field,
+                        expr,
+                        "holds a '…' literal with a backslash, which reads differently under standard_conforming_strings = off",
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
             Ok(_) if sql::has_dollar_quote(expr) => Err(self.invalid(
                 field,
                 expr,

@@ -22,6 +22,7 @@ BEGIN
         IF (SELECT count(*) FROM "public"."parcels" WHERE ("weight_r2_a7a0625c_shadow" IS NULL AND "weight" IS NOT NULL AND (nullif(TRIM("weight"), '')::INTEGER) IS NOT NULL)) > 0 THEN
             RAISE EXCEPTION 'public.parcels has % row(s) not yet copied to the new column types: the backfill is not complete; run it before contract', (SELECT count(*) FROM "public"."parcels" WHERE ("weight_r2_a7a0625c_shadow" IS NULL AND "weight" IS NOT NULL AND (nullif(TRIM("weight"), '')::INTEGER) IS NOT NULL));
         END IF;
+        COMMENT ON COLUMN "public"."parcels"."weight_r2_a7a0625c_shadow" IS 'migrate: release 2 checked that the backfill filled this column';
     END IF;
 END
 $$;

@@ -25,12 +25,16 @@ BEGIN
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass('"public"."parcels_weight_idx_7891b364_shadow"') AND indisvalid) THEN
             RAISE EXCEPTION 'index parcels_weight_idx_7891b364_shadow (the copy of parcels_weight_idx on the new column types) is missing or invalid: drop it CONCURRENTLY and run expand again';
         END IF;
+        IF pg_catalog.col_description('"public"."parcels"'::regclass, (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."parcels"'::regclass AND attname = 'weight_r2_a7a0625c_shadow')) IS DISTINCT FROM 'migrate: release 2 checked that the backfill filled this column' THEN
+            RAISE EXCEPTION 'the shadow column weight_r2_a7a0625c_shadow of public.parcels has not passed the check that the backfill filled it (the check_shadows file of this contract); run the backfill, then that file, first';
+        END IF;
         DROP TRIGGER IF EXISTS "public_parcels_weight_r2_4f6db805_sync" ON "public"."parcels";
         ALTER TABLE "public"."parcels" DROP COLUMN IF EXISTS "weight";
         ALTER TABLE "public"."parcels" RENAME COLUMN "weight_r2_a7a0625c_shadow" TO "weight";
         ALTER TABLE "public"."parcels" ALTER COLUMN "weight" SET DEFAULT 0;
         ALTER TABLE IF EXISTS "release_0002"."parcels" ALTER COLUMN "weight" DROP DEFAULT;
         ALTER INDEX "public"."parcels_weight_idx_7891b364_shadow" RENAME TO "parcels_weight_idx";
+        COMMENT ON COLUMN "public"."parcels"."weight" IS NULL;
     END IF;
 END
 $$;

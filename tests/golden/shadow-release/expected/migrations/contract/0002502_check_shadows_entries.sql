@@ -22,6 +22,9 @@ BEGIN
         IF (SELECT count(*) FROM "public"."entries" WHERE ("points_r2_0ec55581_shadow" IS NULL AND "points" IS NOT NULL) OR ("rank_r2_46e9c09a_shadow" IS NULL AND "rank" IS NOT NULL) OR ("user_id_r2_e12e2ac3_shadow" IS NULL AND "user_id" IS NOT NULL)) > 0 THEN
             RAISE EXCEPTION 'public.entries has % row(s) not yet copied to the new column types: the backfill is not complete; run it before contract', (SELECT count(*) FROM "public"."entries" WHERE ("points_r2_0ec55581_shadow" IS NULL AND "points" IS NOT NULL) OR ("rank_r2_46e9c09a_shadow" IS NULL AND "rank" IS NOT NULL) OR ("user_id_r2_e12e2ac3_shadow" IS NULL AND "user_id" IS NOT NULL));
         END IF;
+        COMMENT ON COLUMN "public"."entries"."points_r2_0ec55581_shadow" IS 'migrate: release 2 checked that the backfill filled this column';
+        COMMENT ON COLUMN "public"."entries"."rank_r2_46e9c09a_shadow" IS 'migrate: release 2 checked that the backfill filled this column';
+        COMMENT ON COLUMN "public"."entries"."user_id_r2_e12e2ac3_shadow" IS 'migrate: release 2 checked that the backfill filled this column';
     END IF;
 END
 $$;

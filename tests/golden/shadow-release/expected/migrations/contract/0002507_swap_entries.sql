@@ -34,6 +34,15 @@ BEGIN
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass('"public"."entries_rank_key_7de5c65e_shadow"') AND indisvalid) THEN
             RAISE EXCEPTION 'index entries_rank_key_7de5c65e_shadow (the copy of entries_rank_key on the new column types) is missing or invalid: drop it CONCURRENTLY and run expand again';
         END IF;
+        IF pg_catalog.col_description('"public"."entries"'::regclass, (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."entries"'::regclass AND attname = 'points_r2_0ec55581_shadow')) IS DISTINCT FROM 'migrate: release 2 checked that the backfill filled this column' THEN
+            RAISE EXCEPTION 'the shadow column points_r2_0ec55581_shadow of public.entries has not passed the check that the backfill filled it (the check_shadows file of this contract); run the backfill, then that file, first';
+        END IF;
+        IF pg_catalog.col_description('"public"."entries"'::regclass, (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."entries"'::regclass AND attname = 'rank_r2_46e9c09a_shadow')) IS DISTINCT FROM 'migrate: release 2 checked that the backfill filled this column' THEN
+            RAISE EXCEPTION 'the shadow column rank_r2_46e9c09a_shadow of public.entries has not passed the check that the backfill filled it (the check_shadows file of this contract); run the backfill, then that file, first';
+        END IF;
+        IF pg_catalog.col_description('"public"."entries"'::regclass, (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."entries"'::regclass AND attname = 'user_id_r2_e12e2ac3_shadow')) IS DISTINCT FROM 'migrate: release 2 checked that the backfill filled this column' THEN
+            RAISE EXCEPTION 'the shadow column user_id_r2_e12e2ac3_shadow of public.entries has not passed the check that the backfill filled it (the check_shadows file of this contract); run the backfill, then that file, first';
+        END IF;
         DROP TRIGGER IF EXISTS "public_entries_points_r2_d45cbae9_sync" ON "public"."entries";
         ALTER TABLE "public"."entries" DROP COLUMN IF EXISTS "points";
         ALTER TABLE "public"."entries" RENAME COLUMN "points_r2_0ec55581_shadow" TO "points";
@@ -55,6 +64,9 @@ BEGIN
         ALTER TABLE "public"."entries" ADD CONSTRAINT "entries_rank_key" UNIQUE USING INDEX "entries_rank_key_7de5c65e_shadow";
         ALTER TABLE "public"."entries" ADD CONSTRAINT "entries_points_check" CHECK (points >= 0) NOT VALID;
         ALTER TABLE "public"."entries" ADD CONSTRAINT "entries_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "public"."users" ("id") NOT VALID;
+        COMMENT ON COLUMN "public"."entries"."points" IS NULL;
+        COMMENT ON COLUMN "public"."entries"."rank" IS NULL;
+        COMMENT ON COLUMN "public"."entries"."user_id" IS NULL;
     END IF;
 END
 $$;
