@@ -294,9 +294,14 @@ fn hostile(controls: bool) -> BoxedStrategy<String> {
         .boxed()
 }
 
-/// A SQL string literal around `text`, quotes doubled, as a careful user writes one.
+/// A SQL string literal around `text`, quotes doubled, as a careful user writes one: an escape
+/// string, backslashes doubled, when it holds a backslash.
 fn sql_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+    if text.contains('\\') {
+        format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+    } else {
+        format!("'{}'", text.replace('\'', "''"))
+    }
 }
 
 fn inputs() -> impl Strategy<Value = Inputs> {

@@ -190,9 +190,10 @@ async fn second_writer_gets_through(db: &TestDb, migration: &str, in_transaction
         pool.close().await;
         result
     });
-    // Wait until the migration is queued behind the first writer.
-    for _ in 0..100 {
-        let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query NOT LIKE '%pg_stat_activity%'")
+    // Wait until the migration is queued behind the first writer (in this test's database:
+    // other tests run beside it and queue behind locks of their own).
+    for _ in 0..500 {
+        let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query NOT LIKE '%pg_stat_activity%'")
             .fetch_one(&db.pool)
             .await
             .unwrap();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use migrate_tests::introspect::{assert_same_schema, introspect};
 use migrate_tests::pg::TestDb;
 use migrate_tests::scenario::{
-    Scenario, apply_source, release_files_in, rerun_file, try_apply_source,
+    Scenario, apply_source, release_files_in, rerun_file, run_backfills, try_apply_source,
 };
 use sqlx::migrate::Migrator;
 
@@ -525,17 +525,39 @@ struct Post {
         .await
         .unwrap();
     s.accept(&v1.replace("code: i32", "code: i64"));
-    // No backfill is run: every file of release 2, expand then contract, by hand, on past
-    // whatever refuses.
+    // Expand, the backfill, expand again (its gate then passes and the views exist).
+    for _ in 0..2 {
+        for file in release_files_in(&s.migrations(), 2) {
+            let _ = rerun_file(&db.pool, &file).await;
+        }
+        run_backfills(&db.pool, &s.plan(2), 1000).await;
+    }
+    // Ten rows lose their copy behind the triggers' back: the backfill is not complete.
+    let shadow: String = sqlx::query_scalar(
+        "SELECT attname::text FROM pg_attribute WHERE attrelid = 'posts'::regclass          AND attname LIKE 'code%shadow' AND NOT attisdropped",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    sqlx::raw_sql(&format!(
+        "ALTER TABLE posts DISABLE TRIGGER USER;          UPDATE posts SET \"{shadow}\" = NULL WHERE id <= 10;          ALTER TABLE posts ENABLE TRIGGER USER;"
+    ))
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    // Every contract file by hand, on past whatever refuses.
     let mut refusals = Vec::new();
-    for file in release_files_in(&s.migrations(), 2)
-        .into_iter()
-        .chain(release_files_in(&s.contract_migrations(), 2))
-    {
+    for file in release_files_in(&s.contract_migrations(), 2) {
         if let Err(e) = rerun_file(&db.pool, &file).await {
             refusals.push(format!("{}: {e}", file.display()));
         }
     }
+    assert!(
+        refusals
+            .iter()
+            .any(|r| r.contains("check_shadows") && r.contains("not yet copied")),
+        "the shadow check did not refuse: {refusals:#?}"
+    );
     assert!(
         refusals
             .iter()
@@ -552,4 +574,46 @@ struct Post {
     .unwrap();
     assert_eq!(kept, 100, "values of the old column were lost");
     assert_eq!(ty, "integer", "the old column was swapped out");
+}
+
+/// Expand files applied by hand past a backfill gate that refused: the views file checks the
+/// gate again, so the new binary's views (over an unfilled shadow column) are not created.
+#[tokio::test]
+async fn expand_views_run_by_hand_past_a_refused_backfill_gate_are_not_created() {
+    let v1 = r#"
+#[derive(Table)]
+#[migrate(table_name = "posts")]
+struct Post {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    code: i32,
+}
+"#;
+    let db = TestDb::create().await;
+    let s = Scenario::new();
+    s.accept(v1);
+    apply_source(&db.pool, &s.migrations()).await;
+    apply_source(&db.pool, &s.contract_migrations()).await;
+    sqlx::raw_sql("INSERT INTO posts (code) SELECT g FROM generate_series(1, 100) g")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    s.accept(&v1.replace("code: i32", "code: i64"));
+    let mut refused = Vec::new();
+    for file in release_files_in(&s.migrations(), 2) {
+        if rerun_file(&db.pool, &file).await.is_err() {
+            refused.push(file.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    assert!(
+        refused.iter().any(|f| f.contains("views")),
+        "the views file ran past the gate: refused only {refused:?}"
+    );
+    let views: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'release_0002')",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(!views, "release 2's views exist before its backfill");
 }

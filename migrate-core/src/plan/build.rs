@@ -232,6 +232,7 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
     }
     // The new binary reads through the views: a backfill whose rows it could not decode
     // unfilled (a NOT NULL column, a shadow) must be complete before they exist.
+    let mut gates = Vec::new();
     for backfill in backfills.iter().filter(|b| b.before_deploy) {
         let table = input
             .next
@@ -255,9 +256,20 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
         if let Some(present) = shadows.present(&table) {
             gate = super::shadow::only_while(&present, gate);
         }
+        gates.push(gate.sql.clone());
         expand.push(gate);
     }
-    expand.extend(release_views(input, &names, &shadows));
+    let mut views = release_views(input, &names, &shadows);
+    // The views step checks the gates again (a catalog-light count, no lock that blocks
+    // writers): files applied by hand past a gate that refused must not create the views the
+    // new binary would read unfilled rows through.
+    if let Some(first) = views.first_mut()
+        && !gates.is_empty()
+    {
+        gates.push(std::mem::take(&mut first.sql));
+        first.sql = gates.join("\n");
+    }
+    expand.extend(views);
 
     // Contract: the previous release's views go first (R10), then the renames planned first above.
     let mut ordered_contract = Vec::new();

@@ -609,6 +609,8 @@ impl Shadows {
         if let Some(end) = check.sql.rfind("END\n$$;") {
             check.sql.insert_str(end, &marks.concat());
         }
+        // COMMENT takes SHARE UPDATE EXCLUSIVE, which lets writers through.
+        let check = check.lock(LockMode::ShareUpdateExclusive, table, false);
         let mut steps = vec![check];
         steps.extend(group.columns.iter().flat_map(|s| s.contract_checks()));
         if let Some(present) = self.present(table) {

@@ -16,6 +16,15 @@ END
 $$;
 
 -- R create the views of release 2 in schema release_0002: no table lock
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."parcels"'::regclass AND attname = 'weight_r2_a7a0625c_shadow' AND NOT attisdropped) THEN
+        IF (SELECT count(*) FROM "public"."parcels" WHERE ("weight_r2_a7a0625c_shadow" IS NULL AND "weight" IS NOT NULL AND (nullif(TRIM("weight"), '')::INTEGER) IS NOT NULL)) > 0 THEN
+            RAISE EXCEPTION 'public.parcels has % row(s) the backfill has not filled yet; run the backfill of release 2 (see its plan), then run expand again: the new release''s views wait for it', (SELECT count(*) FROM "public"."parcels" WHERE ("weight_r2_a7a0625c_shadow" IS NULL AND "weight" IS NOT NULL AND (nullif(TRIM("weight"), '')::INTEGER) IS NOT NULL));
+        END IF;
+    END IF;
+END
+$$;
 CREATE SCHEMA IF NOT EXISTS "release_0002";
 CREATE OR REPLACE VIEW "release_0002"."parcels" WITH (security_invoker = true) AS SELECT "id", "label", "weight_r2_a7a0625c_shadow" AS "weight" FROM "public"."parcels";
 ALTER TABLE "release_0002"."parcels" ALTER COLUMN "weight" SET DEFAULT 0;

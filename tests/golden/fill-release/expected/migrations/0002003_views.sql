@@ -16,5 +16,12 @@ END
 $$;
 
 -- R create the views of release 2 in schema release_0002: no table lock
+DO $$
+BEGIN
+    IF (SELECT count(*) FROM "public"."users" WHERE "nickname" IS NULL OR "token" IS NULL) > 0 THEN
+        RAISE EXCEPTION 'public.users has % row(s) the backfill has not filled yet; run the backfill of release 2 (see its plan), then run expand again: the new release''s views wait for it', (SELECT count(*) FROM "public"."users" WHERE "nickname" IS NULL OR "token" IS NULL);
+    END IF;
+END
+$$;
 CREATE SCHEMA IF NOT EXISTS "release_0002";
 CREATE OR REPLACE VIEW "release_0002"."users" WITH (security_invoker = true) AS SELECT "id", "email", "nickname" AS "handle", "token", "legacy" FROM "public"."users";

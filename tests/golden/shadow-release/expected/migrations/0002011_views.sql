@@ -16,6 +16,15 @@ END
 $$;
 
 -- R create the views of release 2 in schema release_0002: no table lock
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."entries"'::regclass AND attname = 'points_r2_0ec55581_shadow' AND NOT attisdropped) THEN
+        IF (SELECT count(*) FROM "public"."entries" WHERE ("points_r2_0ec55581_shadow" IS NULL AND "points" IS NOT NULL) OR ("rank_r2_46e9c09a_shadow" IS NULL AND "rank" IS NOT NULL) OR ("user_id_r2_e12e2ac3_shadow" IS NULL AND "user_id" IS NOT NULL)) > 0 THEN
+            RAISE EXCEPTION 'public.entries has % row(s) the backfill has not filled yet; run the backfill of release 2 (see its plan), then run expand again: the new release''s views wait for it', (SELECT count(*) FROM "public"."entries" WHERE ("points_r2_0ec55581_shadow" IS NULL AND "points" IS NOT NULL) OR ("rank_r2_46e9c09a_shadow" IS NULL AND "rank" IS NOT NULL) OR ("user_id_r2_e12e2ac3_shadow" IS NULL AND "user_id" IS NOT NULL));
+        END IF;
+    END IF;
+END
+$$;
 CREATE SCHEMA IF NOT EXISTS "release_0002";
 CREATE OR REPLACE VIEW "release_0002"."entries" WITH (security_invoker = true) AS SELECT "id", "label", "points_r2_0ec55581_shadow" AS "points", "rank_r2_46e9c09a_shadow" AS "rank", "user_id_r2_e12e2ac3_shadow" AS "user_id" FROM "public"."entries";
 ALTER TABLE "release_0002"."entries" ALTER COLUMN "points" SET DEFAULT 0;

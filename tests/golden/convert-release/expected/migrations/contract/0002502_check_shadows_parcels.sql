@@ -15,7 +15,7 @@ BEGIN
 END
 $$;
 
--- C10 check that the backfill filled every shadow column of public.parcels: no table lock
+-- C10 check that the backfill filled every shadow column of public.parcels: SHARE UPDATE EXCLUSIVE on public.parcels
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."parcels"'::regclass AND attname = 'weight_r2_a7a0625c_shadow' AND NOT attisdropped) THEN

@@ -15,7 +15,7 @@ BEGIN
 END
 $$;
 
--- C10 check that the backfill filled every shadow column of public.entries: no table lock
+-- C10 check that the backfill filled every shadow column of public.entries: SHARE UPDATE EXCLUSIVE on public.entries
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."entries"'::regclass AND attname = 'points_r2_0ec55581_shadow' AND NOT attisdropped) THEN
