@@ -638,6 +638,86 @@ pub fn has_subquery(expr: &Expr) -> bool {
     .is_break()
 }
 
+/// Aggregate and window functions: PostgreSQL refuses them in CHECKs, defaults and indexes.
+pub const AGGREGATE_FUNCTIONS: &[&str] = &[
+    "count",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "array_agg",
+    "string_agg",
+    "bool_and",
+    "bool_or",
+    "every",
+    "json_agg",
+    "jsonb_agg",
+    "json_object_agg",
+    "jsonb_object_agg",
+    "bit_and",
+    "bit_or",
+    "stddev",
+    "variance",
+    "row_number",
+    "rank",
+    "dense_rank",
+    "lag",
+    "lead",
+    "first_value",
+    "last_value",
+    "ntile",
+];
+
+/// Built-in functions that are not IMMUTABLE, which PostgreSQL refuses in index expressions and
+/// predicates (only the clear cases: time, randomness, sequences, session state).
+pub const NOT_IMMUTABLE_FUNCTIONS: &[&str] = &[
+    "now",
+    "current_timestamp",
+    "current_date",
+    "current_time",
+    "localtimestamp",
+    "localtime",
+    "transaction_timestamp",
+    "statement_timestamp",
+    "clock_timestamp",
+    "timeofday",
+    "random",
+    "gen_random_uuid",
+    "uuid_generate_v4",
+    "nextval",
+    "currval",
+    "current_user",
+    "session_user",
+    "current_setting",
+    "txid_current",
+];
+
+/// The first call in `expr` of one of `names` (lower case), also the keyword forms that take
+/// no parentheses (`current_date`).
+pub fn first_call_of(expr: &Expr, names: &[&str]) -> Option<String> {
+    let mut found = None;
+    let _ = visit_expressions(expr, |e| {
+        let name = match e {
+            Expr::Function(f) => f
+                .name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .map(|i| i.value.to_ascii_lowercase()),
+            Expr::Identifier(i) if i.quote_style.is_none() => Some(i.value.to_ascii_lowercase()),
+            _ => None,
+        };
+        match name.filter(|n| names.contains(&n.as_str())) {
+            Some(n) => {
+                found = Some(n);
+                ControlFlow::Break(())
+            }
+            None => ControlFlow::Continue(()),
+        }
+    });
+    found
+}
+
 /// Builds a deterministic generated name from parts (`users_email_key`). A name over 63 bytes
 /// is cut and given a short hash of the full name, so two long names never collide.
 pub fn generated_name(parts: &[&str], suffix: &str) -> String {

@@ -208,6 +208,29 @@ fn expr_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
 /// index key or predicate): `what` names it as PostgreSQL's error does.
 fn expr_lit_no_subquery(meta: &ParseNestedMeta, what: &str) -> syn::Result<Spanned<String>> {
     let v = expr_lit(meta)?;
+    // A subquery is reported as such, below, whatever it holds.
+    if let Ok(parsed) = sql::parse_expr(&v.value)
+        && !sql::has_subquery(&parsed)
+    {
+        if let Some(f) = sql::first_call_of(&parsed, sql::AGGREGATE_FUNCTIONS) {
+            return Err(syn::Error::new(
+                v.span,
+                format!(
+                    "PostgreSQL allows no aggregate or window function (`{f}`) in {what}; write it over this row's values only"
+                ),
+            ));
+        }
+        if what.contains("index")
+            && let Some(f) = sql::first_call_of(&parsed, sql::NOT_IMMUTABLE_FUNCTIONS)
+        {
+            return Err(syn::Error::new(
+                v.span,
+                format!(
+                    "`{f}` is not IMMUTABLE, and PostgreSQL allows only immutable functions in {what} (the index would go stale as its result changes); index the columns themselves, or an immutable function of them"
+                ),
+            ));
+        }
+    }
     if sql::parse_expr(&v.value).is_ok_and(|e| sql::has_subquery(&e)) {
         let fix = if what.contains("check") || what.contains("index") {
             "write it over this row's columns only (a rule about other rows or tables is a foreign key, a unique constraint or a trigger)"
