@@ -208,10 +208,11 @@ pub fn normalize_expr(text: &str) -> Result<String, String> {
 /// end it), so declared SQL must spell it as an escape string, `E'…'`, which means the same
 /// under both. An expression that does not parse counts as holding one.
 pub fn has_setting_dependent_literal(expr: &str) -> bool {
-    let Ok(parsed) = parse_expr(expr) else {
-        return true;
-    };
-    visit_expressions(&parsed, |e| match e {
+    expr_facts(expr).map_or(true, |f| f.setting_dependent)
+}
+
+fn literal_with_backslash(parsed: &Expr) -> bool {
+    visit_expressions(parsed, |e| match e {
         Expr::Value(v)
             if matches!(&v.value, sqlparser::ast::Value::SingleQuotedString(t) if t.contains('\\')) =>
         {
@@ -220,6 +221,47 @@ pub fn has_setting_dependent_literal(expr: &str) -> bool {
         _ => ControlFlow::Continue(()),
     })
     .is_break()
+}
+
+/// What the checks on a declared SQL expression need to know of it, computed from one parse
+/// and kept by text ([`expr_facts`]): a crate declares the same snippets over and over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExprFacts {
+    /// Its normal form, as sqlparser prints it (what the snapshot stores).
+    pub normalized: String,
+    /// Whether the normal form parses back into itself.
+    pub reads_back: bool,
+    /// [`has_setting_dependent_literal`].
+    pub setting_dependent: bool,
+    /// [`has_subquery`].
+    pub subquery: bool,
+    /// The first aggregate or window function it calls.
+    pub aggregate: Option<String>,
+    /// The first function it calls that is not IMMUTABLE.
+    pub not_immutable: Option<String>,
+}
+
+/// [`ExprFacts`] of a SQL expression; the error says why it does not parse.
+pub fn expr_facts(text: &str) -> Result<ExprFacts, String> {
+    thread_local! {
+        static FACTS: Memo<Result<ExprFacts, String>> = Memo::default();
+    }
+    FACTS.with(|memo| {
+        memo.get_or(text, || {
+            let parsed = parse_expr(text)?;
+            let normalized = parsed.to_string();
+            let reads_back = normalized == text
+                || parse_expr(&normalized).is_ok_and(|again| again.to_string() == normalized);
+            Ok(ExprFacts {
+                setting_dependent: literal_with_backslash(&parsed),
+                subquery: has_subquery(&parsed),
+                aggregate: first_call_of(&parsed, AGGREGATE_FUNCTIONS),
+                not_immutable: first_call_of(&parsed, NOT_IMMUTABLE_FUNCTIONS),
+                normalized,
+                reads_back,
+            })
+        })
+    })
 }
 
 /// Results of a pure function of a SQL snippet, by text: a crate declares the same defaults and

@@ -161,9 +161,10 @@ fn ident_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
 fn expr_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
     let lit = lit(meta)?;
     let value = lit.value();
-    let normalized = sql::normalize_expr(&value).map_err(|e| {
+    let facts = sql::expr_facts(&value).map_err(|e| {
         syn::Error::new(lit.span(), format!("invalid SQL expression `{value}`: {e}"))
     })?;
+    let normalized = facts.normalized;
     if let Err(why) = sql::check_printable(&normalized) {
         // Outside a literal sqlparser drops line breaks; inside one they would reach the
         // generated files raw (a carriage return, a line separator).
@@ -175,7 +176,7 @@ fn expr_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
             ),
         ));
     }
-    if sql::normalize_expr(&normalized).as_deref() != Ok(normalized.as_str()) {
+    if !facts.reads_back {
         // sqlparser prints some literals (a backslash before a quote) as text that reads back
         // as something else; what reaches the SQL must mean what was declared.
         return Err(syn::Error::new(
@@ -185,7 +186,7 @@ fn expr_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
             ),
         ));
     }
-    if sql::has_setting_dependent_literal(&normalized) {
+    if facts.setting_dependent {
         return Err(syn::Error::new(
             lit.span(),
             format!(
@@ -208,11 +209,10 @@ fn expr_lit(meta: &ParseNestedMeta) -> syn::Result<Spanned<String>> {
 /// index key or predicate): `what` names it as PostgreSQL's error does.
 fn expr_lit_no_subquery(meta: &ParseNestedMeta, what: &str) -> syn::Result<Spanned<String>> {
     let v = expr_lit(meta)?;
+    let facts = sql::expr_facts(&v.value).ok();
     // A subquery is reported as such, below, whatever it holds.
-    if let Ok(parsed) = sql::parse_expr(&v.value)
-        && !sql::has_subquery(&parsed)
-    {
-        if let Some(f) = sql::first_call_of(&parsed, sql::AGGREGATE_FUNCTIONS) {
+    if let Some(facts) = facts.as_ref().filter(|f| !f.subquery) {
+        if let Some(f) = &facts.aggregate {
             return Err(syn::Error::new(
                 v.span,
                 format!(
@@ -221,7 +221,7 @@ fn expr_lit_no_subquery(meta: &ParseNestedMeta, what: &str) -> syn::Result<Spann
             ));
         }
         if what.contains("index")
-            && let Some(f) = sql::first_call_of(&parsed, sql::NOT_IMMUTABLE_FUNCTIONS)
+            && let Some(f) = &facts.not_immutable
         {
             return Err(syn::Error::new(
                 v.span,
@@ -231,7 +231,7 @@ fn expr_lit_no_subquery(meta: &ParseNestedMeta, what: &str) -> syn::Result<Spann
             ));
         }
     }
-    if sql::parse_expr(&v.value).is_ok_and(|e| sql::has_subquery(&e)) {
+    if facts.is_some_and(|f| f.subquery) {
         let fix = if what.contains("check") || what.contains("index") {
             "write it over this row's columns only (a rule about other rows or tables is a foreign key, a unique constraint or a trigger)"
         } else {
