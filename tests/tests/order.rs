@@ -501,11 +501,9 @@ async fn example_shop_readme_walk_applies_one_release_at_a_time() {
     assert_same_schema(&live, &snapshot.schema);
 }
 
-/// Files applied by hand, one at a time, going on past refusals: the C10 swap must not drop the
-/// old column after the check that the backfill filled the shadow refused (it did, and every
-/// value of the column was lost).
-#[tokio::test]
-async fn c10_a_swap_run_by_hand_after_its_refused_backfill_check_stops_and_keeps_the_values() {
+/// Release 1 of `posts (id, code integer)` applied with 100 rows, and release 2, which makes
+/// `code` a bigint through a shadow column (C10), accepted but not applied.
+async fn posts_with_a_type_change_accepted() -> (TestDb, Scenario) {
     let v1 = r#"
 #[derive(Table)]
 #[migrate(table_name = "posts")]
@@ -525,6 +523,15 @@ struct Post {
         .await
         .unwrap();
     s.accept(&v1.replace("code: i32", "code: i64"));
+    (db, s)
+}
+
+/// Files applied by hand, one at a time, going on past refusals: the C10 swap must not drop the
+/// old column after the check that the backfill filled the shadow refused (it did, and every
+/// value of the column was lost).
+#[tokio::test]
+async fn c10_a_swap_run_by_hand_after_its_refused_backfill_check_stops_and_keeps_the_values() {
+    let (db, s) = posts_with_a_type_change_accepted().await;
     // Expand, the backfill, expand again (its gate then passes and the views exist).
     for _ in 0..2 {
         for file in release_files_in(&s.migrations(), 2) {
@@ -580,25 +587,7 @@ struct Post {
 /// gate again, so the new binary's views (over an unfilled shadow column) are not created.
 #[tokio::test]
 async fn expand_views_run_by_hand_past_a_refused_backfill_gate_are_not_created() {
-    let v1 = r#"
-#[derive(Table)]
-#[migrate(table_name = "posts")]
-struct Post {
-    #[migrate(primary_key, identity)]
-    id: i64,
-    code: i32,
-}
-"#;
-    let db = TestDb::create().await;
-    let s = Scenario::new();
-    s.accept(v1);
-    apply_source(&db.pool, &s.migrations()).await;
-    apply_source(&db.pool, &s.contract_migrations()).await;
-    sqlx::raw_sql("INSERT INTO posts (code) SELECT g FROM generate_series(1, 100) g")
-        .execute(&db.pool)
-        .await
-        .unwrap();
-    s.accept(&v1.replace("code: i32", "code: i64"));
+    let (db, s) = posts_with_a_type_change_accepted().await;
     let mut refused = Vec::new();
     for file in release_files_in(&s.migrations(), 2) {
         if rerun_file(&db.pool, &file).await.is_err() {
