@@ -125,6 +125,11 @@ impl Cfg {
     pub fn eval(&self, predicate: proc_macro2::TokenStream) -> Result<bool, Malformed> {
         let pred = syn::parse::Parser::parse2(Pred::parse, predicate)
             .map_err(|e| Malformed(e.to_string()))?;
+        if let Some(name) = pred.unstable() {
+            return Err(Malformed(format!(
+                "`cfg({name})` is unstable, and rustc refuses it on a stable toolchain"
+            )));
+        }
         Ok(self.holds(&pred))
     }
 
@@ -191,7 +196,40 @@ enum Pred {
     Not(Box<Pred>),
 }
 
+/// cfg names rustc gates behind a nightly feature: on the stable toolchain it refuses them
+/// (E0658), so a file that uses one does not compile and nothing in it is planned.
+const UNSTABLE_NAMES: &[&str] = &[
+    "overflow_checks",
+    "ub_checks",
+    "contract_checks",
+    "sanitize",
+    "sanitizer_cfi_generalize_pointers",
+    "sanitizer_cfi_normalize_integers",
+    "target_thread_local",
+    "target_has_atomic_load_store",
+    "target_has_atomic_equal_alignment",
+    "relocation_model",
+    "version",
+    "fmt_debug",
+    "emscripten_wasm_eh",
+    "target_has_reliable_f16",
+    "target_has_reliable_f16_math",
+    "target_has_reliable_f128",
+    "target_has_reliable_f128_math",
+];
+
 impl Pred {
+    /// The first nightly-only cfg name in the predicate.
+    fn unstable(&self) -> Option<&str> {
+        match self {
+            Pred::Name(name) | Pred::Value(name, _) => UNSTABLE_NAMES
+                .contains(&name.as_str())
+                .then_some(name.as_str()),
+            Pred::All(list) | Pred::Any(list) => list.iter().find_map(Pred::unstable),
+            Pred::Not(p) => p.unstable(),
+        }
+    }
+
     fn parse(input: syn::parse::ParseStream) -> syn::Result<Pred> {
         // `true` and `false` are keywords, and valid cfg predicates.
         let name: syn::Ident = input.call(syn::ext::IdentExt::parse_any)?;
@@ -284,6 +322,15 @@ mod tests {
             assert_eq!(eval(&cfg, pred), Ok(expected), "{pred}");
         }
         assert_eq!(eval(&cfg.with_test(true), "test"), Ok(true));
+    }
+
+    #[test]
+    fn unstable_cfg_names_are_reported_as_rustc_refuses_them() {
+        let cfg = Cfg::new();
+        let err = eval(&cfg, "overflow_checks").unwrap_err();
+        assert!(err.0.contains("unstable"), "{err:?}");
+        assert!(eval(&cfg, "any(unix, not(ub_checks))").is_err());
+        assert_eq!(eval(&cfg, "debug_assertions"), Ok(false));
     }
 
     #[test]

@@ -1045,6 +1045,21 @@ fn a_cfg_predicate_rustc_rejects_plans_nothing() {
 }
 
 #[test]
+fn a_field_under_an_unstable_cfg_is_not_planned_as_a_column() {
+    // `cfg(overflow_checks)` is nightly-only: rustc refuses the file on stable, so the field
+    // must not become a NOT NULL column (it did, and accept wrote it).
+    let s = Scenario::new();
+    s.accept(V1);
+    s.declare(&V2.replace(
+        "    nickname: Option<String>,",
+        "    #[cfg(overflow_checks)]\n    ovf: i32,\n    nickname: Option<String>,",
+    ));
+    let outcome = s.run(Mode::Review).unwrap();
+    assert!(outcome.crate_plan.plan.is_none(), "{:?}", outcome.messages);
+    assert!(!seen_manifest(&s).complete);
+}
+
+#[test]
 fn the_manifest_names_every_file_read_and_every_declaration() {
     let s = Scenario::new();
     s.accept(&format!(

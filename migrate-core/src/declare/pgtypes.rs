@@ -249,6 +249,91 @@ pub enum LiteralType {
     Cast(ColumnType),
 }
 
+/// Why a literal default fits its column's type but not its size, or `None` when it fits or
+/// these rules cannot tell: an integer out of the type's range, a number with more integer
+/// digits than `numeric(p,s)` keeps, a string longer than `character varying(n)` or
+/// `character(n)` holds. The table takes such a default, and then every insert that uses it
+/// fails.
+pub fn value_out_of_range(text: &str, column: &ColumnType) -> Option<String> {
+    use sqlparser::ast::{Expr, UnaryOperator, Value};
+    let ColumnType::Builtin {
+        name,
+        array_dims: 0,
+    } = column
+    else {
+        return None;
+    };
+    let parsed = crate::sql::parse_expr(text).ok()?;
+    let (number, string) = match &parsed {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => (Some(n.clone()), None),
+            Value::SingleQuotedString(t) | Value::EscapedStringLiteral(t) => {
+                (None, Some(t.clone()))
+            }
+            _ => return None,
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => match expr.as_ref() {
+            Expr::Value(v) => match &v.value {
+                Value::Number(n, _) => (Some(format!("-{n}")), None),
+                _ => return None,
+            },
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let base = base_name(name);
+    let modifiers: Vec<u32> = name
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .map(|m| m.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_default();
+    let value = number.as_deref().or(string.as_deref()).map(str::trim)?;
+    match base.as_str() {
+        "smallint" | "integer" | "bigint" => {
+            let (min, max) = match base.as_str() {
+                "smallint" => (i16::MIN as f64, i16::MAX as f64),
+                "integer" => (i32::MIN as f64, i32::MAX as f64),
+                _ => (i64::MIN as f64, i64::MAX as f64),
+            };
+            let v = value.parse::<f64>().ok()?.round();
+            (v < min || v > max).then(|| format!("{value} is out of the range of type {base}"))
+        }
+        "numeric" => {
+            let [precision, scale] = modifiers[..] else {
+                return None;
+            };
+            let v = value.parse::<f64>().ok()?;
+            let factor = 10f64.powi(scale as i32);
+            let rounded = (v * factor).round() / factor;
+            let limit = 10f64.powi(precision as i32 - scale as i32);
+            (rounded.abs() >= limit).then(|| {
+                format!(
+                    "{value} has more than the {} digit(s) before the point that {column} keeps",
+                    precision - scale
+                )
+            })
+        }
+        "character varying" | "character" => {
+            let [length] = modifiers[..] else {
+                return None;
+            };
+            // Both drop trailing spaces beyond their length instead of refusing them.
+            let raw = string.as_deref().or(number.as_deref()).unwrap_or(value);
+            let kept = raw.trim_end_matches(' ');
+            (kept.chars().count() > length as usize).then(|| {
+                format!(
+                    "'{value}' has {} characters, more than the {length} that {column} holds",
+                    kept.chars().count()
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
 /// Why PostgreSQL refuses `literal` as the default of a column of type `column`, or `None`
 /// when it takes it or these tables cannot tell.
 pub fn default_refusal(literal: &LiteralType, column: &ColumnType) -> Option<String> {
@@ -416,6 +501,22 @@ mod tests {
 
     fn ty(name: &str) -> ColumnType {
         ColumnType::builtin(name)
+    }
+
+    #[test]
+    fn defaults_too_large_for_their_column_are_refused() {
+        let ty = |t: &str| {
+            let (name, array_dims) = crate::sql::canonical_type(t).unwrap();
+            ColumnType::Builtin { name, array_dims }
+        };
+        assert!(value_out_of_range("300000", &ty("smallint")).is_some());
+        assert!(value_out_of_range("-32768", &ty("smallint")).is_none());
+        assert!(value_out_of_range("100", &ty("numeric(3,2)")).is_some());
+        assert!(value_out_of_range("9.99", &ty("numeric(3,2)")).is_none());
+        assert!(value_out_of_range("'toolong'", &ty("varchar(2)")).is_some());
+        assert!(value_out_of_range("'ab   '", &ty("varchar(2)")).is_none());
+        assert!(value_out_of_range("'abc'", &ty("char(3)")).is_none());
+        assert!(value_out_of_range("now()", &ty("integer")).is_none());
     }
 
     #[test]

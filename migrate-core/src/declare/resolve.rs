@@ -587,7 +587,8 @@ fn check_values(cx: &mut Ctxt, decl: &DeclaredTable, columns: &[Column]) {
                 (LiteralType::Cast(cast), Some(inner)) => pgtypes::default_refusal(inner, cast),
                 _ => None,
             }
-            .or_else(|| pgtypes::default_refusal(&literal, &column.ty));
+            .or_else(|| pgtypes::default_refusal(&literal, &column.ty))
+            .or_else(|| pgtypes::value_out_of_range(&value.value, &column.ty));
             if let Some(problem) = problem {
                 cx.push(
                     Diagnostic::error(
