@@ -606,3 +606,53 @@ async fn expand_views_run_by_hand_past_a_refused_backfill_gate_are_not_created()
     .unwrap();
     assert!(!views, "release 2's views exist before its backfill");
 }
+
+/// Contract files applied by hand past a NOT NULL that refused (NULLs the old binary wrote):
+/// the last file must not mark the release complete, or the next release would expand over a
+/// column that is still nullable.
+#[tokio::test]
+async fn contract_run_by_hand_past_a_refused_not_null_does_not_mark_the_release_complete() {
+    let v1 = r#"
+#[derive(Table)]
+#[migrate(table_name = "users")]
+struct User {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    nickname: Option<String>,
+}
+"#;
+    let db = TestDb::create().await;
+    let s = Scenario::new();
+    s.accept(v1);
+    apply_source(&db.pool, &s.migrations()).await;
+    apply_source(&db.pool, &s.contract_migrations()).await;
+    s.accept(&v1.replace("nickname: Option<String>", "nickname: String"));
+    apply_source(&db.pool, &s.migrations()).await;
+    // The old binary writes a NULL before contract.
+    sqlx::raw_sql("INSERT INTO users (nickname) VALUES (NULL), ('ann')")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let mut refusals = Vec::new();
+    for file in release_files_in(&s.contract_migrations(), 2) {
+        if let Err(e) = rerun_file(&db.pool, &file).await {
+            refusals.push(format!("{}: {e}", file.display()));
+        }
+    }
+    assert!(
+        refusals
+            .iter()
+            .any(|r| r.contains("mark_contracted") && r.contains("is not complete")),
+        "the release was marked complete: {refusals:#?}"
+    );
+    let mark: Option<String> = sqlx::query_scalar(
+        "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = 'release_0002'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_ne!(
+        mark.as_deref(),
+        Some("migrate: the contract of release 2 is complete")
+    );
+}

@@ -548,10 +548,12 @@ async fn default_type_refusals_match_the_server() {
             let build_refuses = decl
                 .resolve(&migrate_core::declare::Catalog::default())
                 .is_err();
+            // Taken means the table is created and a row that uses the default is stored: a
+            // default too long for its column is accepted by CREATE TABLE, then fails there.
             let server = server_accepts(
                 &db,
                 &format!(
-                    "CREATE TABLE t (c {ty} DEFAULT {})",
+                    "CREATE TABLE t (c {ty} DEFAULT {}); INSERT INTO t DEFAULT VALUES",
                     decl.fields[1].default.as_ref().unwrap().value
                 ),
             )

@@ -279,7 +279,8 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
     ordered_contract.extend(early_contract);
     ordered_contract.extend(contract);
     if input.release.marks_contract {
-        ordered_contract.push(mark_contract_complete(input));
+        let mark = mark_contract_complete(input, &ordered_contract);
+        ordered_contract.push(mark);
     }
     if !ordered_contract.is_empty() {
         ordered_contract.insert(0, own_expand_guard(input));
@@ -1865,8 +1866,13 @@ fn previous_contract_guard(input: &PlanInput<'_>) -> Step {
 
 /// R9: the last step of a release's contract marks its views schema, which the next release's
 /// expand waits for.
-fn mark_contract_complete(input: &PlanInput<'_>) -> Step {
+fn mark_contract_complete(input: &PlanInput<'_>, contract: &[Step]) -> Step {
     let schema = quote_ident(&input.release.views_schema);
+    let comment = format!(
+        "COMMENT ON SCHEMA {schema} IS {};",
+        quote_literal(&input.release.contract_mark())
+    );
+    let verify = contract_effects_check(input, contract);
     Step::new(
         Phase::Contract,
         "R9",
@@ -1875,13 +1881,75 @@ fn mark_contract_complete(input: &PlanInput<'_>) -> Step {
             input.release.number
         ),
         format!("mark_contracted_{}", input.release.number),
-        format!(
-            "COMMENT ON SCHEMA {schema} IS {};",
-            quote_literal(&input.release.contract_mark())
-        ),
+        match verify {
+            Some(verify) => format!("{verify}\n{comment}"),
+            None => comment,
+        },
     )
     .guard("sets the same comment again")
     .rollback(format!("COMMENT ON SCHEMA {schema} IS NULL;"))
+}
+
+/// Before the mark: a catalog-only check that contract did its work on every table its steps
+/// touched (each declared column there, NOT NULL where declared, of its declared built-in type;
+/// each declared CHECK, foreign key and unique constraint there, validated). Files applied by
+/// hand past one that refused must not mark the release complete, which would let the next
+/// release expand over a column not yet NOT NULL, or a type not yet swapped.
+fn contract_effects_check(input: &PlanInput<'_>, contract: &[Step]) -> Option<String> {
+    let mut touched: Vec<&str> = contract
+        .iter()
+        .flat_map(|s| s.locks.iter())
+        .map(|l| l.table.as_str())
+        .collect();
+    touched.sort_unstable();
+    touched.dedup();
+    let mut columns = Vec::new();
+    let mut constraints = Vec::new();
+    for table in touched.iter().filter_map(|t| input.next.tables.get(*t)) {
+        let name = quote_literal(&table.name.sql());
+        for c in &table.columns {
+            let ty = match &c.ty {
+                ColumnType::Builtin { .. } => quote_literal(&c.ty.sql()),
+                ColumnType::Enum { .. } => "NULL::text".to_owned(),
+            };
+            columns.push(format!(
+                "({name}, {}, {ty}, {})",
+                quote_literal(&c.name),
+                !c.nullable
+            ));
+        }
+        let names = table
+            .checks
+            .iter()
+            .map(|k| &k.name)
+            .chain(table.foreign_keys.iter().map(|f| &f.name))
+            .chain(table.uniques.iter().map(|u| &u.name));
+        constraints.extend(names.map(|n| format!("({name}, {})", quote_literal(n))));
+    }
+    if columns.is_empty() {
+        return None;
+    }
+    let number = input.release.number;
+    let mut body = vec![format!(
+        "IF EXISTS (SELECT 1 FROM (VALUES {}) AS expected(tbl, col, ty, not_null) WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(expected.tbl) AND a.attname = expected.col AND NOT a.attisdropped AND (a.attnotnull OR NOT expected.not_null) AND (expected.ty IS NULL OR pg_catalog.format_type(a.atttypid, a.atttypmod) = expected.ty))) THEN\n        RAISE EXCEPTION {};\n    END IF;",
+        columns.join(", "),
+        sql::raise_message(&format!(
+            "the contract of release {number} is not complete: a column is missing, not yet NOT NULL or not yet of its new type (a contract file before this one refused); run the contract files in order, then this one"
+        ))
+    )];
+    if !constraints.is_empty() {
+        body.push(format!(
+            "IF EXISTS (SELECT 1 FROM (VALUES {}) AS expected(tbl, con) WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(expected.tbl) AND k.conname = expected.con AND k.convalidated)) THEN\n        RAISE EXCEPTION {};\n    END IF;",
+            constraints.join(", "),
+            sql::raise_message(&format!(
+                "the contract of release {number} is not complete: a constraint is missing or not yet validated (a contract file before this one refused); run the contract files in order, then this one"
+            ))
+        ));
+    }
+    Some(format!(
+        "DO $$\nBEGIN\n    {}\nEND\n$$;",
+        body.join("\n    ")
+    ))
 }
 
 /// R9, contract's first step: a contract never runs before its expand (which created this

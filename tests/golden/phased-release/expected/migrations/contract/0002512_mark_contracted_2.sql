@@ -16,4 +16,14 @@ END
 $$;
 
 -- R9 mark the contract of release 2 complete (the next release's expand waits for it): no table lock
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM (VALUES ('"public"."users"', 'id', 'bigint', true), ('"public"."users"', 'email_address', 'text', true), ('"public"."users"', 'nickname', 'text', true), ('"public"."users"', 'age', 'integer', true), ('"public"."users"', 'public_id', 'uuid', true)) AS expected(tbl, col, ty, not_null) WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(expected.tbl) AND a.attname = expected.col AND NOT a.attisdropped AND (a.attnotnull OR NOT expected.not_null) AND (expected.ty IS NULL OR pg_catalog.format_type(a.atttypid, a.atttypmod) = expected.ty))) THEN
+        RAISE EXCEPTION 'the contract of release 2 is not complete: a column is missing, not yet NOT NULL or not yet of its new type (a contract file before this one refused); run the contract files in order, then this one';
+    END IF;
+    IF EXISTS (SELECT 1 FROM (VALUES ('"public"."users"', 'users_age_check')) AS expected(tbl, con) WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = to_regclass(expected.tbl) AND k.conname = expected.con AND k.convalidated)) THEN
+        RAISE EXCEPTION 'the contract of release 2 is not complete: a constraint is missing or not yet validated (a contract file before this one refused); run the contract files in order, then this one';
+    END IF;
+END
+$$;
 COMMENT ON SCHEMA "release_0002" IS 'migrate: the contract of release 2 is complete';
