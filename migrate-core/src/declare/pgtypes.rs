@@ -311,7 +311,7 @@ pub fn value_out_of_range(text: &str, column: &ColumnType) -> Option<String> {
             let limit = 10f64.powi(precision as i32 - scale as i32);
             (rounded.abs() >= limit).then(|| {
                 format!(
-                    "{value} has more than the {} digit(s) before the point that {column} keeps",
+                    "{value}, rounded to {scale} decimal(s), needs more than the {} digit(s) before the point that {column} keeps",
                     precision - scale
                 )
             })
