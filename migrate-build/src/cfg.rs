@@ -209,7 +209,6 @@ const UNSTABLE_NAMES: &[&str] = &[
     "target_has_atomic_load_store",
     "target_has_atomic_equal_alignment",
     "relocation_model",
-    "version",
     "fmt_debug",
     "emscripten_wasm_eh",
     "target_has_reliable_f16",

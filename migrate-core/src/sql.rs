@@ -734,6 +734,19 @@ pub const NOT_IMMUTABLE_FUNCTIONS: &[&str] = &[
     "txid_current",
 ];
 
+/// SQL keywords that call a function with no parentheses.
+const PARENTHESIS_FREE_CALLS: &[&str] = &[
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "localtime",
+    "localtimestamp",
+    "current_user",
+    "session_user",
+    "current_role",
+    "user",
+];
+
 /// The first call in `expr` of one of `names` (lower case), also the keyword forms that take
 /// no parentheses (`current_date`).
 pub fn first_call_of(expr: &Expr, names: &[&str]) -> Option<String> {
@@ -746,7 +759,14 @@ pub fn first_call_of(expr: &Expr, names: &[&str]) -> Option<String> {
                 .last()
                 .and_then(|p| p.as_ident())
                 .map(|i| i.value.to_ascii_lowercase()),
-            Expr::Identifier(i) if i.quote_style.is_none() => Some(i.value.to_ascii_lowercase()),
+            // Only the keywords that call a function without parentheses: a column named
+            // `count` or `now` is a column.
+            Expr::Identifier(i)
+                if i.quote_style.is_none()
+                    && PARENTHESIS_FREE_CALLS.contains(&i.value.to_ascii_lowercase().as_str()) =>
+            {
+                Some(i.value.to_ascii_lowercase())
+            }
             _ => None,
         };
         match name.filter(|n| names.contains(&n.as_str())) {
@@ -918,6 +938,16 @@ fn parse_guarded_body(body: &str) -> Result<usize, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn columns_named_like_functions_are_not_calls() {
+        let calls = |t: &str| first_call_of(&parse_expr(t).unwrap(), AGGREGATE_FUNCTIONS);
+        assert_eq!(calls("count > 0 AND max < 10"), None);
+        assert_eq!(calls("count(*) > 0"), Some("count".into()));
+        let volatile = |t: &str| first_call_of(&parse_expr(t).unwrap(), NOT_IMMUTABLE_FUNCTIONS);
+        assert_eq!(volatile("now IS NOT NULL"), None);
+        assert_eq!(volatile("d > current_date"), Some("current_date".into()));
+    }
 
     #[test]
     fn a_do_block_whose_body_holds_dollar_quotes_does_not_parse() {

@@ -656,3 +656,43 @@ struct User {
         Some("migrate: the contract of release 2 is complete")
     );
 }
+
+/// The completion mark compares types by oid: `format_type` prints `integer[][]` as
+/// `integer[]` and `bit(1)` as `bit`, which must not hold a correct contract back.
+#[tokio::test]
+async fn contract_marks_complete_over_columns_format_type_spells_otherwise() {
+    let v1 = r#"
+#[derive(Table)]
+#[migrate(table_name = "grids")]
+struct Grid {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    cells: Vec<Vec<i32>>,
+    #[migrate(column_type = "bit")]
+    flag: Option<String>,
+    size: i32,
+}
+"#;
+    let db = TestDb::create().await;
+    let s = Scenario::new();
+    s.accept(v1);
+    apply_source(&db.pool, &s.migrations()).await;
+    apply_source(&db.pool, &s.contract_migrations()).await;
+    // Release 2 adds a CHECK: contract validates it, so it touches the table.
+    s.accept(&v1.replace(
+        "    size: i32,",
+        "    #[migrate(check = \"size >= 0\")]\n    size: i32,",
+    ));
+    apply_source(&db.pool, &s.migrations()).await;
+    apply_source(&db.pool, &s.contract_migrations()).await;
+    let mark: Option<String> = sqlx::query_scalar(
+        "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = 'release_0002'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        mark.as_deref(),
+        Some("migrate: the contract of release 2 is complete")
+    );
+}

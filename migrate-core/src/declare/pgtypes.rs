@@ -294,25 +294,29 @@ pub fn value_out_of_range(text: &str, column: &ColumnType) -> Option<String> {
     match base.as_str() {
         "smallint" | "integer" | "bigint" => {
             let (min, max) = match base.as_str() {
-                "smallint" => (i16::MIN as f64, i16::MAX as f64),
-                "integer" => (i32::MIN as f64, i32::MAX as f64),
-                _ => (i64::MIN as f64, i64::MAX as f64),
+                "smallint" => (i16::MIN as i128, i16::MAX as i128),
+                "integer" => (i32::MIN as i128, i32::MAX as i128),
+                _ => (i64::MIN as i128, i64::MAX as i128),
             };
-            let v = value.parse::<f64>().ok()?.round();
+            // PostgreSQL rounds a fraction to the nearest integer, halves away from zero.
+            let (negative, digits) = rounded_digits(value, 0)?;
+            let v = digits.parse::<i128>().ok()?;
+            let v = if negative { -v } else { v };
             (v < min || v > max).then(|| format!("{value} is out of the range of type {base}"))
         }
         "numeric" => {
             let [precision, scale] = modifiers[..] else {
                 return None;
             };
-            let v = value.parse::<f64>().ok()?;
-            let factor = 10f64.powi(scale as i32);
-            let rounded = (v * factor).round() / factor;
-            let limit = 10f64.powi(precision as i32 - scale as i32);
-            (rounded.abs() >= limit).then(|| {
+            // numeric(p, s) with s > p (PostgreSQL 15) keeps no digit before the point; these
+            // rules leave it to the server.
+            let whole = precision.checked_sub(scale)? as usize;
+            let (_, digits) = rounded_digits(value, scale as usize)?;
+            let before_point = digits.len().saturating_sub(scale as usize);
+            let before_point = digits[..before_point].trim_start_matches('0').len();
+            (before_point > whole).then(|| {
                 format!(
-                    "{value}, rounded to {scale} decimal(s), needs more than the {} digit(s) before the point that {column} keeps",
-                    precision - scale
+                    "{value}, rounded to {scale} decimal(s), needs more than the {whole} digit(s) before the point that {column} keeps"
                 )
             })
         }
@@ -332,6 +336,53 @@ pub fn value_out_of_range(text: &str, column: &ColumnType) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// A plain decimal number (`-12.345`, no exponent) rounded half away from zero to `scale`
+/// decimals: its sign and its digits, the last `scale` of them after the point. `None` for any
+/// other text (an exponent, a stray character), which the caller leaves to the server.
+fn rounded_digits(value: &str, scale: usize) -> Option<(bool, String)> {
+    let (negative, rest) = match value.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, value.strip_prefix('+').unwrap_or(value)),
+    };
+    let (whole, fraction) = rest.split_once('.').unwrap_or((rest, ""));
+    if whole.is_empty() && fraction.is_empty()
+        || !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let mut digits: Vec<u8> = whole.bytes().collect();
+    digits.extend(fraction.bytes().take(scale));
+    digits.extend(std::iter::repeat_n(
+        b'0',
+        scale.saturating_sub(fraction.len()),
+    ));
+    if fraction.as_bytes().get(scale).is_some_and(|d| *d >= b'5') {
+        // Carry the rounding up through the digits; a carry out of the first adds one.
+        let mut carry = true;
+        for d in digits.iter_mut().rev() {
+            if !carry {
+                break;
+            }
+            if *d == b'9' {
+                *d = b'0';
+            } else {
+                *d += 1;
+                carry = false;
+            }
+        }
+        if carry {
+            digits.insert(0, b'1');
+        }
+    }
+    if digits.is_empty() {
+        digits.push(b'0');
+    }
+    Some((negative, String::from_utf8(digits).ok()?))
 }
 
 /// Why PostgreSQL refuses `literal` as the default of a column of type `column`, or `None`
@@ -517,6 +568,15 @@ mod tests {
         assert!(value_out_of_range("'ab   '", &ty("varchar(2)")).is_none());
         assert!(value_out_of_range("'abc'", &ty("char(3)")).is_none());
         assert!(value_out_of_range("now()", &ty("integer")).is_none());
+        assert!(value_out_of_range("999999999999999999", &ty("numeric(18,0)")).is_none());
+        assert!(value_out_of_range("999999999999999.99", &ty("numeric(17,2)")).is_none());
+        assert!(value_out_of_range("9.995", &ty("numeric(3,2)")).is_some());
+        assert!(value_out_of_range("-9.99", &ty("numeric(3,2)")).is_none());
+        assert!(value_out_of_range("9223372036854775808", &ty("bigint")).is_some());
+        assert!(value_out_of_range("-9223372036854775808", &ty("bigint")).is_none());
+        assert!(value_out_of_range("1", &ty("numeric(2,5)")).is_none());
+        assert!(value_out_of_range("32767.4", &ty("smallint")).is_none());
+        assert!(value_out_of_range("32767.5", &ty("smallint")).is_some());
     }
 
     #[test]

@@ -1891,7 +1891,8 @@ fn mark_contract_complete(input: &PlanInput<'_>, contract: &[Step]) -> Step {
 }
 
 /// Before the mark: a catalog-only check that contract did its work on every table its steps
-/// touched (each declared column there, NOT NULL where declared, of its declared built-in type;
+/// touched (each declared column there, NOT NULL where declared, of its declared built-in type
+/// by type oid: `format_type` spells some types otherwise, and keeps no array dimensions;
 /// each declared CHECK, foreign key and unique constraint there, validated). Files applied by
 /// hand past one that refused must not mark the release complete, which would let the next
 /// release expand over a column not yet NOT NULL, or a type not yet swapped.
@@ -1931,7 +1932,7 @@ fn contract_effects_check(input: &PlanInput<'_>, contract: &[Step]) -> Option<St
     }
     let number = input.release.number;
     let mut body = vec![format!(
-        "IF EXISTS (SELECT 1 FROM (VALUES {}) AS expected(tbl, col, ty, not_null) WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(expected.tbl) AND a.attname = expected.col AND NOT a.attisdropped AND (a.attnotnull OR NOT expected.not_null) AND (expected.ty IS NULL OR pg_catalog.format_type(a.atttypid, a.atttypmod) = expected.ty))) THEN\n        RAISE EXCEPTION {};\n    END IF;",
+        "IF EXISTS (SELECT 1 FROM (VALUES {}) AS expected(tbl, col, ty, not_null) WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(expected.tbl) AND a.attname = expected.col AND NOT a.attisdropped AND (a.attnotnull OR NOT expected.not_null) AND (expected.ty IS NULL OR pg_catalog.to_regtype(expected.ty) IS NULL OR a.atttypid = pg_catalog.to_regtype(expected.ty)))) THEN\n        RAISE EXCEPTION {};\n    END IF;",
         columns.join(", "),
         sql::raise_message(&format!(
             "the contract of release {number} is not complete: a column is missing, not yet NOT NULL or not yet of its new type (a contract file before this one refused); run the contract files in order, then this one"

@@ -43,7 +43,7 @@ DROP FUNCTION IF EXISTS "public"."public_parcels_weight_r2_4f6db805_sync"();
 -- R9 mark the contract of release 2 complete (the next release's expand waits for it): no table lock
 DO $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM (VALUES ('"public"."parcels"', 'id', 'bigint', true), ('"public"."parcels"', 'label', 'text', true), ('"public"."parcels"', 'weight', 'integer', false)) AS expected(tbl, col, ty, not_null) WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(expected.tbl) AND a.attname = expected.col AND NOT a.attisdropped AND (a.attnotnull OR NOT expected.not_null) AND (expected.ty IS NULL OR pg_catalog.format_type(a.atttypid, a.atttypmod) = expected.ty))) THEN
+    IF EXISTS (SELECT 1 FROM (VALUES ('"public"."parcels"', 'id', 'bigint', true), ('"public"."parcels"', 'label', 'text', true), ('"public"."parcels"', 'weight', 'integer', false)) AS expected(tbl, col, ty, not_null) WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(expected.tbl) AND a.attname = expected.col AND NOT a.attisdropped AND (a.attnotnull OR NOT expected.not_null) AND (expected.ty IS NULL OR pg_catalog.to_regtype(expected.ty) IS NULL OR a.atttypid = pg_catalog.to_regtype(expected.ty)))) THEN
         RAISE EXCEPTION 'the contract of release 2 is not complete: a column is missing, not yet NOT NULL or not yet of its new type (a contract file before this one refused); run the contract files in order, then this one';
     END IF;
 END
