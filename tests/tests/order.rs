@@ -501,6 +501,38 @@ async fn example_shop_readme_walk_applies_one_release_at_a_time() {
     assert_same_schema(&live, &snapshot.schema);
 }
 
+/// A fresh database with release 1 of `source` accepted, expanded and contracted.
+async fn release_1_applied(source: &str) -> (TestDb, Scenario) {
+    let db = TestDb::create().await;
+    let s = Scenario::new();
+    s.accept(source);
+    apply_source(&db.pool, &s.migrations()).await;
+    apply_source(&db.pool, &s.contract_migrations()).await;
+    (db, s)
+}
+
+/// Runs `files` one by one by hand, going on past the ones that refuse; returns the refusals.
+async fn apply_by_hand(db: &TestDb, files: &[PathBuf]) -> Vec<String> {
+    let mut refusals = Vec::new();
+    for file in files {
+        if let Err(e) = rerun_file(&db.pool, file).await {
+            refusals.push(format!("{}: {e}", file.display()));
+        }
+    }
+    refusals
+}
+
+/// The comment on a schema (where contract leaves its completion mark).
+async fn schema_comment(db: &TestDb, schema: &str) -> Option<String> {
+    sqlx::query_scalar(
+        "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = $1",
+    )
+    .bind(schema)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+}
+
 /// Release 1 of `posts (id, code integer)` applied with 100 rows, and release 2, which makes
 /// `code` a bigint through a shadow column (C10), accepted but not applied.
 async fn posts_with_a_type_change_accepted() -> (TestDb, Scenario) {
@@ -513,11 +545,7 @@ struct Post {
     code: i32,
 }
 "#;
-    let db = TestDb::create().await;
-    let s = Scenario::new();
-    s.accept(v1);
-    apply_source(&db.pool, &s.migrations()).await;
-    apply_source(&db.pool, &s.contract_migrations()).await;
+    let (db, s) = release_1_applied(v1).await;
     sqlx::raw_sql("INSERT INTO posts (code) SELECT g FROM generate_series(1, 100) g")
         .execute(&db.pool)
         .await
@@ -553,12 +581,7 @@ async fn c10_a_swap_run_by_hand_after_its_refused_backfill_check_stops_and_keeps
     .await
     .unwrap();
     // Every contract file by hand, on past whatever refuses.
-    let mut refusals = Vec::new();
-    for file in release_files_in(&s.contract_migrations(), 2) {
-        if let Err(e) = rerun_file(&db.pool, &file).await {
-            refusals.push(format!("{}: {e}", file.display()));
-        }
-    }
+    let refusals = apply_by_hand(&db, &release_files_in(&s.contract_migrations(), 2)).await;
     assert!(
         refusals
             .iter()
@@ -621,11 +644,7 @@ struct User {
     nickname: Option<String>,
 }
 "#;
-    let db = TestDb::create().await;
-    let s = Scenario::new();
-    s.accept(v1);
-    apply_source(&db.pool, &s.migrations()).await;
-    apply_source(&db.pool, &s.contract_migrations()).await;
+    let (db, s) = release_1_applied(v1).await;
     s.accept(&v1.replace("nickname: Option<String>", "nickname: String"));
     apply_source(&db.pool, &s.migrations()).await;
     // The old binary writes a NULL before contract.
@@ -633,24 +652,14 @@ struct User {
         .execute(&db.pool)
         .await
         .unwrap();
-    let mut refusals = Vec::new();
-    for file in release_files_in(&s.contract_migrations(), 2) {
-        if let Err(e) = rerun_file(&db.pool, &file).await {
-            refusals.push(format!("{}: {e}", file.display()));
-        }
-    }
+    let refusals = apply_by_hand(&db, &release_files_in(&s.contract_migrations(), 2)).await;
     assert!(
         refusals
             .iter()
             .any(|r| r.contains("mark_contracted") && r.contains("is not complete")),
         "the release was marked complete: {refusals:#?}"
     );
-    let mark: Option<String> = sqlx::query_scalar(
-        "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = 'release_0002'",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .unwrap();
+    let mark = schema_comment(&db, "release_0002").await;
     assert_ne!(
         mark.as_deref(),
         Some("migrate: the contract of release 2 is complete")
@@ -673,11 +682,7 @@ struct Grid {
     size: i32,
 }
 "#;
-    let db = TestDb::create().await;
-    let s = Scenario::new();
-    s.accept(v1);
-    apply_source(&db.pool, &s.migrations()).await;
-    apply_source(&db.pool, &s.contract_migrations()).await;
+    let (db, s) = release_1_applied(v1).await;
     // Release 2 adds a CHECK: contract validates it, so it touches the table.
     s.accept(&v1.replace(
         "    size: i32,",
@@ -685,12 +690,7 @@ struct Grid {
     ));
     apply_source(&db.pool, &s.migrations()).await;
     apply_source(&db.pool, &s.contract_migrations()).await;
-    let mark: Option<String> = sqlx::query_scalar(
-        "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = 'release_0002'",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .unwrap();
+    let mark = schema_comment(&db, "release_0002").await;
     assert_eq!(
         mark.as_deref(),
         Some("migrate: the contract of release 2 is complete")
