@@ -10,6 +10,9 @@
 //! 5. [`render`]: steps → migration files (sqlx layout) and the plan summary.
 //!
 //! The derive and the build helper call the same functions; nothing is parsed or decided twice.
+//!
+//! Plans, steps and messages cite safety-catalog rows (`C6`) and rules (`R1`); the repository's
+//! `docs/safety-catalog.md` explains each one.
 
 pub mod declare;
 pub mod diagnostic;
