@@ -26,6 +26,7 @@
 //! nobody declares) with the file and line.
 
 mod cfg;
+mod codegen;
 mod discover;
 mod report;
 
@@ -39,6 +40,8 @@ use migrate_core::render::{self, GeneratedFile, PLANS_DIR};
 use migrate_core::snapshot::{self, DEFAULT_FILE_NAME, Snapshot, SnapshotError};
 
 pub use cfg::Cfg;
+pub use codegen::CodegenError;
+use codegen::{GeneratedModule, SchemaConstants};
 pub use discover::{Declarations, SourceFile};
 pub use migrate_core::manifest::Manifest;
 
@@ -217,6 +220,9 @@ pub enum Error {
     /// A configuration value is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The generated Rust file could not be printed (a bug in the generator).
+    #[error(transparent)]
+    Codegen(#[from] CodegenError),
     /// A required environment variable is missing (outside a build script, set the paths).
     #[error("{0} is not set; call from build.rs or set the path on the Config")]
     Env(&'static str),
@@ -887,55 +893,17 @@ fn generated_rust(
         }
     }
     let summary = summaries.join("\n");
-    let mut out = String::with_capacity(summary.len() + pending.map_or(0, str::len) + 512);
-    let _ = write!(
-        out,
-        "/// The accepted release.\npub const RELEASE: u32 = {};\n/// The schema of views for the accepted release.\npub const VIEWS_SCHEMA: &str = ",
-        accepted.release.number
-    );
-    push_debug_str(&mut out, &accepted.release.views_schema);
-    out.push_str(
-        ";\n/// Plan summaries of every accepted release, oldest first.\npub const PLAN_SUMMARY: &str = ",
-    );
-    push_debug_str(&mut out, &summary);
-    out.push_str(";\n/// The plan waiting for review, if any.\npub const PENDING: Option<&str> = ");
-    match pending {
-        Some(text) => {
-            out.push_str("Some(");
-            push_debug_str(&mut out, text);
-            out.push(')');
+    let mut module = GeneratedModule::new();
+    module.push(
+        SchemaConstants {
+            release: accepted.release.number,
+            views_schema: &accepted.release.views_schema,
+            plan_summary: &summary,
+            pending,
         }
-        None => out.push_str("None"),
-    }
-    out.push_str(";\n");
-    Ok(out)
-}
-
-/// Appends `text` exactly as `{:?}` prints it. Text of printable ASCII, newlines and tabs (what
-/// this tool generates) is escaped here, in one pass; anything else goes through `Debug`.
-fn push_debug_str(out: &mut String, text: &str) {
-    let simple = |b: u8| (0x20..0x7f).contains(&b) || matches!(b, b'\n' | b'\t' | b'\r');
-    if !text.bytes().all(simple) {
-        let _ = write!(out, "{text:?}");
-        return;
-    }
-    out.push('"');
-    let mut start = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let escaped = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\t' => "\\t",
-            b'\r' => "\\r",
-            _ => continue,
-        };
-        out.push_str(&text[start..i]);
-        out.push_str(escaped);
-        start = i + 1;
-    }
-    out.push_str(&text[start..]);
-    out.push('"');
+        .to_tokens(),
+    );
+    Ok(module.render()?)
 }
 
 fn relative(root: &Path, path: &Path) -> String {
@@ -1008,7 +976,33 @@ fn normalized(path: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use super::{push_debug_str, switch};
+    use super::{PLANS_DIR, Snapshot, generated_rust, switch};
+
+    #[test]
+    fn plan_summaries_read_from_disk_reach_the_generated_file_as_inert_literals() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let plans = dir.path().join(PLANS_DIR);
+        std::fs::create_dir_all(&plans).expect("plans folder");
+        let hostile = "# Release 1\n\"; } pub fn evil() {} const _: &str = \"\n\"# */ \u{0}\n";
+        std::fs::write(plans.join("0001.md"), hostile).expect("a summary");
+        let pending = "pending \"# */\n";
+        let text =
+            generated_rust(&Snapshot::default(), dir.path(), Some(pending)).expect("generates");
+        let file = syn::parse_file(&text).expect("the generated file parses");
+        assert_eq!(file.items.len(), 4, "{text}");
+        let summary = file.items.iter().find_map(|item| match item {
+            syn::Item::Const(c) if c.ident == "PLAN_SUMMARY" => match &*c.expr {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        });
+        assert_eq!(summary.as_deref(), Some(hostile));
+        assert!(text.contains("fn evil") && !text.contains('\u{0}'));
+    }
 
     #[test]
     fn migrate_accept_no_and_off_do_not_accept_and_unknown_values_are_errors() {
@@ -1021,35 +1015,5 @@ mod tests {
         for unknown in ["2", "accept", "y", "n", "nope", "-1"] {
             assert_eq!(switch(unknown), None, "{unknown}");
         }
-    }
-
-    #[test]
-    fn debug_strings_match_the_debug_format() {
-        let samples = [
-            "",
-            "plain",
-            "with \"quotes\" and \\ backslashes",
-            "lines\nand\ttabs\r\n",
-            "'single' `back` {braces}",
-            "non-ASCII: é → ✓",
-            "controls: \u{0} \u{1b} \u{7f}",
-            "combining: e\u{301}",
-        ];
-        for text in samples {
-            let mut out = String::new();
-            push_debug_str(&mut out, text);
-            assert_eq!(out, format!("{text:?}"), "{text}");
-        }
-        let every_ascii: String = (0u8..128).map(char::from).collect();
-        let mut out = String::new();
-        push_debug_str(&mut out, &every_ascii);
-        assert_eq!(out, format!("{every_ascii:?}"));
-        let printable: String = (0x20u8..0x7f)
-            .map(char::from)
-            .chain("\n\t\r".chars())
-            .collect();
-        let mut out = String::new();
-        push_debug_str(&mut out, &printable);
-        assert_eq!(out, format!("{printable:?}"));
     }
 }
