@@ -22,8 +22,8 @@ use syn::ext::IdentExt as _;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, DeriveInput, Expr, Item, Stmt, Token};
 
-use crate::Error;
 use crate::cfg::{Cfg, Malformed};
+use crate::{ConfigError, Error};
 
 /// One source file that was read.
 #[derive(Debug)]
@@ -84,10 +84,9 @@ pub fn crate_roots(sources: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
             }
         }
         if out.len() == before {
-            return Err(Error::Config(format!(
-                "{} holds no crate root (lib.rs, main.rs or bin/); name the crate root, e.g. `Config::source(\"src/lib.rs\")`: the helper follows its `mod` declarations as the compiler does",
-                source.display()
-            )));
+            return Err(Error::Config(ConfigError::NoCrateRoot {
+                folder: source.clone(),
+            }));
         }
     }
     out.sort();
