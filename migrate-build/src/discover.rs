@@ -604,10 +604,7 @@ fn configure_attrs(attrs: &[Attribute], cfg: &Cfg) -> Result<Option<Vec<Attribut
         expand(attr.clone(), cfg, &mut out)?;
     }
     for attr in out.iter().filter(|a| a.path().is_ident("cfg")) {
-        let list = attr
-            .meta
-            .require_list()
-            .map_err(|e| Malformed(e.to_string()))?;
+        let list = attr.meta.require_list()?;
         if !cfg.eval(list.tokens.clone())? {
             return Ok(None);
         }
@@ -620,10 +617,7 @@ fn expand(attr: Attribute, cfg: &Cfg, out: &mut Vec<Attribute>) -> Result<(), Ma
         out.push(attr);
         return Ok(());
     }
-    let list = attr
-        .meta
-        .require_list()
-        .map_err(|e| Malformed(e.to_string()))?;
+    let list = attr.meta.require_list()?;
     if let Some(metas) = cfg.cfg_attr(list.tokens.clone())? {
         for meta in metas {
             let inner = Attribute {
