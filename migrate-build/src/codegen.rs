@@ -8,7 +8,7 @@
 //! items (typed accessors per table) adds them with [`GeneratedModule::push`].
 
 use proc_macro2::{Literal, TokenStream};
-use quote::quote;
+use quote::{ToTokens, quote};
 
 /// The first line of the generated file. A line comment, not `//!`: the file is included into
 /// a module, where an inner attribute is not allowed.
@@ -34,8 +34,8 @@ impl GeneratedModule {
     }
 
     /// Appends one or more items.
-    pub fn push(&mut self, items: TokenStream) -> &mut Self {
-        self.items.push(items);
+    pub fn push(&mut self, items: impl ToTokens) -> &mut Self {
+        self.items.push(items.into_token_stream());
         self
     }
 
@@ -66,9 +66,9 @@ pub struct SchemaConstants<'a> {
     pub pending: Option<&'a str>,
 }
 
-impl SchemaConstants<'_> {
-    /// The four `pub const` items.
-    pub fn to_tokens(&self) -> TokenStream {
+/// The four `pub const` items.
+impl ToTokens for SchemaConstants<'_> {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
         let release = Literal::u32_unsuffixed(self.release);
         let views_schema = Literal::string(self.views_schema);
         let plan_summary = Literal::string(self.plan_summary);
@@ -79,7 +79,7 @@ impl SchemaConstants<'_> {
             }
             None => quote! { ::core::option::Option::None },
         };
-        quote! {
+        tokens.extend(quote! {
             /// The accepted release.
             pub const RELEASE: u32 = #release;
             /// The schema of views for the accepted release.
@@ -88,7 +88,7 @@ impl SchemaConstants<'_> {
             pub const PLAN_SUMMARY: &str = #plan_summary;
             /// The plan waiting for review, if any.
             pub const PENDING: ::core::option::Option<&str> = #pending;
-        }
+        });
     }
 }
 
@@ -117,7 +117,7 @@ mod tests {
 
     fn render(constants: SchemaConstants<'_>) -> String {
         let mut module = GeneratedModule::new();
-        module.push(constants.to_tokens());
+        module.push(constants);
         module.render().expect("the constants are a Rust file")
     }
 

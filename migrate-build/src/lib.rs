@@ -1004,15 +1004,12 @@ fn generated_rust(
     }
     let summary = summaries.join("\n");
     let mut module = GeneratedModule::new();
-    module.push(
-        SchemaConstants {
-            release: accepted.release.number,
-            views_schema: &accepted.release.views_schema,
-            plan_summary: &summary,
-            pending,
-        }
-        .to_tokens(),
-    );
+    module.push(SchemaConstants {
+        release: accepted.release.number,
+        views_schema: &accepted.release.views_schema,
+        plan_summary: &summary,
+        pending,
+    });
     Ok(module.render()?)
 }
 
