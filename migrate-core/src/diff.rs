@@ -287,8 +287,16 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
     if let Some(hint) = &decl.renamed_from {
         let from = QualifiedName::new(table.name.schema.clone(), hint.value.clone());
         match (snapshot.table(&from), old) {
-            _ if from == table.name => out.hint_errors.push(hint_error(hint.span, format!("`renamed_from = \"{}\"` names the table itself", hint.value), "`renamed_from` takes the table's previous name; remove the hint")),
-            (Some(_), Some(_)) => out.hint_errors.push(hint_error(hint.span, format!("`renamed_from = \"{}\"`, but both `{from}` and `{}` are in the snapshot", hint.value, table.name), "a rename needs the old table to be gone from the declarations; remove the hint or the other struct")),
+            _ if from == table.name => out.hint_errors.push(hint_error(
+                hint.span,
+                format!("`renamed_from = \"{}\"` names the table itself", hint.value),
+                "`renamed_from` takes the table's previous name; remove the hint",
+            )),
+            (Some(_), Some(_)) => out.hint_errors.push(hint_error(
+                hint.span,
+                format!("`renamed_from = \"{}\"`, but both `{from}` and `{}` are in the snapshot", hint.value, table.name),
+                "a rename needs the old table to be gone from the declarations; remove the hint or the other struct",
+            )),
             (Some(accepted), None) => {
                 out.changes.push(derive(Change::RenameTable { from: from.clone(), to: table.name.clone() }, hint.span, None));
                 old = Some(accepted);
@@ -298,8 +306,16 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                 out.expiring.push(expiring_hint(hint.span, &format!("renamed_from = \"{}\"", hint.value), &format!("`{}` renamed to `{}`", hint.value, table.name.name)));
             }
 
-            (None, Some(_)) => out.hint_errors.push(hint_error(hint.span, format!("stale rename hint: `{}` is already the accepted name, and no table `{}` is in the snapshot", table.name, hint.value), "if the rename was accepted in an earlier release, remove `renamed_from`; otherwise check the old name")),
-            (None, None) => out.hint_errors.push(hint_error(hint.span, format!("`renamed_from = \"{}\"` matches no table in the snapshot", hint.value), "check the old name (it is the SQL table name, schema-local), or remove the hint")),
+            (None, Some(_)) => out.hint_errors.push(hint_error(
+                hint.span,
+                format!("stale rename hint: `{}` is already the accepted name, and no table `{}` is in the snapshot", table.name, hint.value),
+                "if the rename was accepted in an earlier release, remove `renamed_from`; otherwise check the old name",
+            )),
+            (None, None) => out.hint_errors.push(hint_error(
+                hint.span,
+                format!("`renamed_from = \"{}\"` matches no table in the snapshot", hint.value),
+                "check the old name (it is the SQL table name, schema-local), or remove the hint",
+            )),
         }
     }
 
@@ -401,7 +417,11 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                         Some(prev)
                     }
                     (Some(_), Some(_)) => {
-                        out.hint_errors.push(hint_error(hint.span, format!("`renamed_from = \"{}\"`, but `{}` and `{}` both exist in the snapshot", hint.value, hint.value, column.name), format!("declare the old column's fate first: `#[migrate(drop_column = \"{}\")]`, or remove the hint", hint.value)));
+                        out.hint_errors.push(hint_error(
+                            hint.span,
+                            format!("`renamed_from = \"{}\"`, but `{}` and `{}` both exist in the snapshot", hint.value, hint.value, column.name),
+                            format!("declare the old column's fate first: `#[migrate(drop_column = \"{}\")]`, or remove the hint", hint.value),
+                        ));
                         old.column(&column.name)
                     }
                     (None, Some(current))
@@ -415,11 +435,19 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                         Some(current)
                     }
                     (None, Some(current)) => {
-                        out.hint_errors.push(hint_error(hint.span, format!("stale rename hint: `{}` is already the accepted name, and `{name}` has no column `{}` in the snapshot", column.name, hint.value), "if the rename was accepted in an earlier release, remove `renamed_from`; otherwise check the old name"));
+                        out.hint_errors.push(hint_error(
+                            hint.span,
+                            format!("stale rename hint: `{}` is already the accepted name, and `{name}` has no column `{}` in the snapshot", column.name, hint.value),
+                            "if the rename was accepted in an earlier release, remove `renamed_from`; otherwise check the old name",
+                        ));
                         Some(current)
                     }
                     (None, None) => {
-                        out.hint_errors.push(hint_error(hint.span, format!("`renamed_from = \"{}\"` matches no column of `{name}` in the snapshot", hint.value), format!("the accepted columns are: {}", column_names(old))));
+                        out.hint_errors.push(hint_error(
+                            hint.span,
+                            format!("`renamed_from = \"{}\"` matches no column of `{name}` in the snapshot", hint.value),
+                            format!("the accepted columns are: {}", column_names(old)),
+                        ));
                         None
                     }
                 }
@@ -428,16 +456,24 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
         };
         let Some(accepted) = accepted else {
             if let Some(hint) = &field.convert {
-                out.hint_errors.push(hint_error(hint.span, format!(
+                out.hint_errors.push(hint_error(
+                    hint.span,
+                    format!(
                         "`convert` on new column `{}` of `{name}`: there is no accepted value to convert",
                         column.name
-                    ), "remove it (`convert` is for the release that changes an existing column's type)"));
+                    ),
+                    "remove it (`convert` is for the release that changes an existing column's type)",
+                ));
             }
             if let (Some(hint), Some(_)) = (&field.backfill, &field.default) {
-                out.hint_errors.push(hint_error(hint.span, format!(
+                out.hint_errors.push(hint_error(
+                    hint.span,
+                    format!(
                         "new column `{}` of `{name}` has a `default`, which existing rows get: it needs no `backfill`",
                         column.name
-                    ), "remove `backfill` (it is for a NOT NULL column with no default, or for the NULLs of a column that becomes NOT NULL)"));
+                    ),
+                    "remove `backfill` (it is for a NOT NULL column with no default, or for the NULLs of a column that becomes NOT NULL)",
+                ));
             }
             out.changes.push(derive(
                 Change::AddColumn {
@@ -463,19 +499,27 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
         } else if let Some(hint) = &field.backfill
             && !becomes_not_null
         {
-            out.hint_errors.push(hint_error(hint.span, format!(
+            out.hint_errors.push(hint_error(
+                hint.span,
+                format!(
                     "stale `backfill`: column `{}` of `{name}` already exists and is NOT NULL, so there are no rows to fill",
                     column.name
-                ), "`backfill` applies in the release that adds the column or makes it NOT NULL; remove it"));
+                ),
+                "`backfill` applies in the release that adds the column or makes it NOT NULL; remove it",
+            ));
         }
         let type_changes = accepted.ty != column.ty && !new.unresolved.contains(&column.name);
         if let Some(hint) = &field.convert {
             let in_place = type_changes && crate::plan::binary_coercible(&accepted.ty, &column.ty);
             if in_place {
-                out.hint_errors.push(hint_error(hint.span, format!(
+                out.hint_errors.push(hint_error(
+                    hint.span,
+                    format!(
                         "`{}.{}` changes from {} to {} in place (binary-coercible): there is nothing to convert",
                         name, column.name, accepted.ty, column.ty
-                    ), "remove `convert`"));
+                    ),
+                    "remove `convert`",
+                ));
             } else if !type_changes && accepted.convert.as_ref() == Some(&hint.value) {
                 out.expiring.push(expiring_hint(
                     hint.span,
@@ -483,10 +527,14 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                     &format!("`{}` converted to {}", column.name, column.ty),
                 ));
             } else if !type_changes && !new.unresolved.contains(&column.name) {
-                out.hint_errors.push(hint_error(hint.span, format!(
+                out.hint_errors.push(hint_error(
+                    hint.span,
+                    format!(
                         "stale `convert`: column `{}` of `{name}` is already {}, so there is nothing to convert",
                         column.name, column.ty
-                    ), "`convert` applies in the release that changes the column's type; remove it"));
+                    ),
+                    "`convert` applies in the release that changes the column's type; remove it",
+                ));
             }
         }
         if type_changes {
