@@ -47,8 +47,27 @@ const KEY_VALUE: &[&str] = &[
 ];
 
 /// A predicate the compiler would reject (it reports it; the helper plans nothing).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Malformed(pub String);
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Malformed {
+    /// Not the syntax of a predicate (syn's message).
+    #[error("{0}")]
+    Syntax(String),
+    /// A predicate only a nightly compiler accepts.
+    #[error("`cfg({name})` is unstable, and rustc refuses it on a stable toolchain")]
+    Unstable {
+        /// The cfg name.
+        name: String,
+    },
+    /// A `cfg_attr` without attributes.
+    #[error("`cfg_attr` takes a predicate and attributes")]
+    CfgAttrArity,
+}
+
+impl From<syn::Error> for Malformed {
+    fn from(error: syn::Error) -> Self {
+        Malformed::Syntax(error.to_string())
+    }
+}
 
 impl Cfg {
     /// No cfg set at all (not even `debug_assertions` or the target's).
@@ -123,12 +142,11 @@ impl Cfg {
 
     /// Evaluates the predicate inside `#[cfg(...)]` (its tokens).
     pub fn eval(&self, predicate: proc_macro2::TokenStream) -> Result<bool, Malformed> {
-        let pred = syn::parse::Parser::parse2(Pred::parse, predicate)
-            .map_err(|e| Malformed(e.to_string()))?;
+        let pred = syn::parse::Parser::parse2(Pred::parse, predicate)?;
         if let Some(name) = pred.unstable() {
-            return Err(Malformed(format!(
-                "`cfg({name})` is unstable, and rustc refuses it on a stable toolchain"
-            )));
+            return Err(Malformed::Unstable {
+                name: name.to_string(),
+            });
         }
         Ok(self.holds(&pred))
     }
@@ -152,9 +170,7 @@ impl Cfg {
         let mut chunks = chunks.into_iter();
         let predicate = chunks.next().unwrap_or_default();
         if chunks.len() == 0 {
-            return Err(Malformed(
-                "`cfg_attr` takes a predicate and attributes".into(),
-            ));
+            return Err(Malformed::CfgAttrArity);
         }
         if !self.eval(predicate)? {
             return Ok(None);
@@ -327,7 +343,8 @@ mod tests {
     fn unstable_cfg_names_are_reported_as_rustc_refuses_them() {
         let cfg = Cfg::new();
         let err = eval(&cfg, "overflow_checks").unwrap_err();
-        assert!(err.0.contains("unstable"), "{err:?}");
+        assert!(matches!(err, Malformed::Unstable { .. }), "{err:?}");
+        assert!(err.to_string().contains("unstable"), "{err}");
         assert!(eval(&cfg, "any(unix, not(ub_checks))").is_err());
         assert_eq!(eval(&cfg, "debug_assertions"), Ok(false));
     }

@@ -22,8 +22,8 @@ use syn::ext::IdentExt as _;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, DeriveInput, Expr, Item, Stmt, Token};
 
-use crate::Error;
 use crate::cfg::{Cfg, Malformed};
+use crate::{ConfigError, Error};
 
 /// One source file that was read.
 #[derive(Debug)]
@@ -84,10 +84,9 @@ pub fn crate_roots(sources: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
             }
         }
         if out.len() == before {
-            return Err(Error::Config(format!(
-                "{} holds no crate root (lib.rs, main.rs or bin/); name the crate root, e.g. `Config::source(\"src/lib.rs\")`: the helper follows its `mod` declarations as the compiler does",
-                source.display()
-            )));
+            return Err(Error::Config(ConfigError::NoCrateRoot {
+                folder: source.clone(),
+            }));
         }
     }
     out.sort();
@@ -605,10 +604,7 @@ fn configure_attrs(attrs: &[Attribute], cfg: &Cfg) -> Result<Option<Vec<Attribut
         expand(attr.clone(), cfg, &mut out)?;
     }
     for attr in out.iter().filter(|a| a.path().is_ident("cfg")) {
-        let list = attr
-            .meta
-            .require_list()
-            .map_err(|e| Malformed(e.to_string()))?;
+        let list = attr.meta.require_list()?;
         if !cfg.eval(list.tokens.clone())? {
             return Ok(None);
         }
@@ -621,10 +617,7 @@ fn expand(attr: Attribute, cfg: &Cfg, out: &mut Vec<Attribute>) -> Result<(), Ma
         out.push(attr);
         return Ok(());
     }
-    let list = attr
-        .meta
-        .require_list()
-        .map_err(|e| Malformed(e.to_string()))?;
+    let list = attr.meta.require_list()?;
     if let Some(metas) = cfg.cfg_attr(list.tokens.clone())? {
         for meta in metas {
             let inner = Attribute {

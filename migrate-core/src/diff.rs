@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use proc_macro2::Span;
 
 use crate::declare::{DeclaredEnum, Resolved, Spanned};
+use crate::diagnostic::Diagnostic;
 use crate::model::{
     Check, Column, EnumType, ForeignKey, Index, QualifiedName, Schema, Table, Unique,
 };
@@ -226,15 +227,10 @@ pub struct Located {
     pub allow_unsafe: Option<Spanned<String>>,
 }
 
-/// A declaration that does not make sense against the snapshot (a stale hint); always an error.
-#[derive(Debug, Clone)]
-pub struct HintError {
-    /// The hint's span.
-    pub span: Span,
-    /// What is wrong.
-    pub message: String,
-    /// The fix.
-    pub help: String,
+/// A declaration that does not make sense against the snapshot (a stale hint): always an
+/// error, spanned on the hint, with the fix as its help.
+fn hint_error(span: Span, message: impl Into<String>, help: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(span, message).help(help)
 }
 
 /// The diff of one table (or one enum).
@@ -243,22 +239,22 @@ pub struct TableDiff {
     /// Changes in declaration order.
     pub changes: Vec<Located>,
     /// Stale or contradictory hints.
-    pub hint_errors: Vec<HintError>,
+    pub hint_errors: Vec<Diagnostic>,
     /// Hints welcome only because the accepted release made their change (a rename, a drop, a
     /// backfill or conversion): planning the next release makes them stale, so then each is an
     /// error, before anything is written.
-    pub expiring: Vec<HintError>,
+    pub expiring: Vec<Diagnostic>,
 }
 
 /// A hint that belongs to the accepted release, reported once a build plans the next one.
-fn expiring_hint(span: Span, hint: &str, change: &str) -> HintError {
-    HintError {
+fn expiring_hint(span: Span, hint: &str, change: &str) -> Diagnostic {
+    hint_error(
         span,
-        message: format!(
+        format!(
             "`{hint}` was for a change an accepted release made ({change}), and this build plans the next release, which must not carry it (after it the hint would be stale)"
         ),
-        help: format!("remove `{hint}`: its change is accepted already"),
-    }
+        format!("remove `{hint}`: its change is accepted already"),
+    )
 }
 
 /// Diffs one resolved table against the snapshot.
@@ -291,16 +287,16 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
     if let Some(hint) = &decl.renamed_from {
         let from = QualifiedName::new(table.name.schema.clone(), hint.value.clone());
         match (snapshot.table(&from), old) {
-            _ if from == table.name => out.hint_errors.push(HintError {
-                span: hint.span,
-                message: format!("`renamed_from = \"{}\"` names the table itself", hint.value),
-                help: "`renamed_from` takes the table's previous name; remove the hint".into(),
-            }),
-            (Some(_), Some(_)) => out.hint_errors.push(HintError {
-                span: hint.span,
-                message: format!("`renamed_from = \"{}\"`, but both `{from}` and `{}` are in the snapshot", hint.value, table.name),
-                help: "a rename needs the old table to be gone from the declarations; remove the hint or the other struct".into(),
-            }),
+            _ if from == table.name => out.hint_errors.push(hint_error(
+                hint.span,
+                format!("`renamed_from = \"{}\"` names the table itself", hint.value),
+                "`renamed_from` takes the table's previous name; remove the hint",
+            )),
+            (Some(_), Some(_)) => out.hint_errors.push(hint_error(
+                hint.span,
+                format!("`renamed_from = \"{}\"`, but both `{from}` and `{}` are in the snapshot", hint.value, table.name),
+                "a rename needs the old table to be gone from the declarations; remove the hint or the other struct",
+            )),
             (Some(accepted), None) => {
                 out.changes.push(derive(Change::RenameTable { from: from.clone(), to: table.name.clone() }, hint.span, None));
                 old = Some(accepted);
@@ -310,16 +306,16 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                 out.expiring.push(expiring_hint(hint.span, &format!("renamed_from = \"{}\"", hint.value), &format!("`{}` renamed to `{}`", hint.value, table.name.name)));
             }
 
-            (None, Some(_)) => out.hint_errors.push(HintError {
-                span: hint.span,
-                message: format!("stale rename hint: `{}` is already the accepted name, and no table `{}` is in the snapshot", table.name, hint.value),
-                help: "if the rename was accepted in an earlier release, remove `renamed_from`; otherwise check the old name".into(),
-            }),
-            (None, None) => out.hint_errors.push(HintError {
-                span: hint.span,
-                message: format!("`renamed_from = \"{}\"` matches no table in the snapshot", hint.value),
-                help: "check the old name (it is the SQL table name, schema-local), or remove the hint".into(),
-            }),
+            (None, Some(_)) => out.hint_errors.push(hint_error(
+                hint.span,
+                format!("stale rename hint: `{}` is already the accepted name, and no table `{}` is in the snapshot", table.name, hint.value),
+                "if the rename was accepted in an earlier release, remove `renamed_from`; otherwise check the old name",
+            )),
+            (None, None) => out.hint_errors.push(hint_error(
+                hint.span,
+                format!("`renamed_from = \"{}\"` matches no table in the snapshot", hint.value),
+                "check the old name (it is the SQL table name, schema-local), or remove the hint",
+            )),
         }
     }
 
@@ -336,48 +332,47 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
             return out;
         }
         if let Some(span) = decl.drop {
-            out.hint_errors.push(HintError {
+            out.hint_errors.push(hint_error(
                 span,
-                message: format!(
+                format!(
                     "`drop` on `{}`, which is not in the snapshot",
                     decl.rust_name
                 ),
-                help: "a table that was never accepted has nothing to drop; delete the struct"
-                    .into(),
-            });
+                "a table that was never accepted has nothing to drop; delete the struct",
+            ));
         }
         for c in &decl.drop_columns {
             out.hint_errors.push(stale_drop_column(c, &table.name));
         }
         for f in decl.fields.iter().filter_map(|f| f.backfill.as_ref()) {
-            out.hint_errors.push(HintError {
-                span: f.span,
-                message: format!(
+            out.hint_errors.push(hint_error(
+                f.span,
+                format!(
                     "`backfill` on a column of `{}`, which is a new table",
                     table.name
                 ),
-                help: "remove it: a new table has no rows to fill".into(),
-            });
+                "remove it: a new table has no rows to fill",
+            ));
         }
         for f in decl.fields.iter().filter_map(|f| f.renamed_from.as_ref()) {
-            out.hint_errors.push(HintError {
-                span: f.span,
-                message: format!(
+            out.hint_errors.push(hint_error(
+                f.span,
+                format!(
                     "`renamed_from` on a column of `{}`, which is a new table",
                     table.name
                 ),
-                help: "remove the hint: every column of a new table is new".into(),
-            });
+                "remove the hint: every column of a new table is new",
+            ));
         }
         for f in decl.fields.iter().filter_map(|f| f.convert.as_ref()) {
-            out.hint_errors.push(HintError {
-                span: f.span,
-                message: format!(
+            out.hint_errors.push(hint_error(
+                f.span,
+                format!(
                     "`convert` on a column of `{}`, which is a new table",
                     table.name
                 ),
-                help: "remove it: a new table has no values to convert".into(),
-            });
+                "remove it: a new table has no values to convert",
+            ));
         }
         out.changes
             .push(derive(Change::CreateTable(table.clone()), decl.span, None));
@@ -422,11 +417,11 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                         Some(prev)
                     }
                     (Some(_), Some(_)) => {
-                        out.hint_errors.push(HintError {
-                        span: hint.span,
-                        message: format!("`renamed_from = \"{}\"`, but `{}` and `{}` both exist in the snapshot", hint.value, hint.value, column.name),
-                        help: format!("declare the old column's fate first: `#[migrate(drop_column = \"{}\")]`, or remove the hint", hint.value),
-                    });
+                        out.hint_errors.push(hint_error(
+                            hint.span,
+                            format!("`renamed_from = \"{}\"`, but `{}` and `{}` both exist in the snapshot", hint.value, hint.value, column.name),
+                            format!("declare the old column's fate first: `#[migrate(drop_column = \"{}\")]`, or remove the hint", hint.value),
+                        ));
                         old.column(&column.name)
                     }
                     (None, Some(current))
@@ -440,19 +435,19 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                         Some(current)
                     }
                     (None, Some(current)) => {
-                        out.hint_errors.push(HintError {
-                        span: hint.span,
-                        message: format!("stale rename hint: `{}` is already the accepted name, and `{name}` has no column `{}` in the snapshot", column.name, hint.value),
-                        help: "if the rename was accepted in an earlier release, remove `renamed_from`; otherwise check the old name".into(),
-                    });
+                        out.hint_errors.push(hint_error(
+                            hint.span,
+                            format!("stale rename hint: `{}` is already the accepted name, and `{name}` has no column `{}` in the snapshot", column.name, hint.value),
+                            "if the rename was accepted in an earlier release, remove `renamed_from`; otherwise check the old name",
+                        ));
                         Some(current)
                     }
                     (None, None) => {
-                        out.hint_errors.push(HintError {
-                        span: hint.span,
-                        message: format!("`renamed_from = \"{}\"` matches no column of `{name}` in the snapshot", hint.value),
-                        help: format!("the accepted columns are: {}", column_names(old)),
-                    });
+                        out.hint_errors.push(hint_error(
+                            hint.span,
+                            format!("`renamed_from = \"{}\"` matches no column of `{name}` in the snapshot", hint.value),
+                            format!("the accepted columns are: {}", column_names(old)),
+                        ));
                         None
                     }
                 }
@@ -461,24 +456,24 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
         };
         let Some(accepted) = accepted else {
             if let Some(hint) = &field.convert {
-                out.hint_errors.push(HintError {
-                    span: hint.span,
-                    message: format!(
+                out.hint_errors.push(hint_error(
+                    hint.span,
+                    format!(
                         "`convert` on new column `{}` of `{name}`: there is no accepted value to convert",
                         column.name
                     ),
-                    help: "remove it (`convert` is for the release that changes an existing column's type)".into(),
-                });
+                    "remove it (`convert` is for the release that changes an existing column's type)",
+                ));
             }
             if let (Some(hint), Some(_)) = (&field.backfill, &field.default) {
-                out.hint_errors.push(HintError {
-                    span: hint.span,
-                    message: format!(
+                out.hint_errors.push(hint_error(
+                    hint.span,
+                    format!(
                         "new column `{}` of `{name}` has a `default`, which existing rows get: it needs no `backfill`",
                         column.name
                     ),
-                    help: "remove `backfill` (it is for a NOT NULL column with no default, or for the NULLs of a column that becomes NOT NULL)".into(),
-                });
+                    "remove `backfill` (it is for a NOT NULL column with no default, or for the NULLs of a column that becomes NOT NULL)",
+                ));
             }
             out.changes.push(derive(
                 Change::AddColumn {
@@ -504,27 +499,27 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
         } else if let Some(hint) = &field.backfill
             && !becomes_not_null
         {
-            out.hint_errors.push(HintError {
-                span: hint.span,
-                message: format!(
+            out.hint_errors.push(hint_error(
+                hint.span,
+                format!(
                     "stale `backfill`: column `{}` of `{name}` already exists and is NOT NULL, so there are no rows to fill",
                     column.name
                 ),
-                help: "`backfill` applies in the release that adds the column or makes it NOT NULL; remove it".into(),
-            });
+                "`backfill` applies in the release that adds the column or makes it NOT NULL; remove it",
+            ));
         }
         let type_changes = accepted.ty != column.ty && !new.unresolved.contains(&column.name);
         if let Some(hint) = &field.convert {
             let in_place = type_changes && crate::plan::binary_coercible(&accepted.ty, &column.ty);
             if in_place {
-                out.hint_errors.push(HintError {
-                    span: hint.span,
-                    message: format!(
+                out.hint_errors.push(hint_error(
+                    hint.span,
+                    format!(
                         "`{}.{}` changes from {} to {} in place (binary-coercible): there is nothing to convert",
                         name, column.name, accepted.ty, column.ty
                     ),
-                    help: "remove `convert`".into(),
-                });
+                    "remove `convert`",
+                ));
             } else if !type_changes && accepted.convert.as_ref() == Some(&hint.value) {
                 out.expiring.push(expiring_hint(
                     hint.span,
@@ -532,14 +527,14 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
                     &format!("`{}` converted to {}", column.name, column.ty),
                 ));
             } else if !type_changes && !new.unresolved.contains(&column.name) {
-                out.hint_errors.push(HintError {
-                    span: hint.span,
-                    message: format!(
+                out.hint_errors.push(hint_error(
+                    hint.span,
+                    format!(
                         "stale `convert`: column `{}` of `{name}` is already {}, so there is nothing to convert",
                         column.name, column.ty
                     ),
-                    help: "`convert` applies in the release that changes the column's type; remove it".into(),
-                });
+                    "`convert` applies in the release that changes the column's type; remove it",
+                ));
             }
         }
         if type_changes {
@@ -604,14 +599,14 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
 
     for dropped in &decl.drop_columns {
         if decl.field(&dropped.value).is_some() {
-            out.hint_errors.push(HintError {
-                span: dropped.span,
-                message: format!(
+            out.hint_errors.push(hint_error(
+                dropped.span,
+                format!(
                     "`drop_column = \"{}\"`, but a field still declares that column",
                     dropped.value
                 ),
-                help: "remove the field, or remove the `drop_column`".into(),
-            });
+                "remove the field, or remove the `drop_column`",
+            ));
         } else if old.dropped_columns.contains(&dropped.value) {
             out.expiring.push(expiring_hint(
                 dropped.span,
@@ -915,12 +910,15 @@ fn diff_objects<'a, T>(
     out
 }
 
-fn stale_drop_column(dropped: &Spanned<String>, table: &QualifiedName) -> HintError {
-    HintError {
-        span: dropped.span,
-        message: format!("`drop_column = \"{}\"` matches no column of `{table}` in the snapshot", dropped.value),
-        help: "if the drop was accepted in an earlier release, remove the `drop_column`; otherwise check the name".into(),
-    }
+fn stale_drop_column(dropped: &Spanned<String>, table: &QualifiedName) -> Diagnostic {
+    hint_error(
+        dropped.span,
+        format!(
+            "`drop_column = \"{}\"` matches no column of `{table}` in the snapshot",
+            dropped.value
+        ),
+        "if the drop was accepted in an earlier release, remove the `drop_column`; otherwise check the name",
+    )
 }
 
 fn column_names(table: &Table) -> String {
@@ -1002,9 +1000,9 @@ pub struct SchemaDiff {
     /// All changes, tables first in declaration order, then removals.
     pub changes: Vec<Located>,
     /// All stale hints.
-    pub hint_errors: Vec<HintError>,
+    pub hint_errors: Vec<Diagnostic>,
     /// All hints that expire when the next release is planned ([`TableDiff::expiring`]).
-    pub expiring: Vec<HintError>,
+    pub expiring: Vec<Diagnostic>,
 }
 
 /// Diffs the whole declared schema against the snapshot.

@@ -29,6 +29,34 @@ pub struct Manifest {
     pub items: BTreeMap<String, BTreeSet<(String, String)>>,
 }
 
+/// Why a manifest's text was not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    /// The first line is not this version's header.
+    #[error("not a manifest of this version (expected `{HEADER}`)")]
+    Version,
+    /// The second line is neither `complete` nor `partial`.
+    #[error("line 2: expected complete or partial, found {found:?}")]
+    Completeness {
+        /// The line found, if any.
+        found: Option<String>,
+    },
+    /// An `item` line without its three parts.
+    #[error("line {line}: malformed item")]
+    MalformedItem {
+        /// The line number (from 1).
+        line: usize,
+    },
+    /// A line that is neither `file` nor `item`.
+    #[error("line {line}: unexpected `{text}`")]
+    Unexpected {
+        /// The line number (from 1).
+        line: usize,
+        /// The line.
+        text: String,
+    },
+}
+
 /// What the manifest says about one declaration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
@@ -98,20 +126,18 @@ impl Manifest {
     }
 
     /// Parses [`Manifest::to_text`]'s output.
-    pub fn parse(text: &str) -> Result<Manifest, String> {
+    pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
         let mut lines = text.lines();
         if lines.next() != Some(HEADER) {
-            return Err(format!(
-                "not a manifest of this version (expected `{HEADER}`)"
-            ));
+            return Err(ManifestError::Version);
         }
         let complete = match lines.next() {
             Some("complete") => true,
             Some("partial") => false,
             other => {
-                return Err(format!(
-                    "line 2: expected complete or partial, found {other:?}"
-                ));
+                return Err(ManifestError::Completeness {
+                    found: other.map(str::to_owned),
+                });
             }
         };
         let mut manifest = Manifest {
@@ -127,10 +153,13 @@ impl Manifest {
                     (Some(fp), Some(name), Some(file)) => {
                         manifest.insert(name.to_owned(), file.to_owned(), fp.to_owned())
                     }
-                    _ => return Err(format!("line {}: malformed item", n + 3)),
+                    _ => return Err(ManifestError::MalformedItem { line: n + 3 }),
                 }
             } else {
-                return Err(format!("line {}: unexpected `{line}`", n + 3));
+                return Err(ManifestError::Unexpected {
+                    line: n + 3,
+                    text: line.to_owned(),
+                });
             }
         }
         Ok(manifest)
@@ -294,6 +323,21 @@ mod tests {
             m.lookup("User", Some("/elsewhere.rs"), "00ff"),
             Lookup::FileNotRead
         );
-        assert!(Manifest::parse("something else").is_err());
+        assert_eq!(
+            Manifest::parse("something else").unwrap_err().to_string(),
+            "not a manifest of this version (expected `# migrate-build manifest 1`)"
+        );
+        assert_eq!(
+            Manifest::parse(&format!("{HEADER}\nmaybe\n"))
+                .unwrap_err()
+                .to_string(),
+            "line 2: expected complete or partial, found Some(\"maybe\")"
+        );
+        assert_eq!(
+            Manifest::parse(&format!("{HEADER}\ncomplete\nitem x\nstray"))
+                .unwrap_err()
+                .to_string(),
+            "line 3: malformed item"
+        );
     }
 }

@@ -16,7 +16,7 @@ use crate::declare::{
     check_foreign_key_types,
 };
 use crate::diagnostic::Diagnostic;
-use crate::diff::{self, Change, HintError, Reporter};
+use crate::diff::{self, Change, Reporter};
 use crate::model::{Column, QualifiedName, Schema, Table};
 use crate::plan::{self, Decision, Plan, PlanInput, Target};
 use crate::snapshot::{InFlight, Release, Snapshot};
@@ -24,10 +24,6 @@ use crate::snapshot::{InFlight, Release, Snapshot};
 /// How a diagnostic is told from another when deciding whether the derive reports it too.
 fn report_key(d: &Diagnostic) -> String {
     format!("{:?}|{}", d.span, d.message)
-}
-
-fn hint_diagnostic(h: &HintError) -> Diagnostic {
-    Diagnostic::error(h.span, h.message.clone()).help(h.help.clone())
 }
 
 /// What the derive reports for one table struct: attribute errors first, then every refused or
@@ -49,7 +45,7 @@ pub fn check_table_in(
     };
     let mut out = check_foreign_key_types(&resolved, |name| snapshot.table(name));
     let table_diff = diff::diff_table(snapshot, &resolved);
-    out.extend(table_diff.hint_errors.iter().map(hint_diagnostic));
+    out.extend(table_diff.hint_errors);
     let decisions = plan::decide(&table_diff.changes, snapshot);
     out.extend(decisions.iter().filter_map(Decision::diagnostic));
     out.extend(unused_allowances(decl, &decisions));
@@ -84,7 +80,7 @@ fn unused_allowances(decl: &DeclaredTable, decisions: &[Decision]) -> Vec<Diagno
 /// What the derive reports for one enum.
 pub fn check_enum(snapshot: &Schema, decl: &DeclaredEnum) -> Vec<Diagnostic> {
     let enum_diff = diff::diff_enum(snapshot, decl);
-    let mut out: Vec<Diagnostic> = enum_diff.hint_errors.iter().map(hint_diagnostic).collect();
+    let mut out = enum_diff.hint_errors;
     out.extend(
         plan::decide(&enum_diff.changes, snapshot)
             .iter()
@@ -180,11 +176,7 @@ pub fn plan_crate(
     // What the derive reports is exactly what it computes from the snapshot alone; anything
     // blocking that it cannot see (a type or reference only the whole crate resolves) is
     // reported here instead, so no refusal is ever lost between the two.
-    let mut blocking: Vec<Diagnostic> = schema_diff
-        .hint_errors
-        .iter()
-        .map(hint_diagnostic)
-        .collect();
+    let mut blocking = schema_diff.hint_errors;
     blocking.extend(
         decisions
             .iter()
@@ -232,7 +224,7 @@ pub fn plan_crate(
     // Hints that belong to the accepted release are stale once the next one is planned:
     // refused now, in review as in accept, before anything is written.
     if !decisions.is_empty() {
-        diagnostics.extend(schema_diff.expiring.iter().map(hint_diagnostic));
+        diagnostics.extend(schema_diff.expiring);
     }
     let attribute_errors = resolved.len() != tables.len();
     let blocked = attribute_errors || !diagnostics.is_empty() || derive_errors > 0;

@@ -9,8 +9,8 @@ use std::ops::ControlFlow;
 use sha2::{Digest, Sha256};
 use sqlparser::ast::{Expr, Ident, visit_expressions, visit_expressions_mut};
 use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::parser::Parser;
-use sqlparser::tokenizer::{Token, Tokenizer};
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Token, Tokenizer, TokenizerError};
 
 /// PostgreSQL truncates identifiers longer than this many bytes (NAMEDATALEN - 1).
 pub const MAX_IDENT_BYTES: usize = 63;
@@ -157,16 +157,156 @@ pub fn first_control_character(text: &str) -> Option<(usize, char)> {
     text.char_indices().find(|(_, c)| is_control_character(*c))
 }
 
+/// Text that must be printable holds a [control character](is_control_character). `Display`
+/// is a predicate ("holds the control character U+000A at byte 3"), for a sentence that names
+/// the text first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("holds the control character {} at byte {at}", char_code(*found))]
+pub struct NotPrintable {
+    /// The first offending character.
+    pub found: char,
+    /// Its byte offset.
+    pub at: usize,
+}
+
 /// Checks text that is not a name but reaches the generated files (an enum label, a reason, a
 /// description): no [control character](is_control_character). The error says which and where.
-pub fn check_printable(text: &str) -> Result<(), String> {
+pub fn check_printable(text: &str) -> Result<(), NotPrintable> {
     match first_control_character(text) {
         None => Ok(()),
-        Some((at, c)) => Err(format!(
-            "holds the control character {} at byte {at}",
-            char_code(c)
-        )),
+        Some((at, found)) => Err(NotPrintable { found, at }),
     }
+}
+
+/// Why a SQL expression (a default, a CHECK, an index key or predicate) was not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExprError {
+    /// sqlparser refused it.
+    #[error("{0}")]
+    Syntax(#[from] ParserError),
+    /// Something follows the one expression.
+    #[error("unexpected `{found}` after the expression")]
+    Trailing {
+        /// The first token after it.
+        found: String,
+    },
+}
+
+/// Why a column type (`varchar(80)`, `numeric(12, 2)`, `text[]`) was not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TypeError {
+    /// sqlparser refused it.
+    #[error("{0}")]
+    Syntax(#[from] ParserError),
+    /// Something follows the type.
+    #[error("unexpected `{found}` after the type")]
+    Trailing {
+        /// The first token after it.
+        found: String,
+    },
+    /// More than six `[]`.
+    #[error("PostgreSQL arrays have at most 6 dimensions")]
+    TooManyDimensions,
+    /// `int[3]`: a size PostgreSQL would ignore.
+    #[error("declare array columns with `[]`; PostgreSQL does not enforce array sizes")]
+    SizedArray,
+    /// A `(` without its `)`.
+    #[error("unbalanced parentheses in the type")]
+    UnbalancedParentheses,
+    /// Text after the modifiers' `)`.
+    #[error("unexpected `{found}` after the type modifiers")]
+    TrailingModifiers {
+        /// The text after them.
+        found: String,
+    },
+    /// More modifiers than the type takes.
+    #[error("`{base}` takes at most {max} modifier(s)")]
+    TooManyModifiers {
+        /// The type.
+        base: String,
+        /// How many it takes.
+        max: usize,
+    },
+    /// A modifier of a built-in type that is not a number.
+    #[error("`{modifier}` is not a valid type modifier")]
+    InvalidModifier {
+        /// The modifier.
+        modifier: String,
+    },
+    /// `varchar(0)`.
+    #[error(
+        "`{base}(0)` is refused by PostgreSQL (the length must be at least 1); use `text` for no limit"
+    )]
+    ZeroLength {
+        /// The type.
+        base: String,
+    },
+    /// A character length over PostgreSQL's limit.
+    #[error("`{base}({length})` is over PostgreSQL's limit of 10485760; use `text`")]
+    LengthOverLimit {
+        /// The type.
+        base: String,
+        /// The declared length.
+        length: u32,
+    },
+    /// `serial` and friends, which are not types.
+    #[error("`{base}` is not a real type; declare the column as an integer with `identity`")]
+    Serial {
+        /// The pseudo-type as written.
+        base: String,
+    },
+    /// A type name that is quoted or holds other characters than words.
+    #[error("`{name}` is not a plain type name; declare a type by its unquoted name")]
+    NotPlainName {
+        /// The name.
+        name: String,
+    },
+    /// A modifier of another type that is neither a word nor a number.
+    #[error("`{modifier}` is not a plain type modifier")]
+    NotPlainModifier {
+        /// The modifier.
+        modifier: String,
+    },
+}
+
+/// Why a generated script did not pass [`parse_script`].
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ScriptError {
+    /// sqlparser's tokenizer refused it.
+    #[error("{0}")]
+    Tokenize(#[from] TokenizerError),
+    /// sqlparser refused a statement.
+    #[error("{0}")]
+    Syntax(#[from] ParserError),
+    /// `DO $$` without its `END\n$$;`.
+    #[error("unterminated DO block")]
+    UnterminatedDo,
+    /// A `DO` block not in the shape the planner writes.
+    #[error("a DO block must be `DO $$\\nBEGIN\\n … END\\n$$;`")]
+    MalformedDo,
+    /// A `$$` inside a `DO` block's body, which ends the block early.
+    #[error("a DO block's body holds `$$`, which ends the block early:\n{body}")]
+    DollarQuoteInBody {
+        /// The body.
+        body: String,
+    },
+    /// An `IF` in a `DO` block without its `THEN`.
+    #[error("`IF` without `THEN` in a DO block")]
+    IfWithoutThen,
+    /// A `RAISE EXCEPTION` line that does not tokenize.
+    #[error("`{line}`: {source}")]
+    RaiseTokens {
+        /// The line.
+        line: String,
+        /// Why.
+        source: TokenizerError,
+    },
+    /// A `RAISE EXCEPTION` line not of the form `RAISE EXCEPTION '…'[, …];`.
+    #[error("`{line}` is not `RAISE EXCEPTION '…'[, …];`")]
+    MalformedRaise {
+        /// The line.
+        line: String,
+    },
 }
 
 /// `U+000A`.
@@ -196,9 +336,9 @@ pub fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// Parses one SQL expression (a default, a CHECK, an index predicate or key) and returns its
 /// normalised text, so that whitespace or keyword case never shows up as a schema change.
-pub fn normalize_expr(text: &str) -> Result<String, String> {
+pub fn normalize_expr(text: &str) -> Result<String, ExprError> {
     thread_local! {
-        static NORMALIZED: Memo<Result<String, String>> = Memo::default();
+        static NORMALIZED: Memo<Result<String, ExprError>> = Memo::default();
     }
     NORMALIZED.with(|memo| memo.get_or(text, || Ok(parse_expr(text)?.to_string())))
 }
@@ -242,9 +382,9 @@ pub struct ExprFacts {
 }
 
 /// [`ExprFacts`] of a SQL expression; the error says why it does not parse.
-pub fn expr_facts(text: &str) -> Result<ExprFacts, String> {
+pub fn expr_facts(text: &str) -> Result<ExprFacts, ExprError> {
     thread_local! {
-        static FACTS: Memo<Result<ExprFacts, String>> = Memo::default();
+        static FACTS: Memo<Result<ExprFacts, ExprError>> = Memo::default();
     }
     FACTS.with(|memo| {
         memo.get_or(text, || {
@@ -297,15 +437,15 @@ impl<T: Clone> Memo<T> {
 }
 
 /// Parses one SQL expression with the PostgreSQL dialect, requiring that nothing follows it.
-pub fn parse_expr(text: &str) -> Result<Expr, String> {
+pub fn parse_expr(text: &str) -> Result<Expr, ExprError> {
     let dialect = PostgreSqlDialect {};
-    let mut parser = Parser::new(&dialect)
-        .try_with_sql(text)
-        .map_err(|e| e.to_string())?;
-    let expr = parser.parse_expr().map_err(|e| e.to_string())?;
+    let mut parser = Parser::new(&dialect).try_with_sql(text)?;
+    let expr = parser.parse_expr()?;
     let next = parser.peek_token();
     if next.token != Token::EOF {
-        return Err(format!("unexpected `{}` after the expression", next.token));
+        return Err(ExprError::Trailing {
+            found: next.token.to_string(),
+        });
     }
     Ok(expr)
 }
@@ -335,7 +475,7 @@ pub fn rename_column(expr: &str, from: &str, to: &str) -> Option<String> {
 
 /// Every column an expression reads (unquoted names folded to lower case), leaving out the
 /// SQL keywords sqlparser reads as identifiers (`current_date`, …).
-pub fn column_references(expr: &str) -> Result<BTreeSet<String>, String> {
+pub fn column_references(expr: &str) -> Result<BTreeSet<String>, ExprError> {
     let parsed = parse_expr(expr)?;
     let mut found = BTreeSet::new();
     let _ = visit_expressions(&parsed, |e| {
@@ -416,28 +556,28 @@ fn column_reference(e: &Expr) -> Option<String> {
 
 /// Parses a column type such as `varchar(80)` or `numeric(12, 2)` and returns PostgreSQL's
 /// canonical spelling (what `format_type` prints) and the number of array dimensions.
-pub fn canonical_type(text: &str) -> Result<(String, u8), String> {
+pub fn canonical_type(text: &str) -> Result<(String, u8), TypeError> {
     thread_local! {
-        static TYPES: Memo<Result<(String, u8), String>> = Memo::default();
+        static TYPES: Memo<Result<(String, u8), TypeError>> = Memo::default();
     }
     TYPES.with(|memo| memo.get_or(text, || parse_type(text)))
 }
 
-fn parse_type(text: &str) -> Result<(String, u8), String> {
+fn parse_type(text: &str) -> Result<(String, u8), TypeError> {
     let dialect = PostgreSqlDialect {};
-    let mut parser = Parser::new(&dialect)
-        .try_with_sql(text)
-        .map_err(|e| e.to_string())?;
-    let data_type = parser.parse_data_type().map_err(|e| e.to_string())?;
+    let mut parser = Parser::new(&dialect).try_with_sql(text)?;
+    let data_type = parser.parse_data_type()?;
     let next = parser.peek_token();
     if next.token != Token::EOF {
-        return Err(format!("unexpected `{}` after the type", next.token));
+        return Err(TypeError::Trailing {
+            found: next.token.to_string(),
+        });
     }
     canonical_type_text(&data_type.to_string())
 }
 
 /// Maps the printed form of a parsed type onto `format_type`'s spelling.
-fn canonical_type_text(printed: &str) -> Result<(String, u8), String> {
+fn canonical_type_text(printed: &str) -> Result<(String, u8), TypeError> {
     let mut text = printed.trim().to_ascii_lowercase();
     let mut dims = 0u8;
     while let Some(inner) = text.strip_suffix("[]") {
@@ -445,12 +585,10 @@ fn canonical_type_text(printed: &str) -> Result<(String, u8), String> {
         dims = dims
             .checked_add(1)
             .filter(|d| *d <= 6)
-            .ok_or("PostgreSQL arrays have at most 6 dimensions")?;
+            .ok_or(TypeError::TooManyDimensions)?;
     }
     if text.contains('[') {
-        return Err(
-            "declare array columns with `[]`; PostgreSQL does not enforce array sizes".into(),
-        );
+        return Err(TypeError::SizedArray);
     }
     let with_tz = text.contains(" with time zone");
     let text = text
@@ -461,12 +599,11 @@ fn canonical_type_text(printed: &str) -> Result<(String, u8), String> {
             let close = text
                 .rfind(')')
                 .filter(|close| *close > open)
-                .ok_or("unbalanced parentheses in the type")?;
+                .ok_or(TypeError::UnbalancedParentheses)?;
             if !text[close + 1..].trim().is_empty() {
-                return Err(format!(
-                    "unexpected `{}` after the type modifiers",
-                    text[close + 1..].trim()
-                ));
+                return Err(TypeError::TrailingModifiers {
+                    found: text[close + 1..].trim().to_owned(),
+                });
             }
             let mods: Vec<String> = text[open + 1..close]
                 .split(',')
@@ -476,14 +613,18 @@ fn canonical_type_text(printed: &str) -> Result<(String, u8), String> {
         }
         None => (text.trim().to_owned(), Vec::new()),
     };
-    let numbers = |max: usize| -> Result<Vec<u32>, String> {
+    let numbers = |max: usize| -> Result<Vec<u32>, TypeError> {
         if mods.len() > max {
-            return Err(format!("`{base}` takes at most {max} modifier(s)"));
+            return Err(TypeError::TooManyModifiers {
+                base: base.clone(),
+                max,
+            });
         }
         mods.iter()
             .map(|m| {
-                m.parse::<u32>()
-                    .map_err(|_| format!("`{m}` is not a valid type modifier"))
+                m.parse::<u32>().map_err(|_| TypeError::InvalidModifier {
+                    modifier: m.clone(),
+                })
             })
             .collect()
     };
@@ -522,9 +663,7 @@ fn canonical_type_text(printed: &str) -> Result<(String, u8), String> {
         "timetz" => precision_with_zone("time", numbers(1)?, true),
         "interval" => precision("interval", numbers(1)?),
         "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2" => {
-            return Err(format!(
-                "`{base}` is not a real type; declare the column as an integer with `identity`"
-            ));
+            return Err(TypeError::Serial { base: base.clone() });
         }
         other => {
             // Any other type is written into DDL as it is spelled: only plain words (a
@@ -535,14 +674,16 @@ fn canonical_type_text(printed: &str) -> Result<(String, u8), String> {
                         .all(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(&c))
             };
             if !plain(other, &[' ', '.']) {
-                return Err(format!(
-                    "`{other}` is not a plain type name; declare a type by its unquoted name"
-                ));
+                return Err(TypeError::NotPlainName {
+                    name: other.to_owned(),
+                });
             }
             if let Some(bad) = mods.iter().find(|m| {
                 !(plain(m, &[]) || m.bytes().all(|b| b.is_ascii_digit()) && !m.is_empty())
             }) {
-                return Err(format!("`{bad}` is not a plain type modifier"));
+                return Err(TypeError::NotPlainModifier {
+                    modifier: bad.clone(),
+                });
             }
             if mods.is_empty() {
                 other.to_owned()
@@ -555,14 +696,15 @@ fn canonical_type_text(printed: &str) -> Result<(String, u8), String> {
 }
 
 /// A character type's length: PostgreSQL refuses 0 and anything over 10485760.
-fn length(base: &str, n: Vec<u32>) -> Result<Vec<u32>, String> {
+fn length(base: &str, n: Vec<u32>) -> Result<Vec<u32>, TypeError> {
     match n.first() {
-        Some(0) => Err(format!(
-            "`{base}(0)` is refused by PostgreSQL (the length must be at least 1); use `text` for no limit"
-        )),
-        Some(n) if *n > 10_485_760 => Err(format!(
-            "`{base}({n})` is over PostgreSQL's limit of 10485760; use `text`"
-        )),
+        Some(0) => Err(TypeError::ZeroLength {
+            base: base.to_owned(),
+        }),
+        Some(&length) if length > 10_485_760 => Err(TypeError::LengthOverLimit {
+            base: base.to_owned(),
+            length,
+        }),
         _ => Ok(n),
     }
 }
@@ -844,23 +986,23 @@ fn push_sanitized(out: &mut String, text: &str) {
 /// each guarded statement are parsed instead (a `RAISE EXCEPTION` counts as one statement);
 /// and it does not know `DROP INDEX CONCURRENTLY IF EXISTS`, which is parsed without
 /// `CONCURRENTLY`.
-pub fn parse_script(script: &str) -> Result<usize, String> {
+pub fn parse_script(script: &str) -> Result<usize, ScriptError> {
     let mut count = 0;
     let mut rest = script;
     while let Some(start) = rest.find("DO $$") {
         count += parse_statements(&rest[..start])?;
         let block = &rest[start..];
-        let end = block.find("END\n$$;").ok_or("unterminated DO block")? + "END\n$$;".len();
+        let end = block.find("END\n$$;").ok_or(ScriptError::UnterminatedDo)? + "END\n$$;".len();
         let body = block[..end]
             .strip_prefix("DO $$\nBEGIN\n")
             .and_then(|b| b.strip_suffix("END\n$$;"))
-            .ok_or("a DO block must be `DO $$\\nBEGIN\\n … END\\n$$;`")?;
+            .ok_or(ScriptError::MalformedDo)?;
         // PostgreSQL ends the block at the first `$$`, quoted or not: one inside the body means
         // the rest of it runs as statements of its own.
         if body.contains("$$") {
-            return Err(format!(
-                "a DO block's body holds `$$`, which ends the block early:\n{body}"
-            ));
+            return Err(ScriptError::DollarQuoteInBody {
+                body: body.to_owned(),
+            });
         }
         count += parse_guarded_body(body)?;
         rest = &block[end..];
@@ -869,12 +1011,10 @@ pub fn parse_script(script: &str) -> Result<usize, String> {
     Ok(count)
 }
 
-fn parse_statements(sql: &str) -> Result<usize, String> {
+fn parse_statements(sql: &str) -> Result<usize, ScriptError> {
     let sql = sql.replace("DROP INDEX CONCURRENTLY IF EXISTS", "DROP INDEX IF EXISTS");
     let dialect = PostgreSqlDialect {};
-    let mut tokens = Tokenizer::new(&dialect, &sql)
-        .tokenize_with_location()
-        .map_err(|e| e.to_string())?;
+    let mut tokens = Tokenizer::new(&dialect, &sql).tokenize_with_location()?;
     // sqlparser takes an escape string (`E'a\\b'`, how `quote_literal` writes a backslash)
     // only where it takes an expression; PostgreSQL takes it wherever a string goes (an enum
     // label). It is read here as the plain string it stands for.
@@ -883,16 +1023,15 @@ fn parse_statements(sql: &str) -> Result<usize, String> {
             token.token = Token::SingleQuotedString(std::mem::take(text));
         }
     }
-    Parser::new(&dialect)
+    Ok(Parser::new(&dialect)
         .with_tokens_with_locations(tokens)
-        .parse_statements()
-        .map(|s| s.len())
-        .map_err(|e| e.to_string())
+        .parse_statements()?
+        .len())
 }
 
 /// The body of a generated guard: `IF <condition> THEN` (the condition may span lines),
 /// statements, `RAISE EXCEPTION …;` and `END IF;`, nested.
-fn parse_guarded_body(body: &str) -> Result<usize, String> {
+fn parse_guarded_body(body: &str) -> Result<usize, ScriptError> {
     let mut count = 0;
     let mut statements = String::new();
     let mut rest = body;
@@ -901,9 +1040,7 @@ fn parse_guarded_body(body: &str) -> Result<usize, String> {
         let line = rest[..line_end].trim();
         if line.starts_with("IF ") {
             let condition_start = rest.find("IF ").unwrap_or(0) + "IF ".len();
-            let then = rest
-                .find(" THEN\n")
-                .ok_or("`IF` without `THEN` in a DO block")?;
+            let then = rest.find(" THEN\n").ok_or(ScriptError::IfWithoutThen)?;
             parse_statements(&format!("SELECT {}", &rest[condition_start..then]))?;
             rest = &rest[then + " THEN\n".len()..];
             continue;
@@ -913,7 +1050,10 @@ fn parse_guarded_body(body: &str) -> Result<usize, String> {
             // tokens ending in `;`, one statement.
             let tokens = Tokenizer::new(&PostgreSqlDialect {}, arguments)
                 .tokenize()
-                .map_err(|e| format!("`{line}`: {e}"))?;
+                .map_err(|source| ScriptError::RaiseTokens {
+                    line: line.to_owned(),
+                    source,
+                })?;
             let starts_with_literal = matches!(
                 tokens.first(),
                 Some(Token::SingleQuotedString(_) | Token::EscapedStringLiteral(_))
@@ -924,7 +1064,9 @@ fn parse_guarded_body(body: &str) -> Result<usize, String> {
                 .find(|t| !matches!(t, Token::Whitespace(_)))
                 == Some(&Token::SemiColon);
             if !starts_with_literal || !ends {
-                return Err(format!("`{line}` is not `RAISE EXCEPTION '…'[, …];`"));
+                return Err(ScriptError::MalformedRaise {
+                    line: line.to_owned(),
+                });
             }
             count += 1;
         } else if line != "END IF;" {
@@ -952,9 +1094,14 @@ mod tests {
     #[test]
     fn a_do_block_whose_body_holds_dollar_quotes_does_not_parse() {
         let block = "DO $$\nBEGIN\n    IF true THEN\n        CREATE TYPE \"e$$x\" AS ENUM ('a');\n    END IF;\nEND\n$$;\n";
+        assert!(matches!(
+            parse_script(block),
+            Err(ScriptError::DollarQuoteInBody { .. })
+        ));
         assert!(
             parse_script(block)
                 .unwrap_err()
+                .to_string()
                 .contains("ends the block early")
         );
         let plain = block.replace("e$$x", "e_x");
@@ -1031,9 +1178,51 @@ mod tests {
 
     #[test]
     fn serial_and_garbage_types_are_errors() {
-        assert!(canonical_type("serial").unwrap_err().contains("identity"));
+        assert_eq!(
+            canonical_type("serial").unwrap_err().to_string(),
+            "`serial` is not a real type; declare the column as an integer with `identity`"
+        );
         assert!(canonical_type("varchar(").is_err());
         assert!(canonical_type("int garbage").is_err());
+    }
+
+    #[test]
+    fn error_texts_read_as_sentences() {
+        let text = |r: Result<(String, u8), TypeError>| r.unwrap_err().to_string();
+        assert_eq!(
+            text(canonical_type("varchar(0)")),
+            "`varchar(0)` is refused by PostgreSQL (the length must be at least 1); use `text` for no limit"
+        );
+        assert_eq!(
+            text(canonical_type("char(10485761)")),
+            "`char(10485761)` is over PostgreSQL's limit of 10485760; use `text`"
+        );
+        assert_eq!(
+            text(canonical_type("int[3]")),
+            "declare array columns with `[]`; PostgreSQL does not enforce array sizes"
+        );
+        assert_eq!(
+            parse_expr("1 2").unwrap_err().to_string(),
+            "unexpected `2` after the expression"
+        );
+        assert!(
+            parse_expr("price >")
+                .unwrap_err()
+                .to_string()
+                .starts_with("sql parser error: ")
+        );
+        assert_eq!(
+            check_printable("a\nb").unwrap_err().to_string(),
+            "holds the control character U+000A at byte 1"
+        );
+        assert_eq!(
+            parse_script("DO $$\nBEGIN\n").unwrap_err().to_string(),
+            "unterminated DO block"
+        );
+        assert_eq!(
+            parse_script("DO $$\nEND\n$$;").unwrap_err().to_string(),
+            "a DO block must be `DO $$\\nBEGIN\\n … END\\n$$;`"
+        );
     }
 
     #[test]

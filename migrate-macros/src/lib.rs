@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use migrate_core::declare::{self, Catalog, DeclaredType};
-use migrate_core::manifest::{self, Lookup, Manifest};
+use migrate_core::manifest::{self, Lookup, Manifest, ManifestError};
 use migrate_core::model::Schema;
-use migrate_core::snapshot::{DEFAULT_FILE_NAME, Snapshot};
+use migrate_core::snapshot::{DEFAULT_FILE_NAME, Snapshot, SnapshotError};
 use migrate_core::{Diagnostic, pipeline};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -54,7 +54,7 @@ struct Accepted {
 }
 
 /// A snapshot as read from one file version: parsed (or refused) once.
-type Loaded = Arc<Result<Accepted, String>>;
+type Loaded = Arc<Result<Accepted, SnapshotError>>;
 
 /// The file's identity: a changed size or modification time means it must be read again.
 type FileStamp = (PathBuf, Option<SystemTime>, u64);
@@ -72,7 +72,19 @@ static TRACKED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static MANIFEST_CACHE: Mutex<Option<(FileStamp, LoadedManifest)>> = Mutex::new(None);
 
 /// A manifest as read from one file version.
-type LoadedManifest = Arc<Result<Manifest, String>>;
+type LoadedManifest = Arc<Result<Manifest, ManifestReadError>>;
+
+/// Why the build helper's manifest could not be used. `Display` is the reason alone; the
+/// diagnostic names the file.
+#[derive(Debug, thiserror::Error)]
+enum ManifestReadError {
+    /// The file could not be read.
+    #[error(transparent)]
+    Read(#[from] std::io::Error),
+    /// Its text is not a manifest.
+    #[error(transparent)]
+    Parse(#[from] ManifestError),
+}
 
 /// Source files as the manifest names them (canonical paths), resolved once per file.
 static FILE_KEYS: Mutex<Vec<(PathBuf, Option<String>)>> = Mutex::new(Vec::new());
@@ -87,8 +99,8 @@ fn load_manifest(path: &Path) -> LoadedManifest {
     }
     let loaded = Arc::new(
         std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| Manifest::parse(&text)),
+            .map_err(ManifestReadError::from)
+            .and_then(|text| Ok(Manifest::parse(&text)?)),
     );
     *cache = Some((stamp, Arc::clone(&loaded)));
     loaded
@@ -187,17 +199,13 @@ fn load_cached(path: &Path) -> Loaded {
     {
         return Arc::clone(loaded);
     }
-    let loaded: Loaded = Arc::new(
-        Snapshot::load(path)
-            .map(|found| {
-                let schema = found.map(|s| s.schema).unwrap_or_default();
-                Accepted {
-                    catalog: Catalog::from_schema(&schema),
-                    schema,
-                }
-            })
-            .map_err(|e| e.to_string()),
-    );
+    let loaded: Loaded = Arc::new(Snapshot::load(path).map(|found| {
+        let schema = found.map(|s| s.schema).unwrap_or_default();
+        Accepted {
+            catalog: Catalog::from_schema(&schema),
+            schema,
+        }
+    }));
     *cache = Some((stamp, Arc::clone(&loaded)));
     loaded
 }
@@ -210,7 +218,7 @@ fn load_snapshot(span: Span) -> (Result<Loaded, Diagnostic>, TokenStream) {
     match loaded.as_ref() {
         Ok(_) => (Ok(Arc::clone(&loaded)), tracking),
         Err(e) => (
-            Err(Diagnostic::error(span, e.clone())
+            Err(Diagnostic::error(span, e.to_string())
                 .help("fix the file by hand or restore it from version control (`git checkout -- <file>`); nothing is overwritten while it is broken")),
             tracking,
         ),

@@ -420,6 +420,29 @@ fn the_example_is_current() {
         .run()
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(outcome.crate_plan.plan.is_none());
+    // What `include_schema!()` pulls in parses, and carries the accepted summaries verbatim.
+    let generated = read(out.path().join("migrate_schema.rs"));
+    let file = syn::parse_file(&generated).unwrap_or_else(|e| panic!("{e}\n{generated}"));
+    let summary = file.items.iter().find_map(|item| match item {
+        syn::Item::Const(c) if c.ident == "PLAN_SUMMARY" => match &*c.expr {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    });
+    let mut summaries: Vec<std::path::PathBuf> =
+        std::fs::read_dir(example.join("migrations/plans"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "md"))
+            .collect();
+    summaries.sort();
+    let plans: Vec<String> = summaries.iter().map(read).collect();
+    assert_eq!(file.items.len(), 4, "{generated}");
+    assert_eq!(summary, Some(plans.join("\n")));
 }
 
 #[test]

@@ -255,7 +255,7 @@ impl Checker<'_> {
     }
 
     fn printable(&self, field: &str, text: &str) -> Result<(), SnapshotError> {
-        sql::check_printable(text).map_err(|why| self.invalid(field, text, &why))
+        sql::check_printable(text).map_err(|why| self.invalid(field, text, &why.to_string()))
     }
 
     /// A generated file is named relative to the crate, inside it: the build helper reads and
