@@ -832,6 +832,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn volatility_of_text_counts_unparsable_as_volatile() {
+        assert_eq!(volatility("now()"), Volatility::NonVolatile);
+        assert_eq!(volatility("'{}'::jsonb"), Volatility::NonVolatile);
+        assert_eq!(volatility("gen_random_uuid()"), Volatility::Volatile);
+        assert_eq!(volatility("now("), Volatility::Volatile);
+    }
+
+    #[test]
     fn volatility_errs_towards_volatile() {
         let v = |s: &str| default_volatility(&parse_expr(s).unwrap());
         assert_eq!(v("0"), Volatility::NonVolatile);

@@ -318,6 +318,33 @@ mod tests {
         assert!(map("(i32, i32)").is_err());
     }
 
+    /// The words the UI expectations (tests/ui/fail/*.stderr) hold.
+    #[test]
+    fn messages_are_the_ones_users_see() {
+        let message = |src: &str| map(src).unwrap_err().to_string();
+        assert_eq!(
+            message("Uuid"),
+            "`Uuid` is ambiguous here: the derive sees this struct, not the `use` that names `Uuid`, so it cannot tell `uuid::Uuid` from another type of that name; write the full path (`uuid::Uuid`), or declare `#[migrate(column_type = \"uuid\")]`"
+        );
+        assert_eq!(
+            message("Value"),
+            "`Value` is ambiguous here: the derive sees this struct, not the `use` that names `Value`, so it cannot tell `serde_json::Value` from another type of that name; write the full path (`serde_json::Value`), or declare `#[migrate(column_type = \"jsonb\")]`"
+        );
+        assert!(
+            message("DateTime<Utc>")
+                .ends_with("`#[migrate(column_type = \"timestamp with time zone\")]`")
+        );
+        assert_eq!(
+            message("u32"),
+            "PostgreSQL has no `u32` type; use i16, i32 or i64, or declare `#[migrate(column_type = \"…\")]`"
+        );
+        assert_eq!(
+            message("HashMap<String, String>"),
+            "no PostgreSQL type for `HashMap<String, String>`; declare one with `#[migrate(column_type = \"…\")]`"
+        );
+        assert_eq!(map("Option<Option<i32>>"), Err(RustTypeError::NestedOption));
+    }
+
     #[test]
     fn well_known_types_are_mapped_by_their_full_path_only() {
         assert_eq!(

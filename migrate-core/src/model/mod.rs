@@ -489,3 +489,86 @@ pub struct EnumType {
     /// Labels in declaration order (PostgreSQL sorts enum values by this order).
     pub values: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(text: &str) -> ColumnType {
+        ColumnType::parse_sql(text).unwrap()
+    }
+
+    fn status(array_dims: u8) -> ColumnType {
+        ColumnType::Enum {
+            name: QualifiedName::new("public", "status"),
+            array_dims,
+        }
+    }
+
+    #[test]
+    fn column_type_spellings_round_trip() {
+        for ty in [
+            t("varchar(80)[]"),
+            t("int[][]"),
+            t("numeric(9,6)"),
+            t("citext[]"),
+            status(0),
+            status(2),
+        ] {
+            let text = ty.to_string();
+            assert_eq!(ColumnType::from_canonical(&text), Ok(ty.clone()), "{text}");
+            assert_eq!(text.parse::<ColumnType>(), Ok(ty));
+        }
+        assert_eq!(t("text[]").sql(), "text[]");
+        assert_eq!(status(1).sql(), "\"public\".\"status\"[]");
+    }
+
+    #[test]
+    fn malformed_snapshot_spellings_are_typed_errors() {
+        assert_eq!(
+            ColumnType::from_canonical(""),
+            Err(TypeSpellingError::Empty)
+        );
+        assert_eq!(
+            ColumnType::from_canonical("[]"),
+            Err(TypeSpellingError::Empty)
+        );
+        assert_eq!(
+            ColumnType::from_canonical("integer[][][][][][][]"),
+            Err(TypeSpellingError::TooManyArrayDims(
+                "integer[][][][][][][]".into()
+            ))
+        );
+        assert_eq!(
+            ColumnType::from_canonical("enum status"),
+            Err(TypeSpellingError::UnqualifiedEnum("status".into()))
+        );
+    }
+
+    #[test]
+    fn coercions_need_the_same_array_dimensions() {
+        assert!(t("varchar(80)[]").is_binary_coercible_to(&t("text[]")));
+        assert!(!t("varchar(80)[]").is_binary_coercible_to(&t("text")));
+        assert!(!t("varchar(80)").is_binary_coercible_to(&t("text[]")));
+        assert!(!status(0).is_binary_coercible_to(&t("text")));
+        assert!(status(0).is_binary_coercible_to(&status(0)));
+        assert!(t("int[]").converts_losslessly_to(&t("bigint[]")));
+        assert!(!t("int").converts_losslessly_to(&t("bigint[]")));
+        assert!(!t("int[]").converts_losslessly_to(&t("bigint")));
+    }
+
+    #[test]
+    fn enums_convert_losslessly_to_unbounded_text_only() {
+        assert!(status(0).converts_losslessly_to(&t("text")));
+        assert!(status(0).converts_losslessly_to(&t("varchar")));
+        assert!(status(1).converts_losslessly_to(&t("text[]")));
+        assert!(!status(0).converts_losslessly_to(&t("varchar(20)")));
+        assert!(!status(1).converts_losslessly_to(&t("text")));
+        assert!(!t("text").converts_losslessly_to(&status(0)));
+        let other = ColumnType::Enum {
+            name: QualifiedName::new("public", "other"),
+            array_dims: 0,
+        };
+        assert!(!status(0).converts_losslessly_to(&other));
+    }
+}
