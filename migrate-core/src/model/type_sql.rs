@@ -90,8 +90,8 @@ fn parse(text: &str) -> Result<(PgType, u8), InvalidType> {
     from_printed(&data_type.to_string())
 }
 
-/// Maps the printed form of a parsed type onto the type `format_type` would name.
-fn from_printed(printed: &str) -> Result<(PgType, u8), InvalidType> {
+/// The printed type (lower-cased) without its array brackets, and how many there were.
+fn array_dims(printed: &str) -> Result<(String, u8), InvalidType> {
     let mut text = printed.trim().to_ascii_lowercase();
     let mut dims = 0u8;
     while let Some(inner) = text.strip_suffix("[]") {
@@ -104,28 +104,37 @@ fn from_printed(printed: &str) -> Result<(PgType, u8), InvalidType> {
     if text.contains('[') {
         return Err(InvalidType::SizedArray);
     }
+    Ok((text, dims))
+}
+
+/// Splits `name(m1, m2)` into the name and its modifiers, trimmed.
+fn modifiers(text: &str) -> Result<(String, Vec<String>), InvalidType> {
+    let Some(open) = text.find('(') else {
+        return Ok((text.trim().to_owned(), Vec::new()));
+    };
+    let close = text
+        .rfind(')')
+        .filter(|close| *close > open)
+        .ok_or(InvalidType::UnbalancedParentheses)?;
+    let after = text[close + 1..].trim();
+    if !after.is_empty() {
+        return Err(InvalidType::AfterModifiers(after.to_owned()));
+    }
+    let mods = text[open + 1..close]
+        .split(',')
+        .map(|m| m.trim().to_owned())
+        .collect();
+    Ok((text[..open].trim().to_owned(), mods))
+}
+
+/// Maps the printed form of a parsed type onto the type `format_type` would name.
+fn from_printed(printed: &str) -> Result<(PgType, u8), InvalidType> {
+    let (text, dims) = array_dims(printed)?;
     let with_time_zone = text.contains(" with time zone");
     let text = text
         .replace(" with time zone", "")
         .replace(" without time zone", "");
-    let (base, mods) = match text.find('(') {
-        Some(open) => {
-            let close = text
-                .rfind(')')
-                .filter(|close| *close > open)
-                .ok_or(InvalidType::UnbalancedParentheses)?;
-            let after = text[close + 1..].trim();
-            if !after.is_empty() {
-                return Err(InvalidType::AfterModifiers(after.to_owned()));
-            }
-            let mods: Vec<String> = text[open + 1..close]
-                .split(',')
-                .map(|m| m.trim().to_owned())
-                .collect();
-            (text[..open].trim().to_owned(), mods)
-        }
-        None => (text.trim().to_owned(), Vec::new()),
-    };
+    let (base, mods) = modifiers(&text)?;
     let numbers = |max: usize| -> Result<Vec<u32>, InvalidType> {
         if mods.len() > max {
             return Err(InvalidType::TooManyModifiers {
