@@ -2,7 +2,9 @@
 //!
 //! The model holds no spans and no intent (renames, drops, escape hatches); those live in
 //! [`crate::declare`]. Everything here is plain data with a canonical serde form, so the
-//! snapshot file is byte-identical for the same schema.
+//! snapshot file is byte-identical for the same schema. A column's type is a [`PgType`] or a
+//! declared enum; the model also answers what a type change costs
+//! ([`ColumnType::is_binary_coercible_to`], [`ColumnType::converts_losslessly_to`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
