@@ -510,7 +510,7 @@ pub fn diff_table(snapshot: &Schema, new: &Resolved<'_>) -> TableDiff {
         }
         let type_changes = accepted.ty != column.ty && !new.unresolved.contains(&column.name);
         if let Some(hint) = &field.convert {
-            let in_place = type_changes && crate::plan::binary_coercible(&accepted.ty, &column.ty);
+            let in_place = type_changes && accepted.ty.is_binary_coercible_to(&column.ty);
             if in_place {
                 out.hint_errors.push(hint_error(
                     hint.span,

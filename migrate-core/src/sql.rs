@@ -192,83 +192,6 @@ pub enum ExprError {
     },
 }
 
-/// Why a column type (`varchar(80)`, `numeric(12, 2)`, `text[]`) was not read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TypeError {
-    /// sqlparser refused it.
-    #[error("{0}")]
-    Syntax(#[from] ParserError),
-    /// Something follows the type.
-    #[error("unexpected `{found}` after the type")]
-    Trailing {
-        /// The first token after it.
-        found: String,
-    },
-    /// More than six `[]`.
-    #[error("PostgreSQL arrays have at most 6 dimensions")]
-    TooManyDimensions,
-    /// `int[3]`: a size PostgreSQL would ignore.
-    #[error("declare array columns with `[]`; PostgreSQL does not enforce array sizes")]
-    SizedArray,
-    /// A `(` without its `)`.
-    #[error("unbalanced parentheses in the type")]
-    UnbalancedParentheses,
-    /// Text after the modifiers' `)`.
-    #[error("unexpected `{found}` after the type modifiers")]
-    TrailingModifiers {
-        /// The text after them.
-        found: String,
-    },
-    /// More modifiers than the type takes.
-    #[error("`{base}` takes at most {max} modifier(s)")]
-    TooManyModifiers {
-        /// The type.
-        base: String,
-        /// How many it takes.
-        max: usize,
-    },
-    /// A modifier of a built-in type that is not a number.
-    #[error("`{modifier}` is not a valid type modifier")]
-    InvalidModifier {
-        /// The modifier.
-        modifier: String,
-    },
-    /// `varchar(0)`.
-    #[error(
-        "`{base}(0)` is refused by PostgreSQL (the length must be at least 1); use `text` for no limit"
-    )]
-    ZeroLength {
-        /// The type.
-        base: String,
-    },
-    /// A character length over PostgreSQL's limit.
-    #[error("`{base}({length})` is over PostgreSQL's limit of 10485760; use `text`")]
-    LengthOverLimit {
-        /// The type.
-        base: String,
-        /// The declared length.
-        length: u32,
-    },
-    /// `serial` and friends, which are not types.
-    #[error("`{base}` is not a real type; declare the column as an integer with `identity`")]
-    Serial {
-        /// The pseudo-type as written.
-        base: String,
-    },
-    /// A type name that is quoted or holds other characters than words.
-    #[error("`{name}` is not a plain type name; declare a type by its unquoted name")]
-    NotPlainName {
-        /// The name.
-        name: String,
-    },
-    /// A modifier of another type that is neither a word nor a number.
-    #[error("`{modifier}` is not a plain type modifier")]
-    NotPlainModifier {
-        /// The modifier.
-        modifier: String,
-    },
-}
-
 /// Why a generated script did not pass [`parse_script`].
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ScriptError {
@@ -407,7 +330,7 @@ pub fn expr_facts(text: &str) -> Result<ExprFacts, ExprError> {
 /// Results of a pure function of a SQL snippet, by text: a crate declares the same defaults and
 /// types over and over, and sqlparser costs microseconds per snippet. Bounded, so a long-lived
 /// process (a proc-macro server) does not grow without end.
-struct Memo<T> {
+pub(crate) struct Memo<T> {
     map: RefCell<HashMap<String, T>>,
 }
 
@@ -422,7 +345,7 @@ impl<T> Default for Memo<T> {
 impl<T: Clone> Memo<T> {
     const LIMIT: usize = 4096;
 
-    fn get_or(&self, text: &str, compute: impl FnOnce() -> T) -> T {
+    pub(crate) fn get_or(&self, text: &str, compute: impl FnOnce() -> T) -> T {
         if let Some(hit) = self.map.borrow().get(text) {
             return hit.clone();
         }
@@ -554,173 +477,6 @@ fn column_reference(e: &Expr) -> Option<String> {
     })
 }
 
-/// Parses a column type such as `varchar(80)` or `numeric(12, 2)` and returns PostgreSQL's
-/// canonical spelling (what `format_type` prints) and the number of array dimensions.
-pub fn canonical_type(text: &str) -> Result<(String, u8), TypeError> {
-    thread_local! {
-        static TYPES: Memo<Result<(String, u8), TypeError>> = Memo::default();
-    }
-    TYPES.with(|memo| memo.get_or(text, || parse_type(text)))
-}
-
-fn parse_type(text: &str) -> Result<(String, u8), TypeError> {
-    let dialect = PostgreSqlDialect {};
-    let mut parser = Parser::new(&dialect).try_with_sql(text)?;
-    let data_type = parser.parse_data_type()?;
-    let next = parser.peek_token();
-    if next.token != Token::EOF {
-        return Err(TypeError::Trailing {
-            found: next.token.to_string(),
-        });
-    }
-    canonical_type_text(&data_type.to_string())
-}
-
-/// Maps the printed form of a parsed type onto `format_type`'s spelling.
-fn canonical_type_text(printed: &str) -> Result<(String, u8), TypeError> {
-    let mut text = printed.trim().to_ascii_lowercase();
-    let mut dims = 0u8;
-    while let Some(inner) = text.strip_suffix("[]") {
-        text = inner.trim_end().to_owned();
-        dims = dims
-            .checked_add(1)
-            .filter(|d| *d <= 6)
-            .ok_or(TypeError::TooManyDimensions)?;
-    }
-    if text.contains('[') {
-        return Err(TypeError::SizedArray);
-    }
-    let with_tz = text.contains(" with time zone");
-    let text = text
-        .replace(" with time zone", "")
-        .replace(" without time zone", "");
-    let (base, mods) = match text.find('(') {
-        Some(open) => {
-            let close = text
-                .rfind(')')
-                .filter(|close| *close > open)
-                .ok_or(TypeError::UnbalancedParentheses)?;
-            if !text[close + 1..].trim().is_empty() {
-                return Err(TypeError::TrailingModifiers {
-                    found: text[close + 1..].trim().to_owned(),
-                });
-            }
-            let mods: Vec<String> = text[open + 1..close]
-                .split(',')
-                .map(|m| m.trim().to_owned())
-                .collect();
-            (text[..open].trim().to_owned(), mods)
-        }
-        None => (text.trim().to_owned(), Vec::new()),
-    };
-    let numbers = |max: usize| -> Result<Vec<u32>, TypeError> {
-        if mods.len() > max {
-            return Err(TypeError::TooManyModifiers {
-                base: base.clone(),
-                max,
-            });
-        }
-        mods.iter()
-            .map(|m| {
-                m.parse::<u32>().map_err(|_| TypeError::InvalidModifier {
-                    modifier: m.clone(),
-                })
-            })
-            .collect()
-    };
-    let precision = |name: &str, p: Vec<u32>| match p.first() {
-        Some(p) => format!("{name}({p})"),
-        None => name.to_owned(),
-    };
-    let canonical = match base.as_str() {
-        "smallint" | "int2" => "smallint".to_owned(),
-        "integer" | "int" | "int4" => "integer".to_owned(),
-        "bigint" | "int8" => "bigint".to_owned(),
-        "real" | "float4" => "real".to_owned(),
-        "double precision" | "float8" | "double" => "double precision".to_owned(),
-        "float" => match numbers(1)?.first() {
-            Some(p) if *p <= 24 => "real".to_owned(),
-            _ => "double precision".to_owned(),
-        },
-        "boolean" | "bool" => "boolean".to_owned(),
-        "text" => "text".to_owned(),
-        "varchar" | "character varying" => {
-            precision("character varying", length(&base, numbers(1)?)?)
-        }
-        "char" | "character" | "bpchar" => {
-            let n = length(&base, numbers(1)?)?;
-            format!("character({})", n.first().copied().unwrap_or(1))
-        }
-        "numeric" | "decimal" | "dec" => match numbers(2)?.as_slice() {
-            [] => "numeric".to_owned(),
-            [p] => format!("numeric({p},0)"),
-            [p, s] => format!("numeric({p},{s})"),
-            _ => unreachable!("numbers(2) returns at most two"),
-        },
-        "timestamp" => precision_with_zone("timestamp", numbers(1)?, with_tz),
-        "timestamptz" => precision_with_zone("timestamp", numbers(1)?, true),
-        "time" => precision_with_zone("time", numbers(1)?, with_tz),
-        "timetz" => precision_with_zone("time", numbers(1)?, true),
-        "interval" => precision("interval", numbers(1)?),
-        "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2" => {
-            return Err(TypeError::Serial { base: base.clone() });
-        }
-        other => {
-            // Any other type is written into DDL as it is spelled: only plain words (a
-            // schema-qualified name at most) and plain modifiers, nothing quoted.
-            let plain = |t: &str, extra: &[char]| {
-                t.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                    && t.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(&c))
-            };
-            if !plain(other, &[' ', '.']) {
-                return Err(TypeError::NotPlainName {
-                    name: other.to_owned(),
-                });
-            }
-            if let Some(bad) = mods.iter().find(|m| {
-                !(plain(m, &[]) || m.bytes().all(|b| b.is_ascii_digit()) && !m.is_empty())
-            }) {
-                return Err(TypeError::NotPlainModifier {
-                    modifier: bad.clone(),
-                });
-            }
-            if mods.is_empty() {
-                other.to_owned()
-            } else {
-                format!("{other}({})", mods.join(","))
-            }
-        }
-    };
-    Ok((canonical, dims))
-}
-
-/// A character type's length: PostgreSQL refuses 0 and anything over 10485760.
-fn length(base: &str, n: Vec<u32>) -> Result<Vec<u32>, TypeError> {
-    match n.first() {
-        Some(0) => Err(TypeError::ZeroLength {
-            base: base.to_owned(),
-        }),
-        Some(&length) if length > 10_485_760 => Err(TypeError::LengthOverLimit {
-            base: base.to_owned(),
-            length,
-        }),
-        _ => Ok(n),
-    }
-}
-
-fn precision_with_zone(name: &str, p: Vec<u32>, with_tz: bool) -> String {
-    let zone = if with_tz {
-        "with time zone"
-    } else {
-        "without time zone"
-    };
-    match p.first() {
-        Some(p) => format!("{name}({p}) {zone}"),
-        None => format!("{name} {zone}"),
-    }
-}
-
 /// How a default expression behaves when PostgreSQL adds a column with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Volatility {
@@ -786,6 +542,11 @@ pub fn default_volatility(expr: &Expr) -> Volatility {
     } else {
         Volatility::NonVolatile
     }
+}
+
+/// The volatility of a default or backfill value given as text; unparsable counts as volatile.
+pub fn volatility(expr: &str) -> Volatility {
+    parse_expr(expr).map_or(Volatility::Volatile, |e| default_volatility(&e))
 }
 
 /// The first column an expression reads, if any (a default or backfill value cannot read one).
@@ -1139,68 +900,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn canonical_types_match_format_type() {
-        let cases = [
-            ("int", "integer", 0),
-            ("INT8", "bigint", 0),
-            ("varchar(80)", "character varying(80)", 0),
-            ("character varying", "character varying", 0),
-            ("numeric(12, 2)", "numeric(12,2)", 0),
-            ("decimal(10)", "numeric(10,0)", 0),
-            ("timestamptz", "timestamp with time zone", 0),
-            (
-                "timestamp(3) with time zone",
-                "timestamp(3) with time zone",
-                0,
-            ),
-            ("timestamp", "timestamp without time zone", 0),
-            ("text[]", "text", 1),
-            ("int[][]", "integer", 2),
-            ("citext", "citext", 0),
-            ("bool", "boolean", 0),
-            ("char", "character(1)", 0),
-        ];
-        for (input, name, dims) in cases {
-            assert_eq!(
-                canonical_type(input),
-                Ok((name.to_owned(), dims)),
-                "{input}"
-            );
-        }
-    }
-
-    #[test]
-    fn malformed_types_are_errors_not_panics() {
-        assert!(canonical_type("\"a)(b\"").is_err());
-        assert!(canonical_type("int[][][][][][][]").is_err());
-        assert!(canonical_type("int[3]").is_err());
-    }
-
-    #[test]
-    fn serial_and_garbage_types_are_errors() {
-        assert_eq!(
-            canonical_type("serial").unwrap_err().to_string(),
-            "`serial` is not a real type; declare the column as an integer with `identity`"
-        );
-        assert!(canonical_type("varchar(").is_err());
-        assert!(canonical_type("int garbage").is_err());
-    }
-
-    #[test]
     fn error_texts_read_as_sentences() {
-        let text = |r: Result<(String, u8), TypeError>| r.unwrap_err().to_string();
-        assert_eq!(
-            text(canonical_type("varchar(0)")),
-            "`varchar(0)` is refused by PostgreSQL (the length must be at least 1); use `text` for no limit"
-        );
-        assert_eq!(
-            text(canonical_type("char(10485761)")),
-            "`char(10485761)` is over PostgreSQL's limit of 10485760; use `text`"
-        );
-        assert_eq!(
-            text(canonical_type("int[3]")),
-            "declare array columns with `[]`; PostgreSQL does not enforce array sizes"
-        );
         assert_eq!(
             parse_expr("1 2").unwrap_err().to_string(),
             "unexpected `2` after the expression"
@@ -1223,6 +923,14 @@ mod tests {
             parse_script("DO $$\nEND\n$$;").unwrap_err().to_string(),
             "a DO block must be `DO $$\\nBEGIN\\n … END\\n$$;`"
         );
+    }
+
+    #[test]
+    fn volatility_of_text_counts_unparsable_as_volatile() {
+        assert_eq!(volatility("now()"), Volatility::NonVolatile);
+        assert_eq!(volatility("'{}'::jsonb"), Volatility::NonVolatile);
+        assert_eq!(volatility("gen_random_uuid()"), Volatility::Volatile);
+        assert_eq!(volatility("now("), Volatility::Volatile);
     }
 
     #[test]

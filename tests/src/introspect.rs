@@ -5,8 +5,8 @@
 //! re-printed); [`comparable`] normalises both sides the same way before they are compared.
 
 use migrate_core::model::{
-    Check, Column, ColumnType, EnumType, FkAction, ForeignKey, Index, IndexKey, QualifiedName,
-    Schema, Table, Unique,
+    Check, Column, ColumnType, EnumType, FkAction, ForeignKey, Index, IndexKey, PgType,
+    QualifiedName, Schema, Table, Unique,
 };
 use sqlx::{PgPool, Row};
 
@@ -79,7 +79,8 @@ async fn read_table(pool: &PgPool, oid: i64, name: QualifiedName) -> Table {
                     array_dims: dims,
                 },
                 _ => ColumnType::Builtin {
-                    name: formatted.trim_end_matches("[]").to_owned(),
+                    ty: PgType::from_canonical(formatted.trim_end_matches("[]"))
+                        .expect("format_type names a type"),
                     array_dims: dims,
                 },
             };

@@ -468,8 +468,7 @@ const PROBED_TYPES: &[&str] = &[
 ];
 
 fn column_type(text: &str) -> migrate_core::model::ColumnType {
-    let (name, array_dims) = migrate_core::sql::canonical_type(text).unwrap();
-    migrate_core::model::ColumnType::Builtin { name, array_dims }
+    migrate_core::model::ColumnType::parse_sql(text).unwrap()
 }
 
 /// The build refuses a foreign key between two types exactly when PostgreSQL cannot implement

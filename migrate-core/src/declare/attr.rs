@@ -14,7 +14,7 @@ use super::{
     DeclaredTable, DeclaredUnique, Spanned, snake_case,
 };
 use crate::diagnostic::{Ctxt, Diagnostic};
-use crate::model::{ColumnType, Conversion, FkAction, QualifiedName};
+use crate::model::{ColumnType, Conversion, FkAction, PgType, QualifiedName};
 use crate::sql;
 
 /// The helper attribute's name.
@@ -733,10 +733,9 @@ fn parse_field(
                 }
                 "column_type" => {
                     let lit = lit(&meta)?;
-                    let (name, dims) = sql::canonical_type(&lit.value()).map_err(|e| {
+                    let ty = ColumnType::parse_sql(&lit.value()).map_err(|e| {
                         syn::Error::new(lit.span(), format!("invalid column type `{}`: {e}", lit.value()))
                     })?;
-                    let ty = ColumnType::Builtin { name, array_dims: dims };
                     set_once(cx, &mut a.column_type, ty, lit.span(), &key);
                 }
                 "extension" => {
@@ -860,9 +859,12 @@ fn parse_field(
         }
         (None, Ok(m)) => (m.ty, m.nullable),
         (None, Err(e)) => {
-            cx.push(Diagnostic::error(type_span(&field.ty), e));
+            cx.push(Diagnostic::error(type_span(&field.ty), e.to_string()));
             let nullable = super::types::peel_option(&field.ty).1;
-            (DeclaredType::Sql(ColumnType::builtin("text")), nullable)
+            (
+                DeclaredType::Sql(ColumnType::builtin(PgType::Text)),
+                nullable,
+            )
         }
     };
 
@@ -872,8 +874,8 @@ fn parse_field(
             "`extension` marks the `column_type` as provided by that extension; declare `column_type = \"…\"` beside it",
         ),
         (Some(ext), Some(ty)) => {
-            if let ColumnType::Builtin { name, .. } = &ty.value
-                && super::pgtypes::is_builtin(name)
+            if let ColumnType::Builtin { ty: name, .. } = &ty.value
+                && name.is_builtin()
             {
                 cx.error(
                     ext.span,
@@ -899,9 +901,13 @@ fn parse_field(
                 "an identity column cannot also have a `default`",
             );
         }
-        if !matches!(&ty, DeclaredType::Sql(ColumnType::Builtin { name, array_dims: 0 })
-            if ["smallint", "integer", "bigint"].contains(&name.as_str()))
-        {
+        if !matches!(
+            &ty,
+            DeclaredType::Sql(ColumnType::Builtin {
+                ty: PgType::SmallInt | PgType::Integer | PgType::BigInt,
+                array_dims: 0
+            })
+        ) {
             cx.error(identity.span, "an identity column must be i16, i32 or i64");
         }
     }

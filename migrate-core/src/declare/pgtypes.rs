@@ -3,97 +3,7 @@
 //! for a type, and which literal defaults a column takes. Each answer was checked on the server;
 //! a type these tables do not know (one an extension provides) is never refused here.
 
-use crate::model::ColumnType;
-
-/// Built-in types in `format_type`'s spelling without modifiers, plus the spellings
-/// [`crate::sql::canonical_type`] passes through unchanged.
-const BUILTIN: &[&str] = &[
-    "smallint",
-    "integer",
-    "bigint",
-    "real",
-    "double precision",
-    "numeric",
-    "money",
-    "boolean",
-    "text",
-    "character varying",
-    "character",
-    "\"char\"",
-    "name",
-    "bytea",
-    "uuid",
-    "date",
-    "time without time zone",
-    "time with time zone",
-    "timestamp without time zone",
-    "timestamp with time zone",
-    "interval",
-    "json",
-    "jsonb",
-    "jsonpath",
-    "xml",
-    "inet",
-    "cidr",
-    "macaddr",
-    "macaddr8",
-    "point",
-    "line",
-    "lseg",
-    "box",
-    "path",
-    "polygon",
-    "circle",
-    "tsvector",
-    "tsquery",
-    "bit",
-    "bit varying",
-    "varbit",
-    "int4range",
-    "int8range",
-    "numrange",
-    "tsrange",
-    "tstzrange",
-    "daterange",
-    "int4multirange",
-    "int8multirange",
-    "nummultirange",
-    "tsmultirange",
-    "tstzmultirange",
-    "datemultirange",
-    "oid",
-    "regclass",
-    "regtype",
-    "regproc",
-    "regprocedure",
-    "regnamespace",
-    "regrole",
-    "pg_lsn",
-    "pg_snapshot",
-    "txid_snapshot",
-    "xid",
-    "xid8",
-    "cid",
-    "tid",
-];
-
-/// The type name without its modifiers: `character varying(80)` → `character varying`,
-/// `timestamp(3) with time zone` → `timestamp with time zone`.
-pub fn base_name(name: &str) -> String {
-    match (name.find('('), name.find(')')) {
-        (Some(open), Some(close)) if close > open => {
-            let mut base = name[..open].trim_end().to_owned();
-            base.push_str(&name[close + 1..]);
-            base
-        }
-        _ => name.to_owned(),
-    }
-}
-
-/// Whether a canonical type name (with or without modifiers) is a PostgreSQL built-in.
-pub fn is_builtin(name: &str) -> bool {
-    BUILTIN.contains(&base_name(name).as_str())
-}
+use crate::model::{ColumnType, NumericSize, PgType};
 
 /// A built-in scalar's group of types that compare with each other in one btree operator
 /// family (cross-type equality operators exist), or through an implicit cast.
@@ -108,15 +18,55 @@ enum Family {
     Other,
 }
 
-fn family(base: &str) -> Family {
-    match base {
-        "smallint" | "integer" | "bigint" => Family::Integer,
-        "real" | "double precision" => Family::Float,
-        "numeric" => Family::Numeric,
-        "text" | "character varying" | "character" | "name" => Family::Text,
-        "date" | "timestamp without time zone" | "timestamp with time zone" => Family::DateTime,
-        "inet" | "cidr" => Family::Network,
-        _ => Family::Other,
+fn family(ty: &PgType) -> Family {
+    use PgType as T;
+    match ty {
+        T::SmallInt | T::Integer | T::BigInt => Family::Integer,
+        T::Real | T::DoublePrecision => Family::Float,
+        T::Numeric(_) => Family::Numeric,
+        T::Text | T::Varchar(_) | T::Char(_) | T::Name => Family::Text,
+        T::Date | T::Timestamp { .. } => Family::DateTime,
+        T::Inet | T::Cidr => Family::Network,
+        T::Money
+        | T::Boolean
+        | T::Bytea
+        | T::Uuid
+        | T::Time { .. }
+        | T::Interval(_)
+        | T::Json
+        | T::Jsonb
+        | T::JsonPath
+        | T::Xml
+        | T::MacAddr
+        | T::MacAddr8
+        | T::Point
+        | T::Line
+        | T::Lseg
+        | T::Box
+        | T::Path
+        | T::Polygon
+        | T::Circle
+        | T::TsVector
+        | T::TsQuery
+        | T::Bit(_)
+        | T::BitVarying(_)
+        | T::Range(_)
+        | T::Multirange(_)
+        | T::Oid
+        | T::RegClass
+        | T::RegType
+        | T::RegProc
+        | T::RegProcedure
+        | T::RegNamespace
+        | T::RegRole
+        | T::PgLsn
+        | T::PgSnapshot
+        | T::TxidSnapshot
+        | T::Xid
+        | T::Xid8
+        | T::Cid
+        | T::Tid
+        | T::Other(_) => Family::Other,
     }
 }
 
@@ -134,35 +84,34 @@ pub fn foreign_key_compatible(fk: &ColumnType, pk: &ColumnType) -> Option<bool> 
             None
         }
         (ColumnType::Enum { name: a, .. }, ColumnType::Enum { name: b, .. }) => Some(a == b),
-        (ColumnType::Enum { .. }, ColumnType::Builtin { name, .. })
-        | (ColumnType::Builtin { name, .. }, ColumnType::Enum { .. }) => {
-            is_builtin(name).then_some(false)
+        (ColumnType::Enum { .. }, ColumnType::Builtin { ty, .. })
+        | (ColumnType::Builtin { ty, .. }, ColumnType::Enum { .. }) => {
+            ty.is_builtin().then_some(false)
         }
         (
             ColumnType::Builtin {
-                name: a,
+                ty: a,
                 array_dims: da,
             },
             ColumnType::Builtin {
-                name: b,
+                ty: b,
                 array_dims: db,
             },
         ) => {
-            if !is_builtin(a) || !is_builtin(b) {
+            if !a.is_builtin() || !b.is_builtin() {
                 return (a == b && (*da > 0) == (*db > 0)).then_some(true);
             }
-            let (a, b) = (base_name(a), base_name(b));
             // PostgreSQL does not tell `int[]` from `int[][]`, but arrays compare only with
             // arrays of the very same element type.
             match (*da > 0, *db > 0) {
-                (true, true) => return Some(a == b),
+                (true, true) => return Some(a.same_base_type(b)),
                 (false, false) => {}
                 _ => return Some(false),
             }
-            if a == b {
+            if a.same_base_type(b) {
                 return Some(true);
             }
-            let (fa, fb) = (family(&a), family(&b));
+            let (fa, fb) = (family(a), family(b));
             Some(match (fa, fb) {
                 _ if fa == fb && fa != Family::Other => true,
                 // Implicit casts from the referencing type to the referenced one (pg_cast
@@ -170,12 +119,20 @@ pub fn foreign_key_compatible(fk: &ColumnType, pk: &ColumnType) -> Option<bool> 
                 (Family::Integer, Family::Numeric | Family::Float) => true,
                 (Family::Numeric, Family::Float) => true,
                 _ => matches!(
-                    (a.as_str(), b.as_str()),
-                    ("time without time zone", "time with time zone" | "interval")
-                        | ("macaddr", "macaddr8")
-                        | ("macaddr8", "macaddr")
-                        | ("bit", "bit varying")
-                        | ("bit varying", "bit")
+                    (a, b),
+                    (
+                        PgType::Time {
+                            with_time_zone: false,
+                            ..
+                        },
+                        PgType::Time {
+                            with_time_zone: true,
+                            ..
+                        } | PgType::Interval(_)
+                    ) | (PgType::MacAddr, PgType::MacAddr8)
+                        | (PgType::MacAddr8, PgType::MacAddr)
+                        | (PgType::Bit(_), PgType::BitVarying(_))
+                        | (PgType::BitVarying(_), PgType::Bit(_))
                 ),
             })
         }
@@ -185,40 +142,62 @@ pub fn foreign_key_compatible(fk: &ColumnType, pk: &ColumnType) -> Option<bool> 
 /// The index methods whose default operator class covers a type (from `pg_opclass` of
 /// PostgreSQL 15); `None` for a type these tables do not know.
 fn index_methods(ty: &ColumnType) -> Option<&'static [&'static str]> {
+    use PgType as T;
     const ALL_SCALAR: &[&str] = &["btree", "hash", "brin"];
-    let (name, dims) = match ty {
+    let (ty, dims) = match ty {
         ColumnType::Enum { array_dims: 0, .. } => return Some(&["btree", "hash"]),
         ColumnType::Enum { .. } => return Some(&["btree", "hash", "gin"]),
-        ColumnType::Builtin { name, array_dims } => (name, *array_dims),
+        ColumnType::Builtin { ty, array_dims } => (ty, *array_dims),
     };
-    if !is_builtin(name) {
+    if !ty.is_builtin() {
         return None;
     }
     if dims > 0 {
         return Some(&["btree", "hash", "gin"]);
     }
-    Some(match base_name(name).as_str() {
-        "text" | "character varying" | "name" => &["btree", "hash", "brin", "spgist"],
-        "inet" | "cidr" => &["btree", "hash", "brin", "spgist"],
-        "jsonb" => &["btree", "hash", "gin"],
-        "json" | "xml" | "jsonpath" | "line" | "lseg" | "path" => &[],
-        "tsvector" => &["btree", "gin", "gist"],
-        "tsquery" => &["btree", "gist"],
-        "point" | "polygon" => &["gist", "spgist"],
-        "box" => &["gist", "spgist", "brin"],
-        "circle" => &["gist"],
-        "boolean" => &["btree", "hash"],
-        "money" => &["btree"],
-        "int4range" | "int8range" | "numrange" | "tsrange" | "tstzrange" | "daterange" => {
-            &["btree", "hash", "gist", "spgist", "brin"]
-        }
-        "int4multirange" | "int8multirange" | "nummultirange" | "tsmultirange"
-        | "tstzmultirange" | "datemultirange" => &["btree", "hash", "gist"],
-        "bit" | "bit varying" | "varbit" => &["btree", "brin"],
-        "regclass" | "regtype" | "regproc" | "regprocedure" | "regnamespace" | "regrole"
-        | "oid" => &["btree", "hash", "brin"],
-        "pg_snapshot" | "txid_snapshot" | "cid" => &[],
-        _ => ALL_SCALAR,
+    Some(match ty {
+        T::Text | T::Varchar(_) | T::Name => &["btree", "hash", "brin", "spgist"],
+        T::Inet | T::Cidr => &["btree", "hash", "brin", "spgist"],
+        T::Jsonb => &["btree", "hash", "gin"],
+        T::Json | T::Xml | T::JsonPath | T::Line | T::Lseg | T::Path => &[],
+        T::TsVector => &["btree", "gin", "gist"],
+        T::TsQuery => &["btree", "gist"],
+        T::Point | T::Polygon => &["gist", "spgist"],
+        T::Box => &["gist", "spgist", "brin"],
+        T::Circle => &["gist"],
+        T::Boolean => &["btree", "hash"],
+        T::Money => &["btree"],
+        T::Range(_) => &["btree", "hash", "gist", "spgist", "brin"],
+        T::Multirange(_) => &["btree", "hash", "gist"],
+        T::Bit(_) | T::BitVarying(_) => &["btree", "brin"],
+        T::RegClass
+        | T::RegType
+        | T::RegProc
+        | T::RegProcedure
+        | T::RegNamespace
+        | T::RegRole
+        | T::Oid => &["btree", "hash", "brin"],
+        T::PgSnapshot | T::TxidSnapshot | T::Cid => &[],
+        T::SmallInt
+        | T::Integer
+        | T::BigInt
+        | T::Real
+        | T::DoublePrecision
+        | T::Numeric(_)
+        | T::Char(_)
+        | T::Bytea
+        | T::Uuid
+        | T::Date
+        | T::Time { .. }
+        | T::Timestamp { .. }
+        | T::Interval(_)
+        | T::MacAddr
+        | T::MacAddr8
+        | T::PgLsn
+        | T::Xid
+        | T::Xid8
+        | T::Tid => ALL_SCALAR,
+        T::Other(_) => return None,
     })
 }
 
@@ -256,11 +235,7 @@ pub enum LiteralType {
 /// fails.
 pub fn value_out_of_range(text: &str, column: &ColumnType) -> Option<String> {
     use sqlparser::ast::{Expr, UnaryOperator, Value};
-    let ColumnType::Builtin {
-        name,
-        array_dims: 0,
-    } = column
-    else {
+    let ColumnType::Builtin { ty, array_dims: 0 } = column else {
         return None;
     };
     let parsed = crate::sql::parse_expr(text).ok()?;
@@ -284,30 +259,18 @@ pub fn value_out_of_range(text: &str, column: &ColumnType) -> Option<String> {
         },
         _ => return None,
     };
-    let base = base_name(name);
-    let modifiers: Vec<u32> = name
-        .split_once('(')
-        .and_then(|(_, rest)| rest.strip_suffix(')'))
-        .map(|m| m.split(',').filter_map(|x| x.trim().parse().ok()).collect())
-        .unwrap_or_default();
     let value = number.as_deref().or(string.as_deref()).map(str::trim)?;
-    match base.as_str() {
-        "smallint" | "integer" | "bigint" => {
-            let (min, max) = match base.as_str() {
-                "smallint" => (i16::MIN as i128, i16::MAX as i128),
-                "integer" => (i32::MIN as i128, i32::MAX as i128),
-                _ => (i64::MIN as i128, i64::MAX as i128),
-            };
+    match ty {
+        PgType::SmallInt | PgType::Integer | PgType::BigInt => {
+            let (min, max) = integer_range(ty)?;
             // PostgreSQL rounds a fraction to the nearest integer, halves away from zero.
             let (negative, digits) = rounded_digits(value, 0)?;
             let v = digits.parse::<i128>().ok()?;
             let v = if negative { -v } else { v };
-            (v < min || v > max).then(|| format!("{value} is out of the range of type {base}"))
+            (v < min || v > max).then(|| format!("{value} is out of the range of type {ty}"))
         }
-        "numeric" => {
-            let [precision, scale] = modifiers[..] else {
-                return None;
-            };
+        PgType::Numeric(Some(NumericSize { precision, scale })) => {
+            let (precision, scale) = (*precision, *scale);
             // numeric(p, s) with s > p (PostgreSQL 15) keeps no digit before the point; these
             // rules leave it to the server.
             let whole = precision.checked_sub(scale)? as usize;
@@ -320,10 +283,8 @@ pub fn value_out_of_range(text: &str, column: &ColumnType) -> Option<String> {
                 )
             })
         }
-        "character varying" | "character" => {
-            let [length] = modifiers[..] else {
-                return None;
-            };
+        PgType::Varchar(Some(length)) | PgType::Char(length) => {
+            let length = *length;
             // Both drop trailing spaces beyond their length instead of refusing them.
             let raw = string.as_deref().or(number.as_deref()).unwrap_or(value);
             let kept = raw.trim_end_matches(' ');
@@ -334,6 +295,16 @@ pub fn value_out_of_range(text: &str, column: &ColumnType) -> Option<String> {
                 )
             })
         }
+        _ => None,
+    }
+}
+
+/// The values an integer type holds.
+fn integer_range(ty: &PgType) -> Option<(i128, i128)> {
+    match ty {
+        PgType::SmallInt => Some((i16::MIN.into(), i16::MAX.into())),
+        PgType::Integer => Some((i32::MIN.into(), i32::MAX.into())),
+        PgType::BigInt => Some((i64::MIN.into(), i64::MAX.into())),
         _ => None,
     }
 }
@@ -388,7 +359,7 @@ fn rounded_digits(value: &str, scale: usize) -> Option<(bool, String)> {
 /// Why PostgreSQL refuses `literal` as the default of a column of type `column`, or `None`
 /// when it takes it or these tables cannot tell.
 pub fn default_refusal(literal: &LiteralType, column: &ColumnType) -> Option<String> {
-    let ColumnType::Builtin { name, array_dims } = column else {
+    let ColumnType::Builtin { ty, array_dims } = column else {
         // An enum takes a quoted label (checked against its labels where they are known) or a
         // cast to itself; a number, a boolean or a built-in type has no cast to it.
         let from = match literal {
@@ -397,21 +368,21 @@ pub fn default_refusal(literal: &LiteralType, column: &ColumnType) -> Option<Str
             LiteralType::Number { integer: false } => "numeric".to_owned(),
             LiteralType::Boolean => "boolean".to_owned(),
             LiteralType::Cast(to) if to == column => return None,
-            LiteralType::Cast(ColumnType::Builtin { name, .. }) if is_builtin(name) => name.clone(),
+            LiteralType::Cast(ColumnType::Builtin { ty, .. }) if ty.is_builtin() => ty.to_string(),
             LiteralType::Cast(_) => return None,
         };
         return Some(format!(
             "column is of type {column} but its default is of type {from}, and PostgreSQL has no assignment cast between them; write a label as a quoted string"
         ));
     };
-    if !is_builtin(name) {
+    if !ty.is_builtin() {
         return None;
     }
-    let base = base_name(name);
-    let target = family(&base);
-    let textual = target == Family::Text && *array_dims == 0;
+    let scalar = *array_dims == 0;
+    let target = family(ty);
+    let textual = target == Family::Text && scalar;
     let numeric_target =
-        *array_dims == 0 && matches!(target, Family::Integer | Family::Float | Family::Numeric);
+        scalar && matches!(target, Family::Integer | Family::Float | Family::Numeric);
     let type_mismatch = |from: &str| {
         Some(format!(
             "column is of type {column} but its default is of type {from}, and PostgreSQL has no assignment cast between them"
@@ -419,51 +390,22 @@ pub fn default_refusal(literal: &LiteralType, column: &ColumnType) -> Option<Str
     };
     match literal {
         LiteralType::Unknown(text) => {
-            if *array_dims > 0 {
+            if !scalar {
                 return (!text.trim_start().starts_with('{'))
                     .then(|| format!("`'{text}'` is not an array literal (`'{{…}}'`)"));
             }
-            let valid = match base.as_str() {
-                "smallint" | "integer" | "bigint" => {
-                    let max = match base.as_str() {
-                        "smallint" => i16::MAX as i128,
-                        "integer" => i32::MAX as i128,
-                        _ => i64::MAX as i128,
-                    };
-                    text.trim()
-                        .parse::<i128>()
-                        .is_ok_and(|v| v <= max && v >= -max - 1)
-                }
-                "real" | "double precision" | "numeric" => {
-                    let t = text.trim().to_ascii_lowercase();
-                    t.parse::<f64>().is_ok()
-                        || ["nan", "infinity", "-infinity", "+infinity", "inf", "-inf"]
-                            .contains(&t.as_str())
-                }
-                "boolean" => {
-                    // Unique prefixes of true/false/yes/no, and on/off/1/0, in any case.
-                    let t = text.trim().to_ascii_lowercase();
-                    ["on", "of", "off", "1", "0"].contains(&t.as_str())
-                        || (!t.is_empty()
-                            && ["true", "false", "yes", "no"]
-                                .iter()
-                                .any(|w| w.starts_with(&t)))
-                }
-                "uuid" => valid_uuid(text),
-                "json" | "jsonb" => serde_json::from_str::<serde_json::Value>(text).is_ok(),
-                _ => true,
-            };
-            (!valid).then(|| format!("`'{text}'` is not valid input for type {column}"))
+            (!valid_input(text, ty))
+                .then(|| format!("`'{text}'` is not valid input for type {column}"))
         }
         LiteralType::Number { integer } => {
-            if numeric_target || textual || (base == "money" && *array_dims == 0) {
+            if numeric_target || textual || (*ty == PgType::Money && scalar) {
                 None
             } else {
                 type_mismatch(if *integer { "integer" } else { "numeric" })
             }
         }
         LiteralType::Boolean => {
-            if textual || (base == "boolean" && *array_dims == 0) {
+            if textual || (*ty == PgType::Boolean && scalar) {
                 None
             } else {
                 type_mismatch("boolean")
@@ -474,7 +416,7 @@ pub fn default_refusal(literal: &LiteralType, column: &ColumnType) -> Option<Str
                 return None;
             }
             let ColumnType::Builtin {
-                name: from_name,
+                ty: from_ty,
                 array_dims: from_dims,
             } = from
             else {
@@ -482,14 +424,13 @@ pub fn default_refusal(literal: &LiteralType, column: &ColumnType) -> Option<Str
                     .then(|| type_mismatch(&from.to_string()))
                     .flatten();
             };
-            if !is_builtin(from_name) {
+            if !from_ty.is_builtin() {
                 return None;
             }
-            let from_base = base_name(from_name);
             let assignable = if *from_dims != *array_dims {
                 textual
             } else {
-                textual || scalar_assignable(&from_base, &base)
+                textual || scalar_assignable(from_ty, ty)
             };
             if assignable {
                 None
@@ -500,40 +441,113 @@ pub fn default_refusal(literal: &LiteralType, column: &ColumnType) -> Option<Str
     }
 }
 
+/// Whether a quoted literal is valid input for a built-in scalar type, where these rules can
+/// tell (numbers, booleans, uuids, json); `true` for the others.
+fn valid_input(text: &str, ty: &PgType) -> bool {
+    match ty {
+        PgType::SmallInt | PgType::Integer | PgType::BigInt => {
+            let Some((min, max)) = integer_range(ty) else {
+                return true;
+            };
+            text.trim()
+                .parse::<i128>()
+                .is_ok_and(|v| v <= max && v >= min)
+        }
+        PgType::Real | PgType::DoublePrecision | PgType::Numeric(_) => {
+            let t = text.trim().to_ascii_lowercase();
+            t.parse::<f64>().is_ok()
+                || ["nan", "infinity", "-infinity", "+infinity", "inf", "-inf"]
+                    .contains(&t.as_str())
+        }
+        PgType::Boolean => {
+            // Unique prefixes of true/false/yes/no, and on/off/1/0, in any case.
+            let t = text.trim().to_ascii_lowercase();
+            ["on", "of", "off", "1", "0"].contains(&t.as_str())
+                || (!t.is_empty()
+                    && ["true", "false", "yes", "no"]
+                        .iter()
+                        .any(|w| w.starts_with(&t)))
+        }
+        PgType::Uuid => valid_uuid(text),
+        PgType::Json | PgType::Jsonb => serde_json::from_str::<serde_json::Value>(text).is_ok(),
+        _ => true,
+    }
+}
+
 /// Whether `pg_cast` of PostgreSQL 15 has an implicit or assignment cast (or the types share a
 /// family whose members cast to each other), for built-ins other than the string types (which
-/// every type casts to on assignment).
-fn scalar_assignable(from: &str, to: &str) -> bool {
+/// every type casts to on assignment). Modifiers do not matter.
+fn scalar_assignable(from: &PgType, to: &PgType) -> bool {
+    use PgType as T;
     let (ff, ft) = (family(from), family(to));
     let numeric = |f: Family| matches!(f, Family::Integer | Family::Float | Family::Numeric);
+    let time = |with_time_zone| T::Time {
+        precision: None,
+        with_time_zone,
+    };
+    // The pairs below name types without modifiers.
+    let (from, to) = (without_modifiers(from), without_modifiers(to));
     from == to
         || (ff == ft && ff != Family::Other)
         || (numeric(ff) && numeric(ft))
         || matches!(
-            (from, to),
-            ("json", "jsonb")
-                | ("jsonb", "json")
-                | ("cidr", "inet")
-                | ("macaddr", "macaddr8")
-                | ("macaddr8", "macaddr")
-                | ("bit", "bit varying")
-                | ("bit varying", "bit")
-                | ("timestamp with time zone", "time without time zone")
-                | ("timestamp without time zone", "time without time zone")
-                | ("timestamp with time zone", "time with time zone")
-                | ("time without time zone", "time with time zone")
-                | ("time with time zone", "time without time zone")
-                | ("time without time zone", "interval")
-                | ("interval", "time without time zone")
-                | ("integer", "money")
-                | ("bigint", "money")
-                | ("numeric", "money")
-                | ("money", "numeric")
-                | ("box", "polygon")
-                | ("point", "box")
-                | ("path", "polygon")
-                | ("polygon", "path")
+            (&from, &to),
+            (T::Json, T::Jsonb)
+                | (T::Jsonb, T::Json)
+                | (T::Cidr, T::Inet)
+                | (T::MacAddr, T::MacAddr8)
+                | (T::MacAddr8, T::MacAddr)
+                | (T::Bit(_), T::BitVarying(_))
+                | (T::BitVarying(_), T::Bit(_))
+                | (
+                    T::Timestamp {
+                        with_time_zone: true,
+                        ..
+                    },
+                    T::Time { .. }
+                )
+                | (
+                    T::Timestamp {
+                        with_time_zone: false,
+                        ..
+                    },
+                    T::Time {
+                        with_time_zone: false,
+                        ..
+                    }
+                )
+                | (T::Time { .. }, T::Time { .. })
+                | (T::Integer | T::BigInt | T::Numeric(_), T::Money)
+                | (T::Money, T::Numeric(_))
+                | (T::Box, T::Polygon)
+                | (T::Point, T::Box)
+                | (T::Path, T::Polygon)
+                | (T::Polygon, T::Path)
         )
+        || (from == time(false) && to == T::Interval(None))
+        || (from == T::Interval(None) && to == time(false))
+}
+
+/// The type with its modifiers cleared (`character varying(80)` → `character varying`,
+/// `time(3) with time zone` → `time with time zone`); `character(n)` becomes `character(1)`.
+fn without_modifiers(ty: &PgType) -> PgType {
+    match ty {
+        PgType::Numeric(_) => PgType::Numeric(None),
+        PgType::Varchar(_) => PgType::Varchar(None),
+        PgType::Char(_) => PgType::Char(1),
+        PgType::Interval(_) => PgType::Interval(None),
+        PgType::Bit(_) => PgType::Bit(None),
+        PgType::BitVarying(_) => PgType::BitVarying(None),
+        PgType::Time { with_time_zone, .. } => PgType::Time {
+            precision: None,
+            with_time_zone: *with_time_zone,
+        },
+        PgType::Timestamp { with_time_zone, .. } => PgType::Timestamp {
+            precision: None,
+            with_time_zone: *with_time_zone,
+        },
+        other => other.clone(),
+    }
 }
 
 fn valid_uuid(text: &str) -> bool {
@@ -551,15 +565,11 @@ mod tests {
     use super::*;
 
     fn ty(name: &str) -> ColumnType {
-        ColumnType::builtin(name)
+        ColumnType::parse_sql(name).unwrap()
     }
 
     #[test]
     fn defaults_too_large_for_their_column_are_refused() {
-        let ty = |t: &str| {
-            let (name, array_dims) = crate::sql::canonical_type(t).unwrap();
-            ColumnType::Builtin { name, array_dims }
-        };
         assert!(value_out_of_range("300000", &ty("smallint")).is_some());
         assert!(value_out_of_range("-32768", &ty("smallint")).is_none());
         assert!(value_out_of_range("100", &ty("numeric(3,2)")).is_some());

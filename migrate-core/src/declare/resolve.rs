@@ -11,7 +11,8 @@ use super::{DeclaredEnum, DeclaredKey, DeclaredTable, DeclaredType, Spanned};
 use crate::diagnostic::{Ctxt, Diagnostic};
 use crate::model::FkAction;
 use crate::model::{
-    Check, Column, ColumnType, ForeignKey, Index, IndexKey, QualifiedName, Schema, Table, Unique,
+    Check, Column, ColumnType, ForeignKey, Index, IndexKey, PgType, QualifiedName, Schema, Table,
+    Unique,
 };
 use crate::sql::{self, generated_name};
 
@@ -109,9 +110,14 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
         }
         let ty = match &field.ty {
             DeclaredType::Sql(ty) => {
-                if let (ColumnType::Builtin { name, .. }, Some(span), None) =
-                    (ty, field.column_type_span, &field.extension)
-                    && !pgtypes::is_builtin(name)
+                if let (
+                    ColumnType::Builtin {
+                        ty: PgType::Other(name),
+                        ..
+                    },
+                    Some(span),
+                    None,
+                ) = (ty, field.column_type_span, &field.extension)
                 {
                     let is_enum = catalog
                         .enums
@@ -556,15 +562,12 @@ fn literal_of(expr: &sqlparser::ast::Expr) -> Option<(LiteralType, Option<Litera
         Expr::Cast {
             expr, data_type, ..
         } => {
-            let (name, array_dims) = sql::canonical_type(&data_type.to_string()).ok()?;
+            let cast = ColumnType::parse_sql(&data_type.to_string()).ok()?;
             let inner = literal_of(expr).and_then(|(l, c)| match c {
                 None => Some(l),
                 Some(_) => None,
             });
-            Some((
-                LiteralType::Cast(ColumnType::Builtin { name, array_dims }),
-                inner,
-            ))
+            Some((LiteralType::Cast(cast), inner))
         }
         _ => None,
     }
@@ -891,9 +894,12 @@ pub fn check_enum_defaults<'t>(
                 Some((LiteralType::Unknown(label), None)) => label,
                 // `'x'::text` is refused as a type mismatch already; `'x'::shade` is a label.
                 Some((
-                    LiteralType::Cast(ColumnType::Builtin { name, .. }),
+                    LiteralType::Cast(ColumnType::Builtin {
+                        ty: PgType::Other(_),
+                        ..
+                    }),
                     Some(LiteralType::Unknown(label)),
-                )) if !pgtypes::is_builtin(&name) => label,
+                )) => label,
                 _ => continue,
             };
             if known.contains(&label) {

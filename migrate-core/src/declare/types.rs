@@ -2,7 +2,7 @@
 
 use syn::{GenericArgument, PathArguments, Type};
 
-use crate::model::ColumnType;
+use crate::model::{ColumnType, PgType};
 
 /// What a field's Rust type says about its column.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,34 @@ pub struct MappedType {
     pub nullable: bool,
 }
 
+/// Why a field's Rust type has no column type of its own. Each message names the fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RustTypeError {
+    /// `Option<Option<T>>`.
+    #[error("`Option<Option<_>>` has no column form; use a single `Option<_>`")]
+    NestedOption,
+    /// A type no rule maps (a generic container, a tuple, a lower-case name).
+    #[error("no PostgreSQL type for `{0}`; declare one with `#[migrate(column_type = \"…\")]`")]
+    Unmapped(String),
+    /// A well-known crate's type name without its crate path (`Uuid`).
+    #[error(
+        "`{ident}` is ambiguous here: the derive sees this struct, not the `use` that names `{ident}`, so it cannot tell `{krate}::{ident}` from another type of that name; write the full path (`{krate}::{ident}`), or declare `#[migrate(column_type = \"{sql_type}\")]`"
+    )]
+    Ambiguous {
+        /// The bare type name.
+        ident: String,
+        /// The crate that usually provides it.
+        krate: &'static str,
+        /// The column type it maps to with its path.
+        sql_type: PgType,
+    },
+    /// An unsigned (or oddly sized) integer: PostgreSQL has none.
+    #[error(
+        "PostgreSQL has no `{0}` type; use i16, i32 or i64, or declare `#[migrate(column_type = \"…\")]`"
+    )]
+    NoSuchInteger(String),
+}
+
 /// Peels `Option<T>` off a type: returns the inner type and whether it was optional.
 pub fn peel_option(ty: &Type) -> (&Type, bool) {
     match last_segment(ty) {
@@ -41,7 +69,7 @@ pub fn peel_option(ty: &Type) -> (&Type, bool) {
 }
 
 /// Maps a Rust field type onto a column type. The error text names the fix.
-pub fn map_rust_type(ty: &Type) -> Result<MappedType, String> {
+pub fn map_rust_type(ty: &Type) -> Result<MappedType, RustTypeError> {
     let outer = last_segment(ty);
     let (inner, nullable) = match outer {
         Some(Segment {
@@ -53,7 +81,7 @@ pub fn map_rust_type(ty: &Type) -> Result<MappedType, String> {
     };
     let segment = if nullable { last_segment(inner) } else { outer };
     if nullable && segment.as_ref().is_some_and(|s| s.ident == "Option") {
-        return Err("`Option<Option<_>>` has no column form; use a single `Option<_>`".into());
+        return Err(RustTypeError::NestedOption);
     }
     Ok(MappedType {
         ty: map_scalar_or_array(inner, segment)?,
@@ -105,19 +133,19 @@ fn last_segment(ty: &Type) -> Option<Segment<'_>> {
     }
 }
 
-fn map_scalar_or_array(ty: &Type, segment: Option<Segment<'_>>) -> Result<DeclaredType, String> {
+fn map_scalar_or_array(
+    ty: &Type,
+    segment: Option<Segment<'_>>,
+) -> Result<DeclaredType, RustTypeError> {
     let Some(segment) = segment else {
-        return Err(format!(
-            "no PostgreSQL type for `{}`; declare one with `#[migrate(column_type = \"…\")]`",
-            type_text(ty)
-        ));
+        return Err(RustTypeError::Unmapped(type_text(ty)));
     };
     if segment.ident == "Vec"
         && let Some(elem) = segment.arg
     {
         let elem_segment = last_segment(elem);
         if elem_segment.as_ref().is_some_and(|s| s.ident == "u8") {
-            return Ok(DeclaredType::Sql(ColumnType::builtin("bytea")));
+            return Ok(DeclaredType::Sql(ColumnType::builtin(PgType::Bytea)));
         }
         return Ok(match map_scalar_or_array(elem, elem_segment)? {
             DeclaredType::Sql(t) => DeclaredType::Sql(t.array_of()),
@@ -128,92 +156,90 @@ fn map_scalar_or_array(ty: &Type, segment: Option<Segment<'_>>) -> Result<Declar
         });
     }
     let ident = segment.ident;
-    let builtin = |name: &str| Ok(DeclaredType::Sql(ColumnType::builtin(name)));
+    let builtin = |ty: PgType| Ok(DeclaredType::Sql(ColumnType::builtin(ty)));
     if let Some((crates, sql_type)) = WELL_KNOWN
         .iter()
         .find(|(name, ..)| *name == ident)
         .map(|(_, c, t)| (c, t))
     {
         match &segment.krate {
-            Some(krate) if crates.contains(&krate.as_str()) => return builtin(sql_type),
+            Some(krate) if crates.contains(&krate.as_str()) => return builtin(sql_type.clone()),
             // Another crate's (or this crate's) type of that name: not the well-known one.
             Some(_) => {}
             None => {
-                return Err(format!(
-                    "`{ident}` is ambiguous here: the derive sees this struct, not the `use` that names `{ident}`, so it cannot tell `{}::{ident}` from another type of that name; write the full path (`{}::{ident}`), or declare `#[migrate(column_type = \"{sql_type}\")]`",
-                    crates[0], crates[0]
-                ));
+                return Err(RustTypeError::Ambiguous {
+                    ident,
+                    krate: crates[0],
+                    sql_type: sql_type.clone(),
+                });
             }
         }
     }
     match ident.as_str() {
-        "i16" => builtin("smallint"),
-        "i32" => builtin("integer"),
-        "i64" => builtin("bigint"),
-        "f32" => builtin("real"),
-        "f64" => builtin("double precision"),
-        "bool" => builtin("boolean"),
+        "i16" => builtin(PgType::SmallInt),
+        "i32" => builtin(PgType::Integer),
+        "i64" => builtin(PgType::BigInt),
+        "f32" => builtin(PgType::Real),
+        "f64" => builtin(PgType::DoublePrecision),
+        "bool" => builtin(PgType::Boolean),
         "String"
             if segment
                 .krate
                 .as_deref()
                 .is_none_or(|k| ["std", "alloc"].contains(&k)) =>
         {
-            builtin("text")
+            builtin(PgType::Text)
         }
-        "str" => builtin("text"),
-        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i128" | "isize" => Err(format!(
-            "PostgreSQL has no `{ident}` type; use i16, i32 or i64, \
-             or declare `#[migrate(column_type = \"…\")]`"
-        )),
+        "str" => builtin(PgType::Text),
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i128" | "isize" => {
+            Err(RustTypeError::NoSuchInteger(ident))
+        }
         _ if ident.starts_with(|c: char| c.is_ascii_uppercase()) && !segment.has_generics => {
             Ok(DeclaredType::RustEnum {
                 ident,
                 array_dims: 0,
             })
         }
-        _ => Err(format!(
-            "no PostgreSQL type for `{}`; declare one with `#[migrate(column_type = \"…\")]`",
-            type_text(ty)
-        )),
+        _ => Err(RustTypeError::Unmapped(type_text(ty))),
     }
 }
 
 /// Types of well-known crates, mapped only when named by a path through one of those crates
 /// (`uuid::Uuid`, `chrono::DateTime<Utc>`, `sqlx::types::Uuid`): a bare `Uuid` could be any type
 /// a `use` or a local definition brings in, and the derive sees neither.
-const WELL_KNOWN: &[(&str, &[&str], &str)] = &[
-    ("Uuid", &["uuid", "sqlx"], "uuid"),
-    ("NaiveDate", &["chrono", "sqlx"], "date"),
-    ("Date", &["time", "sqlx"], "date"),
-    ("NaiveTime", &["chrono", "sqlx"], "time without time zone"),
-    ("Time", &["time", "sqlx"], "time without time zone"),
-    (
-        "NaiveDateTime",
-        &["chrono", "sqlx"],
-        "timestamp without time zone",
-    ),
-    (
-        "PrimitiveDateTime",
-        &["time", "sqlx"],
-        "timestamp without time zone",
-    ),
-    ("DateTime", &["chrono", "sqlx"], "timestamp with time zone"),
-    (
-        "OffsetDateTime",
-        &["time", "sqlx"],
-        "timestamp with time zone",
-    ),
-    ("Value", &["serde_json"], "jsonb"),
-    ("JsonValue", &["sqlx"], "jsonb"),
-    ("Json", &["sqlx"], "jsonb"),
-    ("Decimal", &["rust_decimal", "sqlx"], "numeric"),
-    ("BigDecimal", &["bigdecimal", "sqlx"], "numeric"),
-    ("IpNetwork", &["ipnetwork", "sqlx"], "inet"),
-    ("IpAddr", &["std", "core"], "inet"),
-    ("IpInet", &["sqlx"], "inet"),
-    ("PgInterval", &["sqlx"], "interval"),
+const WELL_KNOWN: &[(&str, &[&str], PgType)] = &[
+    ("Uuid", &["uuid", "sqlx"], PgType::Uuid),
+    ("NaiveDate", &["chrono", "sqlx"], PgType::Date),
+    ("Date", &["time", "sqlx"], PgType::Date),
+    ("NaiveTime", &["chrono", "sqlx"], TIME),
+    ("Time", &["time", "sqlx"], TIME),
+    ("NaiveDateTime", &["chrono", "sqlx"], TIMESTAMP),
+    ("PrimitiveDateTime", &["time", "sqlx"], TIMESTAMP),
+    ("DateTime", &["chrono", "sqlx"], TIMESTAMPTZ),
+    ("OffsetDateTime", &["time", "sqlx"], TIMESTAMPTZ),
+    ("Value", &["serde_json"], PgType::Jsonb),
+    ("JsonValue", &["sqlx"], PgType::Jsonb),
+    ("Json", &["sqlx"], PgType::Jsonb),
+    ("Decimal", &["rust_decimal", "sqlx"], PgType::Numeric(None)),
+    ("BigDecimal", &["bigdecimal", "sqlx"], PgType::Numeric(None)),
+    ("IpNetwork", &["ipnetwork", "sqlx"], PgType::Inet),
+    ("IpAddr", &["std", "core"], PgType::Inet),
+    ("IpInet", &["sqlx"], PgType::Inet),
+    ("PgInterval", &["sqlx"], PgType::Interval(None)),
 ];
+
+const TIME: PgType = PgType::Time {
+    precision: None,
+    with_time_zone: false,
+};
+const TIMESTAMP: PgType = PgType::Timestamp {
+    precision: None,
+    with_time_zone: false,
+};
+const TIMESTAMPTZ: PgType = PgType::Timestamp {
+    precision: None,
+    with_time_zone: true,
+};
 
 /// A type as the user wrote it, without the token spacing `quote` adds.
 fn type_text(ty: &Type) -> String {
@@ -231,31 +257,34 @@ fn type_text(ty: &Type) -> String {
 mod tests {
     use super::*;
 
-    fn map(src: &str) -> Result<MappedType, String> {
+    fn map(src: &str) -> Result<MappedType, RustTypeError> {
         map_rust_type(&syn::parse_str(src).unwrap())
     }
 
     #[test]
     fn maps_the_documented_types() {
-        let sql = |name: &str, nullable| {
+        let sql = |ty: PgType, nullable| {
             Ok(MappedType {
-                ty: DeclaredType::Sql(ColumnType::builtin(name)),
+                ty: DeclaredType::Sql(ColumnType::builtin(ty)),
                 nullable,
             })
         };
-        assert_eq!(map("i64"), sql("bigint", false));
-        assert_eq!(map("Option<String>"), sql("text", true));
-        assert_eq!(map("Vec<u8>"), sql("bytea", false));
+        assert_eq!(map("i64"), sql(PgType::BigInt, false));
+        assert_eq!(map("Option<String>"), sql(PgType::Text, true));
+        assert_eq!(map("Vec<u8>"), sql(PgType::Bytea, false));
         assert_eq!(
             map("chrono::DateTime<chrono::Utc>"),
-            sql("timestamp with time zone", false)
+            sql(TIMESTAMPTZ, false)
         );
-        assert_eq!(map("serde_json::Value"), sql("jsonb", false));
-        assert_eq!(map("rust_decimal::Decimal"), sql("numeric", false));
+        assert_eq!(map("serde_json::Value"), sql(PgType::Jsonb, false));
+        assert_eq!(
+            map("rust_decimal::Decimal"),
+            sql(PgType::Numeric(None), false)
+        );
         assert_eq!(
             map("Vec<i32>"),
             Ok(MappedType {
-                ty: DeclaredType::Sql(ColumnType::builtin("integer").array_of()),
+                ty: DeclaredType::Sql(ColumnType::builtin(PgType::Integer).array_of()),
                 nullable: false
             })
         );
@@ -273,40 +302,79 @@ mod tests {
 
     #[test]
     fn refuses_types_without_a_column_form() {
-        assert!(map("u32").unwrap_err().contains("no `u32` type"));
+        assert!(
+            map("u32")
+                .unwrap_err()
+                .to_string()
+                .contains("no `u32` type")
+        );
         assert!(map("Option<Option<i32>>").is_err());
         assert!(
             map("HashMap<String, i32>")
                 .unwrap_err()
+                .to_string()
                 .contains("column_type")
         );
         assert!(map("(i32, i32)").is_err());
+    }
+
+    /// The words the UI expectations (tests/ui/fail/*.stderr) hold.
+    #[test]
+    fn messages_are_the_ones_users_see() {
+        let message = |src: &str| map(src).unwrap_err().to_string();
+        assert_eq!(
+            message("Uuid"),
+            "`Uuid` is ambiguous here: the derive sees this struct, not the `use` that names `Uuid`, so it cannot tell `uuid::Uuid` from another type of that name; write the full path (`uuid::Uuid`), or declare `#[migrate(column_type = \"uuid\")]`"
+        );
+        assert_eq!(
+            message("Value"),
+            "`Value` is ambiguous here: the derive sees this struct, not the `use` that names `Value`, so it cannot tell `serde_json::Value` from another type of that name; write the full path (`serde_json::Value`), or declare `#[migrate(column_type = \"jsonb\")]`"
+        );
+        assert!(
+            message("DateTime<Utc>")
+                .ends_with("`#[migrate(column_type = \"timestamp with time zone\")]`")
+        );
+        assert_eq!(
+            message("u32"),
+            "PostgreSQL has no `u32` type; use i16, i32 or i64, or declare `#[migrate(column_type = \"…\")]`"
+        );
+        assert_eq!(
+            message("HashMap<String, String>"),
+            "no PostgreSQL type for `HashMap<String, String>`; declare one with `#[migrate(column_type = \"…\")]`"
+        );
+        assert_eq!(map("Option<Option<i32>>"), Err(RustTypeError::NestedOption));
     }
 
     #[test]
     fn well_known_types_are_mapped_by_their_full_path_only() {
         assert_eq!(
             map("uuid::Uuid").unwrap().ty,
-            DeclaredType::Sql(ColumnType::builtin("uuid"))
+            DeclaredType::Sql(ColumnType::builtin(PgType::Uuid))
         );
         assert_eq!(
             map("sqlx::types::Uuid").unwrap().ty,
-            DeclaredType::Sql(ColumnType::builtin("uuid"))
+            DeclaredType::Sql(ColumnType::builtin(PgType::Uuid))
         );
         assert_eq!(
             map("std::string::String").unwrap().ty,
-            DeclaredType::Sql(ColumnType::builtin("text"))
+            DeclaredType::Sql(ColumnType::builtin(PgType::Text))
         );
         // A bare name could be a local type: refused, asking for the path or `column_type`.
-        let bare = map("Uuid").unwrap_err();
+        let bare = map("Uuid").unwrap_err().to_string();
         assert!(
             bare.contains("uuid::Uuid") && bare.contains("column_type"),
             "{bare}"
         );
-        assert!(map("Value").unwrap_err().contains("serde_json::Value"));
+        assert!(
+            map("Value")
+                .unwrap_err()
+                .to_string()
+                .contains("serde_json::Value")
+        );
         assert!(
             map("DateTime<Utc>")
                 .unwrap_err()
+                .to_string()
                 .contains("chrono::DateTime")
         );
         // Another crate's type of a well-known name is not the well-known one.
@@ -317,9 +385,12 @@ mod tests {
                 array_dims: 0
             }
         );
-        assert!(map("toml::Value").unwrap().ty != DeclaredType::Sql(ColumnType::builtin("jsonb")));
         assert!(
-            map("my::String").is_ok_and(|m| m.ty != DeclaredType::Sql(ColumnType::builtin("text")))
+            map("toml::Value").unwrap().ty != DeclaredType::Sql(ColumnType::builtin(PgType::Jsonb))
+        );
+        assert!(
+            map("my::String")
+                .is_ok_and(|m| m.ty != DeclaredType::Sql(ColumnType::builtin(PgType::Text)))
         );
     }
 }

@@ -14,7 +14,7 @@ pub use step::{Backfill, ChangeSummary, Lock, LockMode, Phase, Plan, PreCheck, S
 use crate::diagnostic::Diagnostic;
 use crate::diff::{Change, Located, Reporter};
 use crate::model::{Column, ColumnType, QualifiedName, Schema};
-use crate::sql::{self, Volatility};
+use crate::sql::{Volatility, volatility};
 
 /// `lock_timeout` for every step that takes ACCESS EXCLUSIVE or SHARE ROW EXCLUSIVE on an
 /// existing table (rule R1): short, so a queued lock never stalls traffic for long.
@@ -208,7 +208,7 @@ fn warning_for(change: &Change, snapshot: &Schema) -> Option<String> {
             from,
             to,
             convert: Some(convert),
-        } if !binary_coercible(from, to) => Some(format!(
+        } if !from.is_binary_coercible_to(to) => Some(format!(
             "while the old binary runs, the trigger converts every `{table}.{column}` write with the declared expressions: a {from} value that `{}` cannot convert fails the old binary's write (and, in an existing row, stops the backfill with the database's error), and a {to} value that `{}` cannot convert fails the new binary's; a value it turns into NULL in a NOT NULL column holds the new release's views back until it is fixed",
             convert.to_new, convert.to_old
         )),
@@ -218,7 +218,7 @@ fn warning_for(change: &Change, snapshot: &Schema) -> Option<String> {
             from,
             to,
             convert: None,
-        } if !binary_coercible(from, to) && lossless_conversion(from, to) => Some(format!(
+        } if !from.is_binary_coercible_to(to) && from.converts_losslessly_to(to) => Some(format!(
             "while the old binary runs, every `{table}.{column}` value the new binary writes is mirrored into the {from} column: a value {from} cannot hold makes that write fail, and one it holds less precisely is rounded there"
         )),
         Change::SetNotNull {
@@ -361,7 +361,7 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
             to,
             convert,
         } => {
-            if binary_coercible(from, to) {
+            if from.is_binary_coercible_to(to) {
                 ("C9", Verdict::Safe)
             } else {
                 (
@@ -594,7 +594,7 @@ fn shadow_verdict(
             new_field(),
         );
     }
-    if !declared_conversion && !lossless_conversion(from, to) {
+    if !declared_conversion && !from.converts_losslessly_to(to) {
         return refuse(
             format!(
                 "some {from} values have no {to} form or lose information in it, so a shadow column could not mirror the running binary's writes"
@@ -671,222 +671,5 @@ fn add_column_verdict(table: &QualifiedName, column: &Column) -> (&'static str, 
                 ),
             ),
         ),
-    }
-}
-
-/// Conversions the shadow-column plan (C10) makes on its own: every `from` value has exactly
-/// one `to` value, reached by a cast that cannot fail. The way back (for the new binary's
-/// writes, mirrored into the old column) may fail for values the old type cannot hold, which is
-/// the plan's warning.
-pub fn lossless_conversion(from: &ColumnType, to: &ColumnType) -> bool {
-    let unbounded_text = |name: &str| name == "text" || name == "character varying";
-    match (from, to) {
-        (
-            ColumnType::Enum { array_dims: a, .. },
-            ColumnType::Builtin {
-                name,
-                array_dims: b,
-            },
-        ) => a == b && unbounded_text(name),
-        (
-            ColumnType::Builtin {
-                name: from,
-                array_dims: a,
-            },
-            ColumnType::Builtin {
-                name: to,
-                array_dims: b,
-            },
-        ) if a == b => lossless_builtin(from, to),
-        _ => false,
-    }
-}
-
-fn lossless_builtin(from: &str, to: &str) -> bool {
-    // Decimal digits an integer type needs: smallint 5, integer 10, bigint 19.
-    let integer_digits = |t: &str| match t {
-        "smallint" => Some(5),
-        "integer" => Some(10),
-        "bigint" => Some(19),
-        _ => None,
-    };
-    // numeric → (digits before the point, scale); unconstrained numeric → None.
-    let numeric = |t: &str| -> Option<Option<(u32, u32)>> {
-        let rest = t.strip_prefix("numeric")?;
-        if rest.is_empty() {
-            return Some(None);
-        }
-        let (p, s) = rest.strip_prefix('(')?.strip_suffix(')')?.split_once(',')?;
-        let (p, s): (u32, u32) = (p.trim().parse().ok()?, s.trim().parse().ok()?);
-        Some(Some((p.saturating_sub(s), s)))
-    };
-    if let (Some(f), Some(t)) = (integer_digits(from), integer_digits(to)) {
-        return t > f;
-    }
-    if let (Some(digits), Some(target)) = (integer_digits(from), numeric(to)) {
-        return target.is_none_or(|(before, _)| before >= digits);
-    }
-    if let (Some(f), Some(t)) = (numeric(from), numeric(to)) {
-        return match (f, t) {
-            (_, None) => true,
-            (None, Some(_)) => false,
-            (Some((fb, fs)), Some((tb, ts))) => tb >= fb && ts >= fs,
-        };
-    }
-    match (from, to) {
-        // Exact in the wider mantissa (24 bits for real, 53 for double precision).
-        ("smallint", "real" | "double precision")
-        | ("integer", "double precision")
-        | ("real", "double precision")
-        | ("date", "timestamp without time zone") => true,
-        (_, "text" | "character varying") => {
-            // Text output that is exact and the same in every session. Dates, times and
-            // intervals follow DateStyle, TimeZone and IntervalStyle, floats
-            // extra_float_digits, `character(n)` loses its padding, and json has no equality
-            // for the trigger to compare: none of them.
-            integer_digits(from).is_some()
-                || numeric(from).is_some()
-                || matches!(from, "boolean" | "uuid" | "jsonb")
-        }
-        _ => false,
-    }
-}
-
-/// The volatility of a default or backfill value; unparsable counts as volatile.
-pub fn volatility(expr: &str) -> Volatility {
-    sql::parse_expr(expr).map_or(Volatility::Volatile, |e| sql::default_volatility(&e))
-}
-
-/// Type changes PostgreSQL performs without a rewrite (catalog row C9).
-pub fn binary_coercible(from: &ColumnType, to: &ColumnType) -> bool {
-    let (
-        ColumnType::Builtin {
-            name: from,
-            array_dims: a,
-        },
-        ColumnType::Builtin {
-            name: to,
-            array_dims: b,
-        },
-    ) = (from, to)
-    else {
-        return false;
-    };
-    if a != b {
-        return false;
-    }
-    let modifier = |t: &str, base: &str| -> Option<Option<Vec<u32>>> {
-        let rest = t.strip_prefix(base)?;
-        if rest.is_empty() {
-            return Some(None);
-        }
-        let inner = rest.strip_prefix('(')?.split(')').next()?;
-        Some(Some(
-            inner
-                .split(',')
-                .filter_map(|n| n.trim().parse().ok())
-                .collect(),
-        ))
-    };
-    let varchar = |t: &str| modifier(t, "character varying");
-    if let (Some(f), Some(t)) = (varchar(from), varchar(to)) {
-        return match (f, t) {
-            (_, None) => true,
-            (Some(f), Some(t)) => t.first() >= f.first() && !t.is_empty(),
-            (None, Some(_)) => false,
-        };
-    }
-    if (varchar(from).is_some() && to == "text") || (from == "text" && to == "character varying") {
-        return true;
-    }
-    if let (Some(f), Some(t)) = (modifier(from, "numeric"), modifier(to, "numeric")) {
-        return match (f, t) {
-            (_, None) => true,
-            (Some(f), Some(t)) => {
-                f.len() == 2
-                    && t.len() == 2
-                    && t.get(1) == f.get(1)
-                    && t.first() >= f.first()
-                    && !t.is_empty()
-            }
-            (None, Some(_)) => false,
-        };
-    }
-    for base in ["timestamp", "time", "interval"] {
-        let precision = |t: &str| -> Option<(u32, String)> {
-            let rest = t.strip_prefix(base)?;
-            if let Some(r) = rest.strip_prefix('(') {
-                let (p, tail) = r.split_once(')')?;
-                Some((p.parse().ok()?, tail.trim().to_owned()))
-            } else {
-                Some((6, rest.trim().to_owned()))
-            }
-        };
-        if let (Some((fp, fz)), Some((tp, tz))) = (precision(from), precision(to)) {
-            return fz == tz && tp >= fp;
-        }
-    }
-    from == "cidr" && to == "inet"
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn t(name: &str) -> ColumnType {
-        let (name, dims) = sql::canonical_type(name).unwrap();
-        ColumnType::Builtin {
-            name,
-            array_dims: dims,
-        }
-    }
-
-    #[test]
-    fn binary_coercible_follows_the_catalog() {
-        assert!(binary_coercible(&t("varchar(80)"), &t("varchar(120)")));
-        assert!(binary_coercible(&t("varchar(80)"), &t("text")));
-        assert!(binary_coercible(&t("text"), &t("varchar")));
-        assert!(binary_coercible(&t("numeric(10,2)"), &t("numeric(12,2)")));
-        assert!(binary_coercible(&t("timestamp(3)"), &t("timestamp")));
-        assert!(binary_coercible(&t("cidr"), &t("inet")));
-        assert!(!binary_coercible(&t("varchar(120)"), &t("varchar(80)")));
-        assert!(!binary_coercible(&t("text"), &t("varchar(200)")));
-        assert!(!binary_coercible(&t("int"), &t("bigint")));
-        assert!(!binary_coercible(&t("numeric(10,2)"), &t("numeric(12,3)")));
-        assert!(!binary_coercible(&t("timestamp"), &t("timestamptz")));
-    }
-
-    #[test]
-    fn lossless_conversions_widen_and_never_fail() {
-        assert!(lossless_conversion(&t("int"), &t("bigint")));
-        assert!(lossless_conversion(&t("smallint"), &t("int")));
-        assert!(lossless_conversion(&t("int"), &t("numeric(12,2)")));
-        assert!(lossless_conversion(
-            &t("numeric(10,2)"),
-            &t("numeric(14,4)")
-        ));
-        assert!(lossless_conversion(&t("real"), &t("double precision")));
-        assert!(lossless_conversion(&t("uuid"), &t("text")));
-        assert!(!lossless_conversion(&t("json"), &t("text")));
-        assert!(!lossless_conversion(&t("date"), &t("text")));
-        assert!(!lossless_conversion(&t("double precision"), &t("text")));
-        assert!(lossless_conversion(&t("int[]"), &t("bigint[]")));
-        let status = ColumnType::Enum {
-            name: QualifiedName::new("public", "status"),
-            array_dims: 0,
-        };
-        assert!(lossless_conversion(&status, &t("text")));
-        assert!(!lossless_conversion(&t("text"), &status));
-        assert!(!lossless_conversion(&t("bigint"), &t("int")));
-        assert!(!lossless_conversion(&t("int"), &t("numeric(8,0)")));
-        assert!(!lossless_conversion(
-            &t("numeric(10,2)"),
-            &t("numeric(12,1)")
-        ));
-        assert!(!lossless_conversion(&t("text"), &t("int")));
-        assert!(!lossless_conversion(&t("text"), &t("varchar(20)")));
-        assert!(!lossless_conversion(&t("char(3)"), &t("text")));
-        assert!(!lossless_conversion(&t("int"), &t("bigint[]")));
-        assert!(!lossless_conversion(&t("timestamp"), &t("timestamptz")));
     }
 }

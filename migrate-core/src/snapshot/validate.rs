@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::model::{ColumnType, IndexKey, QualifiedName, Schema, Table};
+use crate::model::{ColumnType, IndexKey, PgType, QualifiedName, Schema, Table};
 use crate::sql;
 
 use super::{Snapshot, SnapshotError};
@@ -188,10 +188,11 @@ impl Checker<'_> {
     fn column_type(&self, field: &str, ty: &ColumnType) -> Result<(), SnapshotError> {
         match ty {
             ColumnType::Enum { name, .. } => self.qualified(field, name),
-            ColumnType::Builtin { name, .. } => {
+            ColumnType::Builtin { ty, .. } => {
+                let name = &ty.to_string();
                 self.printable(field, name)?;
-                match sql::canonical_type(name) {
-                    Ok((canonical, 0)) if canonical == *name => Ok(()),
+                match PgType::parse_sql(name) {
+                    Ok((canonical, 0)) if canonical == *ty => Ok(()),
                     Ok((canonical, _)) => Err(self.invalid(
                         field,
                         name,

@@ -2,12 +2,20 @@
 //!
 //! The model holds no spans and no intent (renames, drops, escape hatches); those live in
 //! [`crate::declare`]. Everything here is plain data with a canonical serde form, so the
-//! snapshot file is byte-identical for the same schema.
+//! snapshot file is byte-identical for the same schema. A column's type is a [`PgType`] or a
+//! declared enum; the model also answers what a type change costs
+//! ([`ColumnType::is_binary_coercible_to`], [`ColumnType::converts_losslessly_to`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+mod pgtype;
+mod type_sql;
+
+pub use pgtype::{NumericSize, PgType, RangeKind, TypeSpellingError};
+pub use type_sql::InvalidType;
 
 /// A schema-qualified name (`public.users`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -171,8 +179,8 @@ pub struct Conversion {
 pub enum ColumnType {
     /// A built-in or extension type, spelled as `format_type` prints it (`character varying(80)`).
     Builtin {
-        /// The spelling without array brackets.
-        name: String,
+        /// The type without array brackets.
+        ty: PgType,
         /// Number of array dimensions (`text[]` is 1).
         array_dims: u8,
     },
@@ -187,18 +195,48 @@ pub enum ColumnType {
 
 impl ColumnType {
     /// A scalar built-in type.
-    pub fn builtin(name: impl Into<String>) -> Self {
-        ColumnType::Builtin {
-            name: name.into(),
-            array_dims: 0,
+    pub fn builtin(ty: PgType) -> Self {
+        ColumnType::Builtin { ty, array_dims: 0 }
+    }
+
+    /// Parses a built-in or extension type as SQL writes it (`varchar(80)`, `int[]`): see
+    /// [`PgType::parse_sql`].
+    pub fn parse_sql(text: &str) -> Result<Self, InvalidType> {
+        PgType::parse_sql(text).map(|(ty, array_dims)| ColumnType::Builtin { ty, array_dims })
+    }
+
+    /// Reads the snapshot's spelling back (`integer[]`, `enum public.status`), the inverse of
+    /// `Display`; a built-in spelling goes through [`PgType::from_canonical`].
+    pub fn from_canonical(text: &str) -> Result<Self, TypeSpellingError> {
+        let mut base = text;
+        let mut array_dims = 0u8;
+        while let Some(inner) = base.strip_suffix("[]") {
+            base = inner;
+            array_dims = array_dims
+                .checked_add(1)
+                .filter(|d| *d <= 6)
+                .ok_or_else(|| TypeSpellingError::TooManyArrayDims(text.to_owned()))?;
         }
+        if let Some(qualified) = base.strip_prefix("enum ") {
+            let (schema, name) = qualified
+                .split_once('.')
+                .ok_or_else(|| TypeSpellingError::UnqualifiedEnum(qualified.to_owned()))?;
+            return Ok(ColumnType::Enum {
+                name: QualifiedName::new(schema, name),
+                array_dims,
+            });
+        }
+        Ok(ColumnType::Builtin {
+            ty: PgType::from_canonical(base)?,
+            array_dims,
+        })
     }
 
     /// The same type wrapped in one more array dimension.
     pub fn array_of(self) -> Self {
         match self {
-            ColumnType::Builtin { name, array_dims } => ColumnType::Builtin {
-                name,
+            ColumnType::Builtin { ty, array_dims } => ColumnType::Builtin {
+                ty,
                 array_dims: array_dims.saturating_add(1),
             },
             ColumnType::Enum { name, array_dims } => ColumnType::Enum {
@@ -211,11 +249,7 @@ impl ColumnType {
     /// The SQL to write in DDL: built-ins verbatim, enums quoted and qualified.
     pub fn sql(&self) -> String {
         let (mut sql, dims) = match self {
-            ColumnType::Builtin { name, array_dims } => {
-                let mut sql = String::with_capacity(name.len() + 2 * *array_dims as usize);
-                sql.push_str(name);
-                (sql, *array_dims)
-            }
+            ColumnType::Builtin { ty, array_dims } => (ty.to_string(), *array_dims),
             ColumnType::Enum { name, array_dims } => (name.sql(), *array_dims),
         };
         for _ in 0..dims {
@@ -223,13 +257,59 @@ impl ColumnType {
         }
         sql
     }
+
+    /// Whether changing a column from this type to `to` is metadata only (catalog row C9):
+    /// built-ins of the same array dimensions where [`PgType::coerces_binary_to`] says so.
+    pub fn is_binary_coercible_to(&self, to: &ColumnType) -> bool {
+        match (self, to) {
+            (
+                ColumnType::Builtin {
+                    ty: from,
+                    array_dims: a,
+                },
+                ColumnType::Builtin {
+                    ty: to,
+                    array_dims: b,
+                },
+            ) => a == b && from.coerces_binary_to(to),
+            (from, to) => from == to,
+        }
+    }
+
+    /// Conversions the shadow-column plan (C10) makes on its own: every value of this type has
+    /// exactly one `to` value, reached by a cast that cannot fail ([`PgType::converts_losslessly_to`]
+    /// for built-ins of the same array dimensions; an enum to `text` or unbounded `character
+    /// varying`). The way back (the new binary's writes, mirrored into the old column) may
+    /// fail for values the old type cannot hold, which is the plan's warning.
+    pub fn converts_losslessly_to(&self, to: &ColumnType) -> bool {
+        match (self, to) {
+            (
+                ColumnType::Enum { array_dims: a, .. },
+                ColumnType::Builtin {
+                    ty: PgType::Text | PgType::Varchar(None),
+                    array_dims: b,
+                },
+            ) => a == b,
+            (
+                ColumnType::Builtin {
+                    ty: from,
+                    array_dims: a,
+                },
+                ColumnType::Builtin {
+                    ty: to,
+                    array_dims: b,
+                },
+            ) => a == b && from.converts_losslessly_to(to),
+            (from, to) => from == to,
+        }
+    }
 }
 
 impl fmt::Display for ColumnType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ColumnType::Builtin { name, array_dims } => {
-                f.write_str(name)?;
+            ColumnType::Builtin { ty, array_dims } => {
+                write!(f, "{ty}")?;
                 (0..*array_dims).try_for_each(|_| f.write_str("[]"))
             }
             ColumnType::Enum { name, array_dims } => {
@@ -237,6 +317,14 @@ impl fmt::Display for ColumnType {
                 (0..*array_dims).try_for_each(|_| f.write_str("[]"))
             }
         }
+    }
+}
+
+impl std::str::FromStr for ColumnType {
+    type Err = TypeSpellingError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        ColumnType::from_canonical(text)
     }
 }
 
@@ -250,33 +338,7 @@ impl Serialize for ColumnType {
 impl<'de> Deserialize<'de> for ColumnType {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        let mut base = text.as_str();
-        let mut array_dims = 0u8;
-        while let Some(inner) = base.strip_suffix("[]") {
-            base = inner;
-            array_dims = array_dims
-                .checked_add(1)
-                .filter(|d| *d <= 6)
-                .ok_or_else(|| {
-                    serde::de::Error::custom(format!("`{text}` has more than 6 array dimensions"))
-                })?;
-        }
-        if let Some(qualified) = base.strip_prefix("enum ") {
-            let (schema, name) = qualified.split_once('.').ok_or_else(|| {
-                serde::de::Error::custom(format!("enum type `{qualified}` must be `schema.name`"))
-            })?;
-            return Ok(ColumnType::Enum {
-                name: QualifiedName::new(schema, name),
-                array_dims,
-            });
-        }
-        if base.is_empty() {
-            return Err(serde::de::Error::custom("empty column type"));
-        }
-        Ok(ColumnType::Builtin {
-            name: base.to_owned(),
-            array_dims,
-        })
+        ColumnType::from_canonical(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -428,4 +490,87 @@ pub struct EnumType {
     pub rust_name: String,
     /// Labels in declaration order (PostgreSQL sorts enum values by this order).
     pub values: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(text: &str) -> ColumnType {
+        ColumnType::parse_sql(text).unwrap()
+    }
+
+    fn status(array_dims: u8) -> ColumnType {
+        ColumnType::Enum {
+            name: QualifiedName::new("public", "status"),
+            array_dims,
+        }
+    }
+
+    #[test]
+    fn column_type_spellings_round_trip() {
+        for ty in [
+            t("varchar(80)[]"),
+            t("int[][]"),
+            t("numeric(9,6)"),
+            t("citext[]"),
+            status(0),
+            status(2),
+        ] {
+            let text = ty.to_string();
+            assert_eq!(ColumnType::from_canonical(&text), Ok(ty.clone()), "{text}");
+            assert_eq!(text.parse::<ColumnType>(), Ok(ty));
+        }
+        assert_eq!(t("text[]").sql(), "text[]");
+        assert_eq!(status(1).sql(), "\"public\".\"status\"[]");
+    }
+
+    #[test]
+    fn malformed_snapshot_spellings_are_typed_errors() {
+        assert_eq!(
+            ColumnType::from_canonical(""),
+            Err(TypeSpellingError::Empty)
+        );
+        assert_eq!(
+            ColumnType::from_canonical("[]"),
+            Err(TypeSpellingError::Empty)
+        );
+        assert_eq!(
+            ColumnType::from_canonical("integer[][][][][][][]"),
+            Err(TypeSpellingError::TooManyArrayDims(
+                "integer[][][][][][][]".into()
+            ))
+        );
+        assert_eq!(
+            ColumnType::from_canonical("enum status"),
+            Err(TypeSpellingError::UnqualifiedEnum("status".into()))
+        );
+    }
+
+    #[test]
+    fn coercions_need_the_same_array_dimensions() {
+        assert!(t("varchar(80)[]").is_binary_coercible_to(&t("text[]")));
+        assert!(!t("varchar(80)[]").is_binary_coercible_to(&t("text")));
+        assert!(!t("varchar(80)").is_binary_coercible_to(&t("text[]")));
+        assert!(!status(0).is_binary_coercible_to(&t("text")));
+        assert!(status(0).is_binary_coercible_to(&status(0)));
+        assert!(t("int[]").converts_losslessly_to(&t("bigint[]")));
+        assert!(!t("int").converts_losslessly_to(&t("bigint[]")));
+        assert!(!t("int[]").converts_losslessly_to(&t("bigint")));
+    }
+
+    #[test]
+    fn enums_convert_losslessly_to_unbounded_text_only() {
+        assert!(status(0).converts_losslessly_to(&t("text")));
+        assert!(status(0).converts_losslessly_to(&t("varchar")));
+        assert!(status(1).converts_losslessly_to(&t("text[]")));
+        assert!(!status(0).converts_losslessly_to(&t("varchar(20)")));
+        assert!(!status(1).converts_losslessly_to(&t("text")));
+        assert!(!t("text").converts_losslessly_to(&status(0)));
+        let other = ColumnType::Enum {
+            name: QualifiedName::new("public", "other"),
+            array_dims: 0,
+        };
+        assert!(!status(0).converts_losslessly_to(&other));
+    }
 }
