@@ -12,8 +12,8 @@
 //!   backfills of the plan;
 //! - the [`StepGroup`]s cover every step exactly once, in step order, one phase each; a group
 //!   whose transaction is not [`Transaction::Shared`] holds exactly one step that runs that
-//!   way; a shared group holds only shared steps and locks at most one existing table in a
-//!   mode that blocks writers (rule R1).
+//!   way; a shared group holds only shared steps and, when it holds more than one, they lock
+//!   at most one existing table in a mode that blocks writers (rule R1).
 //!
 //! Running the groups in order, each in one transaction unless it says otherwise, runs the
 //! same statements as applying the migration files with sqlx.
@@ -128,7 +128,10 @@ impl Plan {
                 .flat_map(|g| &g.backfills)
                 .find(|id| !backfills.contains(id.as_str()));
             if let Some(id) = unknown {
-                return invalid(format!("step {} waits for unknown backfill `{id}`", step.id));
+                return invalid(format!(
+                    "step {} waits for unknown backfill `{id}`",
+                    step.id
+                ));
             }
         }
         self.verify_groups()
@@ -170,7 +173,9 @@ impl Plan {
                 steps.iter().flat_map(|s| s.blocking_tables()).collect();
             blocked.sort_unstable();
             blocked.dedup();
-            if blocked.len() > 1 {
+            // One step may need two tables (a swap that re-adds a foreign key); steps that
+            // share a transaction may not add up to two.
+            if steps.len() > 1 && blocked.len() > 1 {
                 return invalid(format!(
                     "group {} blocks writers on {} existing tables in one transaction (R1 allows one)",
                     group.file,

@@ -35,7 +35,12 @@ fn sample() -> Plan {
         steps: vec![
             step(Phase::Expand, "SELECT 1;", Transaction::Shared, &["users"]),
             step(Phase::Expand, "SELECT 2;", Transaction::Shared, &["users"]),
-            step(Phase::Expand, "CREATE INDEX CONCURRENTLY …;", Transaction::None, &[]),
+            step(
+                Phase::Expand,
+                "CREATE INDEX CONCURRENTLY …;",
+                Transaction::None,
+                &[],
+            ),
             step(Phase::Expand, "CREATE VIEW …;", Transaction::Shared, &[]),
             step(Phase::Contract, "SELECT 3;", Transaction::Own, &["users"]),
         ],
@@ -68,10 +73,30 @@ fn sample() -> Plan {
         steps: steps.iter().map(|s| (*s).clone()).collect(),
     };
     plan.groups = vec![
-        group(Phase::Expand, "0002001_a.sql", Transaction::Shared, &[&ids[0], &ids[1]]),
-        group(Phase::Expand, "0002002_b.sql", Transaction::None, &[&ids[2]]),
-        group(Phase::Expand, "0002003_c.sql", Transaction::Shared, &[&ids[3]]),
-        group(Phase::Contract, "contract/0002501_d.sql", Transaction::Own, &[&ids[4]]),
+        group(
+            Phase::Expand,
+            "0002001_a.sql",
+            Transaction::Shared,
+            &[&ids[0], &ids[1]],
+        ),
+        group(
+            Phase::Expand,
+            "0002002_b.sql",
+            Transaction::None,
+            &[&ids[2]],
+        ),
+        group(
+            Phase::Expand,
+            "0002003_c.sql",
+            Transaction::Shared,
+            &[&ids[3]],
+        ),
+        group(
+            Phase::Contract,
+            "contract/0002501_d.sql",
+            Transaction::Own,
+            &[&ids[4]],
+        ),
     ];
     plan
 }
@@ -85,8 +110,19 @@ fn a_plan_round_trips_through_its_json() {
     let read = Plan::from_json(&json).unwrap();
     assert_eq!(read, plan);
     assert_eq!(read.to_json(), json);
-    assert_eq!(read.step("0002.expand.4").unwrap().gate.as_ref().unwrap().backfills, ["0002.backfill.1"]);
-    assert_eq!(read.group_of("0002.contract.1").unwrap().file, "contract/0002501_d.sql");
+    assert_eq!(
+        read.step("0002.expand.4")
+            .unwrap()
+            .gate
+            .as_ref()
+            .unwrap()
+            .backfills,
+        ["0002.backfill.1"]
+    );
+    assert_eq!(
+        read.group_of("0002.contract.1").unwrap().file,
+        "contract/0002501_d.sql"
+    );
 }
 
 #[test]
@@ -95,7 +131,13 @@ fn ids_are_stable_per_phase() {
     let ids: Vec<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(
         ids,
-        ["0002.expand.1", "0002.expand.2", "0002.expand.3", "0002.expand.4", "0002.contract.1"]
+        [
+            "0002.expand.1",
+            "0002.expand.2",
+            "0002.expand.3",
+            "0002.expand.4",
+            "0002.contract.1"
+        ]
     );
     let mut again = plan.clone();
     again.seal();
@@ -108,15 +150,24 @@ fn missing_and_unknown_versions_are_refused() {
     let old = json.replacen("  \"format\": 1,\n", "", 1);
     let err = Plan::from_json(&old).unwrap_err();
     assert!(matches!(err, PlanReadError::Unversioned));
-    assert!(err.to_string().contains("written by an older migrate"), "{err}");
+    assert!(
+        err.to_string().contains("written by an older migrate"),
+        "{err}"
+    );
     for other in ["2", "0", "\"1\"", "null"] {
         let text = json.replacen("\"format\": 1", &format!("\"format\": {other}"), 1);
         assert!(
-            matches!(Plan::from_json(&text), Err(PlanReadError::UnknownVersion { .. })),
+            matches!(
+                Plan::from_json(&text),
+                Err(PlanReadError::UnknownVersion { .. })
+            ),
             "format {other}"
         );
     }
-    assert!(matches!(Plan::from_json("[1]"), Err(PlanReadError::Unversioned)));
+    assert!(matches!(
+        Plan::from_json("[1]"),
+        Err(PlanReadError::Unversioned)
+    ));
     assert!(matches!(Plan::from_json("{"), Err(PlanReadError::Json(_))));
 }
 
@@ -139,7 +190,10 @@ fn checksums_cover_what_runs_and_nothing_else() {
     let mut edited = plan.clone();
     edited.steps[1].sql = "DROP TABLE users;".into();
     let err = Plan::from_json(&edited.to_json()).unwrap_err();
-    assert!(matches!(err, PlanReadError::Edited { ref id } if id == "0002.expand.2"), "{err}");
+    assert!(
+        matches!(err, PlanReadError::Edited { ref id } if id == "0002.expand.2"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -189,7 +243,11 @@ fn post_checks_give_a_count_query_and_a_message() {
         table: table("users"),
         name: "users_age_check".into(),
     };
-    assert!(check.sql().contains("conname = 'users_age_check' AND convalidated"));
+    assert!(
+        check
+            .sql()
+            .contains("conname = 'users_age_check' AND convalidated")
+    );
     let rows = PostCheck::NoRowsLeft {
         sql: "SELECT count(*) FROM t".into(),
         what: "NULL names".into(),

@@ -1,7 +1,7 @@
 //! The build helper's modes and failure reports, on throwaway crate folders (no database).
 
 use migrate_build::{Error, Mode};
-use migrate_core::plan::Phase;
+use migrate_core::plan::{CatalogRow, Phase};
 use migrate_tests::scenario::Scenario;
 
 const V1: &str = r#"
@@ -518,7 +518,10 @@ fn a_rename_hint_is_planned_once_then_removed_for_a_no_op() {
     let outcome = s.accept(&renamed);
     let plan = outcome.crate_plan.plan.unwrap();
     assert_eq!(
-        plan.steps.iter().filter(|s| s.catalog == "C8").count(),
+        plan.steps
+            .iter()
+            .filter(|s| s.catalog == CatalogRow::C8)
+            .count(),
         1,
         "one contract rename"
     );
@@ -657,7 +660,7 @@ fn a_backfill_value_is_welcome_in_its_release_then_stale() {
         "    id: i64,\n    #[migrate(backfill = \"'none'\")]\n    plan: String,\n",
     );
     let plan = s.accept(&added).crate_plan.plan.unwrap();
-    assert_eq!(plan.changes[0].catalog, "C4");
+    assert_eq!(plan.changes[0].catalog, CatalogRow::C4);
     assert!(
         plan.steps
             .iter()
@@ -687,7 +690,7 @@ fn a_backfill_value_for_a_column_made_not_null_is_welcome_in_its_release_then_st
         "    #[migrate(backfill = \"'unknown'\")]\n    nickname: String,",
     );
     let plan = s.accept(&not_null).crate_plan.plan.unwrap();
-    assert_eq!(plan.changes[0].catalog, "C6");
+    assert_eq!(plan.changes[0].catalog, CatalogRow::C6);
     assert_eq!(
         plan.backfills.len(),
         1,
