@@ -34,7 +34,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use migrate_core::pipeline::{self, CratePlan};
-use migrate_core::plan::{Target, Verdict};
+use migrate_core::plan::{Plan, Target, Verdict};
 use migrate_core::render::{self, GeneratedFile, PLANS_DIR};
 use migrate_core::snapshot::{self, DEFAULT_FILE_NAME, Snapshot, SnapshotError};
 
@@ -615,6 +615,9 @@ impl Config {
         let (mut outcome, accepted, manifest, seen) =
             self.generate_from_accepted(Some((&root, &migrations)))?;
         manifest?;
+        outcome
+            .messages
+            .extend(unreadable_plan_data(&root, &migrations));
         if self.cargo_output {
             // Files outside the watched sources (`#[path]` modules) rerun the helper too.
             let sources = self.source_paths(&root);
@@ -755,6 +758,29 @@ fn stale_message(outcome: &Outcome, snapshot_path: &Path) -> String {
         "  help: run `{ACCEPT_ENV}=1 cargo build` locally, review the migration files and commit them with the snapshot\n  note: with CI set, nothing is written"
     ));
     text
+}
+
+/// Warnings for accepted plan data (`plans/NNNN.json`) that this version's reader refuses,
+/// such as files written before plans carried a format version. They are never rewritten: the
+/// SQL files are the accepted migrations, and the snapshot keeps checking both; the release
+/// still applies with sqlx, only a runner cannot use its plan data.
+fn unreadable_plan_data(root: &Path, migrations: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(migrations.join(PLANS_DIR)) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(&path).ok()?;
+            let e = Plan::from_json(&text).err()?;
+            Some(format!("{}: {e}", relative(root, &path)))
+        })
+        .collect()
 }
 
 /// How many `.sql` migration files the expand and contract folders hold, if any.

@@ -54,7 +54,7 @@ pub enum PlanReadError {
     Json(#[from] serde_json::Error),
     /// No `format` field: written before plans carried a version.
     #[error(
-        "the plan data was written by an older migrate (it has no plan format version; this migrate reads format {FORMAT_VERSION}). Its SQL migration files stay valid and apply with `sqlx migrate run` as before; only the plan data must be regenerated: releases accepted with this migrate (`MIGRATE_ACCEPT=1 cargo build`) carry format {FORMAT_VERSION}"
+        "written by an older migrate: this plan data has no format version, and this migrate reads plan format {FORMAT_VERSION} only. The release's SQL files are its accepted migrations and are unaffected (`sqlx migrate run` applies them as before); they are never rewritten, so its plan data is not regenerated and a runner cannot run this release. Releases accepted from now on (`MIGRATE_ACCEPT=1 cargo build`) carry format {FORMAT_VERSION}"
     )]
     Unversioned,
     /// A version this crate does not know.

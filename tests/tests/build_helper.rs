@@ -1124,3 +1124,61 @@ fn a_new_table_cannot_take_the_name_a_renamed_table_keeps_until_contract() {
         "a plan was written"
     );
 }
+
+/// Plan data accepted before plans carried a format version: the build helper keeps it (its
+/// release's SQL files are the accepted migrations), says that a runner cannot read it, and
+/// writes format 1 for the next release.
+#[test]
+fn accepted_plan_data_of_an_older_format_is_kept_and_reported() {
+    let s = Scenario::new();
+    s.accept(V1);
+    // Turn release 1's plan data into what an older migrate wrote: no `format` field, and the
+    // snapshot accepting that content.
+    let path = s.migrations().join("plans/0001.json");
+    let current = read(&path);
+    let old = current.replacen("  \"format\": 1,\n", "", 1);
+    assert_ne!(old, current);
+    std::fs::write(&path, &old).unwrap();
+    let snapshot = read(s.snapshot_path()).replace(
+        &migrate_core::snapshot::content_hash(&current),
+        &migrate_core::snapshot::content_hash(&old),
+    );
+    std::fs::write(s.snapshot_path(), snapshot).unwrap();
+    let err = migrate_core::plan::Plan::from_json(&old).unwrap_err();
+    assert!(
+        err.to_string().starts_with("written by an older migrate"),
+        "{err}"
+    );
+
+    for mode in [Mode::Check, Mode::Review] {
+        let outcome = s.run(mode).unwrap_or_else(|e| panic!("{mode:?}: {e}"));
+        assert!(
+            outcome
+                .messages
+                .iter()
+                .any(|m| m.starts_with("migrations/plans/0001.json: written by an older migrate")),
+            "{mode:?}: {:?}",
+            outcome.messages
+        );
+    }
+    s.declare(V2);
+    let outcome = s.run(Mode::Accept).unwrap();
+    assert!(
+        outcome
+            .messages
+            .iter()
+            .any(|m| m.contains("0001.json: written by an older migrate")),
+        "{:?}",
+        outcome.messages
+    );
+    assert_eq!(read(&path), old, "accepted plan data was rewritten");
+    assert_eq!(s.plan(2).format, migrate_core::plan::FORMAT_VERSION);
+    // The next run reads release 2's plan data and still reports only release 1's.
+    let outcome = s.run(Mode::Check).unwrap();
+    let reported: Vec<&String> = outcome
+        .messages
+        .iter()
+        .filter(|m| m.contains("plans/"))
+        .collect();
+    assert_eq!(reported.len(), 1, "{reported:?}");
+}

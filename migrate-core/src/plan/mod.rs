@@ -11,7 +11,7 @@ mod step;
 
 pub use build::{PlanInput, Target, build_plan, column_definition, file_order_check};
 pub use group::{CONTRACT_DIR, group_steps};
-pub use migrate_contract::{CatalogRow, VerdictKind};
+pub use migrate_contract::{CatalogRow, FORMAT_VERSION, PlanReadError, VerdictKind};
 pub use step::{
     Backfill, BackfillGate, ChangeSummary, Lock, LockMode, Phase, Plan, PostCheck, PreCheck, Step,
     StepBuilder, StepGroup, Transaction, Undo,
