@@ -299,6 +299,7 @@ struct Executed<'a> {
     statement_timeout_ms: Option<u32>,
     pre_check: &'a Option<PreCheck>,
     post_check: &'a Option<PostCheck>,
+    gate: &'a Option<BackfillGate>,
     undo: &'a Option<Undo>,
 }
 
@@ -333,9 +334,10 @@ impl Step {
         }
     }
 
-    /// sha256 (lowercase hex) of the compact JSON of what a runner executes: `sql`,
-    /// `transaction`, the two timeouts, `pre_check`, `post_check` and `undo`, in that order.
-    /// Descriptions, slugs and locks are not covered: editing them changes no execution.
+    /// sha256 (lowercase hex) of the compact JSON of what a runner executes or waits for:
+    /// `sql`, `transaction`, `lock_timeout_ms`, `statement_timeout_ms`, `pre_check`,
+    /// `post_check`, `gate` and `undo`, in that order. Ids, descriptions, slugs and locks are
+    /// not covered: editing them changes no execution.
     pub fn compute_checksum(&self) -> String {
         let executed = Executed {
             sql: &self.sql,
@@ -344,6 +346,7 @@ impl Step {
             statement_timeout_ms: self.statement_timeout_ms,
             pre_check: &self.pre_check,
             post_check: &self.post_check,
+            gate: &self.gate,
             undo: &self.undo,
         };
         // Plain structs, strings and numbers: serialising cannot fail.

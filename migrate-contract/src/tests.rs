@@ -61,10 +61,10 @@ fn sample() -> Plan {
     plan.steps[2].post_check = Some(PostCheck::IndexValid {
         index: table("users_name_idx"),
     });
-    plan.seal();
     plan.steps[3].gate = Some(BackfillGate {
-        backfills: vec![plan.backfills[0].id.clone()],
+        backfills: vec![backfill_id(2, 1)],
     });
+    plan.seal();
     let ids: Vec<String> = plan.steps.iter().map(|s| s.id.clone()).collect();
     let group = |phase, file: &str, transaction, steps: &[&String]| StepGroup {
         phase,
@@ -227,6 +227,9 @@ fn a_lone_step_stays_alone_and_a_shared_group_blocks_one_table() {
     plan.steps[3].gate = Some(BackfillGate {
         backfills: vec!["0002.backfill.9".into()],
     });
+    // The gate is covered by the checksum: an edited gate is an edited step.
+    assert!(matches!(plan.verify(), Err(PlanReadError::Edited { .. })));
+    plan.seal();
     assert!(matches!(plan.verify(), Err(PlanReadError::Invalid(_))));
 }
 
