@@ -23,7 +23,9 @@
 //! [`FORMAT_VERSION`] changes whenever a field is added, removed or changes meaning; readers
 //! refuse every other version, and plan data without a `format` field (written before this
 //! contract existed). Plan data is derived: the SQL migration files are the accepted
-//! artefact, and never rewritten. The catalog codes ([`CatalogRow`]) and verdict names
+//! artefact, and never rewritten. The build helper, in accept mode, converts unversioned plan
+//! data of an accepted release only when the converted plan renders that release's accepted
+//! SQL files and summary byte for byte; otherwise it keeps the file and reports it. The catalog codes ([`CatalogRow`]) and verdict names
 //! ([`VerdictKind`]) are spelled as the safety catalog and the plan summary print them.
 
 mod catalog;
@@ -54,7 +56,7 @@ pub enum PlanReadError {
     Json(#[from] serde_json::Error),
     /// No `format` field: written before plans carried a version.
     #[error(
-        "written by an older migrate: this plan data has no format version, and this migrate reads plan format {FORMAT_VERSION} only. The release's SQL files are its accepted migrations and are unaffected (`sqlx migrate run` applies them as before); they are never rewritten, so its plan data is not regenerated and a runner cannot run this release. Releases accepted from now on (`MIGRATE_ACCEPT=1 cargo build`) carry format {FORMAT_VERSION}"
+        "written by an older migrate: this plan data has no format version, and this migrate reads plan format {FORMAT_VERSION} only. Regenerate it with `MIGRATE_ACCEPT=1 cargo build`: the build helper converts it when the converted plan renders its release's accepted SQL files and summary byte for byte, and otherwise leaves it as it is (the SQL files are the accepted migrations and are never rewritten; `sqlx migrate run` applies them as before)"
     )]
     Unversioned,
     /// A version this crate does not know.

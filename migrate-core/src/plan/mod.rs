@@ -6,6 +6,7 @@
 
 mod build;
 mod group;
+pub mod legacy;
 mod shadow;
 mod step;
 
