@@ -259,6 +259,25 @@ mod tests {
     }
 
     #[test]
+    fn an_in_flight_row_outside_the_catalog_is_refused() {
+        let mut snapshot = Snapshot::default();
+        snapshot.in_flight.push(InFlight {
+            release: 1,
+            catalog: CatalogRow::C8,
+            description: "rename".into(),
+        });
+        let text = snapshot
+            .to_canonical_string()
+            .replace("\"C8\"", "\"C8; DROP\"");
+        let err = Snapshot::parse(&text, Path::new("s.json")).unwrap_err();
+        assert!(
+            matches!(err, SnapshotError::Parse { .. })
+                && err.to_string().contains("is not a catalog row or rule"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn newer_format_is_refused() {
         let err = Snapshot::parse("{\"format\": 99}", Path::new("s.json")).unwrap_err();
         assert!(matches!(err, SnapshotError::Version { found: 99, .. }));
