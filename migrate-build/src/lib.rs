@@ -34,7 +34,7 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use migrate_core::pipeline::{self, CratePlan};
-use migrate_core::plan::{Target, Verdict};
+use migrate_core::plan::{FORMAT_VERSION, Plan, PlanReadError, Target, Verdict, legacy};
 use migrate_core::render::{self, GeneratedFile, PLANS_DIR};
 use migrate_core::snapshot::{self, DEFAULT_FILE_NAME, Snapshot, SnapshotError};
 
@@ -765,9 +765,23 @@ impl Config {
             );
         }
 
-        let (mut outcome, accepted, manifest, seen) =
+        let (mut outcome, mut accepted, manifest, mut seen) =
             self.generate_from_accepted(Some((&root, &migrations)))?;
         manifest?;
+        if mode == Mode::Accept {
+            let upgraded = upgrade_plan_data(&root, &migrations, &snapshot_path, &accepted)?;
+            if !upgraded.is_empty() {
+                // The snapshot's manifest changed: plan again from it.
+                let manifest;
+                (outcome, accepted, manifest, seen) =
+                    self.generate_from_accepted(Some((&root, &migrations)))?;
+                manifest?;
+                outcome.messages.extend(upgraded);
+            }
+        }
+        outcome
+            .messages
+            .extend(unreadable_plan_data(&root, &migrations));
         if self.cargo_output {
             // Files outside the watched sources (`#[path]` modules) rerun the helper too.
             let sources = self.source_paths(&root);
@@ -896,6 +910,87 @@ impl Config {
             std::process::exit(1);
         }
     }
+}
+
+/// Warnings for accepted plan data (`plans/NNNN.json`) that this version's reader refuses,
+/// such as files written before plans carried a format version. They are never rewritten: the
+/// SQL files are the accepted migrations, and the snapshot keeps checking both; the release
+/// still applies with sqlx, only a runner cannot use its plan data.
+fn unreadable_plan_data(root: &Path, migrations: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(migrations.join(PLANS_DIR)) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(&path).ok()?;
+            let e = Plan::from_json(&text).err()?;
+            Some(format!("{}: {e}", relative(root, &path)))
+        })
+        .collect()
+}
+
+/// Accept mode: converts accepted plan data of the unversioned format to the current one, when
+/// the converted plan renders every other file of its release (SQL migrations and summary)
+/// byte for byte as accepted; updates the snapshot's manifest for the rewritten files. Plan
+/// data that does not convert exactly is left as it is (and reported).
+fn upgrade_plan_data(
+    root: &Path,
+    migrations: &Path,
+    snapshot_path: &Path,
+    accepted: &Snapshot,
+) -> Result<Vec<String>, Error> {
+    let Ok(entries) = std::fs::read_dir(migrations.join(PLANS_DIR)) else {
+        return Ok(Vec::new());
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let mut generated = accepted.generated.clone();
+    let mut messages = Vec::new();
+    for path in files {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if !matches!(Plan::from_json(&text), Err(PlanReadError::Unversioned)) {
+            continue;
+        }
+        let Ok(plan) = legacy::upgrade_unversioned(&text, &accepted.schema) else {
+            continue;
+        };
+        let rendered = render::render_release(&plan);
+        let json_path = format!("{PLANS_DIR}/{:04}.json", plan.release.number);
+        let same = plan.verify().is_ok()
+            && rendered.iter().filter(|f| f.path != json_path).all(|f| {
+                std::fs::read_to_string(migrations.join(&f.path)).is_ok_and(|c| c == f.content)
+            });
+        let Some(json) = rendered.iter().find(|f| f.path == json_path) else {
+            continue;
+        };
+        if !same || migrations.join(&json_path) != path {
+            continue;
+        }
+        write_atomically(&path, &json.content)?;
+        let key = relative(root, &path);
+        generated.insert(key.clone(), snapshot::content_hash(&json.content));
+        messages.push(format!(
+            "{key}: converted to plan format {FORMAT_VERSION} (the release's SQL files and summary are unchanged)"
+        ));
+    }
+    if !messages.is_empty() {
+        write_atomically(
+            snapshot_path,
+            &accepted.to_canonical_string_with(&generated),
+        )?;
+    }
+    Ok(messages)
 }
 
 /// How many `.sql` migration files the expand and contract folders hold, if any.

@@ -18,6 +18,7 @@ use crate::declare::{
 use crate::diagnostic::Diagnostic;
 use crate::diff::{self, Change, Reporter};
 use crate::model::{Column, QualifiedName, Schema, Table};
+use crate::plan::CatalogRow;
 use crate::plan::{self, Decision, Plan, PlanInput, Target};
 use crate::snapshot::{InFlight, Release, Snapshot};
 
@@ -264,10 +265,10 @@ pub fn plan_crate(
         let in_flight = plan
             .phase(plan::Phase::Contract)
             // The checks and the completion mark of R9 are bookkeeping, not waiting work.
-            .filter(|s| s.catalog != "R9")
+            .filter(|s| s.catalog != CatalogRow::R9)
             .map(|s| InFlight {
                 release: release.number,
-                catalog: s.catalog.clone(),
+                catalog: s.catalog,
                 description: s.description.clone(),
             })
             .collect();
@@ -367,7 +368,9 @@ fn next_schema(accepted: &Schema, resolved: Vec<Resolved<'_>>, enums: &[Declared
 fn move_swapped_columns(schema: &mut Schema, accepted: &Schema, decisions: &[Decision]) {
     let swapped: std::collections::BTreeSet<(String, &str)> = decisions
         .iter()
-        .filter(|d| d.catalog == "C10" && matches!(d.verdict, plan::Verdict::Phased { .. }))
+        .filter(|d| {
+            d.catalog == CatalogRow::C10 && matches!(d.verdict, plan::Verdict::Phased { .. })
+        })
         .filter_map(|d| match &d.located.change {
             Change::AlterColumnType { table, column, .. } => Some((table.key(), column.as_str())),
             _ => None,

@@ -13,13 +13,12 @@
 
 use std::fmt::{self, Write as _};
 
-use crate::plan::{Phase, Plan, Step};
+use crate::plan::{Phase, Plan, Step, Transaction, Undo};
 use crate::sql::escape_control;
 
 /// Folder, inside the migrations folder, for plan summaries and plan data (sqlx ignores it).
 pub const PLANS_DIR: &str = "plans";
-/// Folder, inside the migrations folder, for contract-phase migrations.
-pub const CONTRACT_DIR: &str = "contract";
+pub use crate::plan::CONTRACT_DIR;
 
 /// A generated file: its path relative to the migrations folder and its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,75 +38,14 @@ pub struct MigrationFile<'a> {
     pub steps: Vec<&'a Step>,
 }
 
-/// Groups the steps of one phase into sqlx migration files.
+/// The migration files of one phase: the plan's groups, with their steps.
 pub fn group_files(plan: &Plan, phase: Phase) -> Vec<MigrationFile<'_>> {
-    let mut groups: Vec<Vec<&Step>> = Vec::new();
-    // The last group's state, kept as steps join it: whether all its steps may share a
-    // transaction, and the existing tables they lock against writers (sorted, distinct).
-    let mut shares = false;
-    let mut blocked: Vec<&str> = Vec::new();
-    for step in plan.phase(phase) {
-        let step_shares = step.transactional && !step.own_transaction;
-        // R1: one file, one transaction, so at most one existing table under a lock that
-        // blocks writers; otherwise it would hold that lock while queueing for the next one.
-        let mut with_step = blocked.clone();
-        with_step.extend(blocking_tables(step));
-        with_step.sort_unstable();
-        with_step.dedup();
-        match groups.last_mut() {
-            Some(group) if step_shares && shares && with_step.len() <= 1 => group.push(step),
-            _ => {
-                groups.push(vec![step]);
-                shares = step_shares;
-                with_step = blocking_tables(step).collect();
-                with_step.sort_unstable();
-                with_step.dedup();
-            }
-        }
-        blocked = with_step;
-    }
-    // Expand and contract share sqlx's one table of applied versions, so contract files number
-    // from 501 within the release: `0002001_…` is expand, `0002501_…` is contract.
-    let (dir, first) = match phase {
-        Phase::Contract => (format!("{CONTRACT_DIR}/"), 501),
-        _ => (String::new(), 1),
-    };
-    groups
-        .into_iter()
-        .enumerate()
-        .map(|(i, steps)| MigrationFile {
-            path: format!("{dir}{}", file_name(plan.release.number, first + i, &steps)),
-            steps,
+    plan.groups_of(phase)
+        .map(|group| MigrationFile {
+            path: group.file.clone(),
+            steps: plan.group_steps(group).collect(),
         })
         .collect()
-}
-
-/// Existing tables a step locks in a mode that blocks writers.
-fn blocking_tables(step: &Step) -> impl Iterator<Item = &str> {
-    step.locks
-        .iter()
-        .filter(|l| !l.new_table && l.mode.blocks_writes())
-        .map(|l| l.table.as_str())
-}
-
-fn file_name(release: u32, seq: usize, steps: &[&Step]) -> String {
-    let mut description = String::new();
-    for step in steps {
-        let slug = step.slug.to_ascii_lowercase();
-        if description.len() + slug.len() + 1 > 60 {
-            description.push_str("_etc");
-            break;
-        }
-        if !description.is_empty() {
-            description.push('_');
-        }
-        description.push_str(&slug);
-    }
-    let description: String = description
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    format!("{release:04}{seq:03}_{description}.sql")
 }
 
 /// Renders one migration file.
@@ -124,7 +62,7 @@ pub fn render_file(
         plan.release.number,
         phase.name()
     );
-    if file.steps.iter().any(|s| !s.transactional) {
+    if file.steps.iter().any(|s| !s.transaction.is_transactional()) {
         // sqlx runs a file outside a transaction only when these are its very first bytes.
         out.push_str("-- no-transaction\n");
         out.push_str(&header);
@@ -147,7 +85,7 @@ pub fn render_file(
             let _ = writeln!(out, "SET LOCAL statement_timeout = '{ms}ms';");
         }
     }
-    if index > 1 && file.steps.iter().all(|s| s.transactional) {
+    if index > 1 && file.steps.iter().all(|s| s.transaction.is_transactional()) {
         let _ = writeln!(
             out,
             "\n-- R9 every file checks that its phase has begun and is not over (run the files in order)\n{}",
@@ -188,7 +126,7 @@ impl fmt::Display for Locks<'_> {
             }
             f.write_str(l.mode.sql_name())?;
             f.write_str(" on ")?;
-            f.write_str(&l.table)?;
+            write!(f, "{}", l.table)?;
             if l.new_table {
                 f.write_str(" (new table)")?;
             }
@@ -213,11 +151,9 @@ pub fn render_release(plan: &Plan) -> Vec<GeneratedFile> {
         path: format!("{PLANS_DIR}/{:04}.md", plan.release.number),
         content: render_summary(plan),
     });
-    let mut json = serde_json::to_string_pretty(plan).expect("a plan always serialises");
-    json.push('\n');
     out.push(GeneratedFile {
         path: format!("{PLANS_DIR}/{:04}.json", plan.release.number),
-        content: json,
+        content: plan.to_json(),
     });
     out
 }
@@ -307,7 +243,7 @@ pub fn render_summary(plan: &Plan) -> String {
                 "\n### {} ({})\n\n- table {}, keyset order ({}); batches start at {} rows, sized for {} ms each\n- rows left: {}\n",
                 escape_control(&b.description),
                 b.catalog,
-                md_code(&b.table),
+                md_code(&b.table.to_string()),
                 escape_control(&b.key.join(", ")),
                 b.initial_batch_size,
                 b.target_batch_ms,
@@ -347,7 +283,7 @@ pub fn render_summary(plan: &Plan) -> String {
             );
         }
         if let Some(check) = &step.post_check {
-            let _ = writeln!(out, "- after: {}", escape_control(check));
+            let _ = writeln!(out, "- after: {}", escape_control(&check.describe()));
         }
         if let Some(reason) = &step.unsafe_reason {
             let _ = writeln!(
@@ -358,25 +294,29 @@ pub fn render_summary(plan: &Plan) -> String {
         }
         out.push('\n');
         push_code_block(&mut out, &step.sql);
-        match (&step.rollback, &step.irreversible) {
-            (Some(rollback), _) => {
+        match &step.undo {
+            Some(Undo::Sql(rollback)) => {
                 out.push_str("\nRollback:\n\n");
                 push_code_block(&mut out, rollback);
             }
-            (None, Some(why)) => {
+            Some(Undo::Nothing(why)) => {
+                out.push_str("\nRollback:\n\n");
+                push_code_block(&mut out, &format!("-- nothing to undo: {why}"));
+            }
+            Some(Undo::Irreversible(why)) => {
                 _ = writeln!(out, "\nRollback: not possible ({}).", escape_control(why));
             }
-            (None, None) => {}
+            None => {}
         }
     }
     out
 }
 
 fn transaction_text(step: &Step) -> &'static str {
-    match (step.transactional, step.own_transaction) {
-        (false, _) => "no: runs alone, outside any transaction",
-        (true, true) => "yes, its own",
-        (true, false) => "yes",
+    match step.transaction {
+        Transaction::None => "no: runs alone, outside any transaction",
+        Transaction::Own => "yes, its own",
+        Transaction::Shared => "yes",
     }
 }
 

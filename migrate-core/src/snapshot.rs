@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::model::Schema;
+use migrate_contract::CatalogRow;
 
 mod validate;
 
@@ -37,50 +38,7 @@ pub struct Snapshot {
     pub generated: BTreeMap<String, String>,
 }
 
-/// A release: the number and the schema of views its binary reads and writes through.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Release {
-    /// 0 before anything was accepted, then 1, 2, …
-    pub number: u32,
-    /// The PostgreSQL schema that will hold this release's views.
-    pub views_schema: String,
-    /// Whether this release's contract ends by marking its views schema as contracted (R9):
-    /// the next release's expand then waits for that mark, so a contract that stopped midway
-    /// holds it back. Releases accepted before the mark existed lack it (`false`), and the next
-    /// expand falls back to checking that the release before them has no views left.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub marks_contract: bool,
-}
-
-impl Release {
-    /// The release with this number and the conventional views-schema name; its contract
-    /// marks completion.
-    pub fn numbered(number: u32) -> Self {
-        Self {
-            number,
-            views_schema: format!("release_{number:04}"),
-            marks_contract: true,
-        }
-    }
-
-    /// The comment the last step of this release's contract puts on its views schema.
-    pub fn contract_mark(&self) -> String {
-        format!(
-            "migrate: the contract of release {} is complete",
-            self.number
-        )
-    }
-
-    /// The comment the next release's expand puts on this release's views schema as it
-    /// starts: from then on this release's contract refuses to run again.
-    pub fn next_expanding_mark(&self) -> String {
-        format!(
-            "migrate: the contract of release {} is complete; release {} is expanding",
-            self.number,
-            self.number + 1
-        )
-    }
-}
+pub use migrate_contract::Release;
 
 /// A change accepted in some release whose backfill or contract is still to run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,7 +46,7 @@ pub struct InFlight {
     /// The release that expanded it.
     pub release: u32,
     /// The catalog row (`C8`, `C10`, …).
-    pub catalog: String,
+    pub catalog: CatalogRow,
     /// What is waiting, in words.
     pub description: String,
 }
@@ -264,7 +222,7 @@ mod tests {
         let mut snapshot = Snapshot::default();
         snapshot.in_flight.push(InFlight {
             release: 1,
-            catalog: "C8".into(),
+            catalog: CatalogRow::C8,
             description: "rename".into(),
         });
         snapshot
@@ -296,6 +254,25 @@ mod tests {
         assert_eq!(*line, 3);
         assert!(
             err.to_string().starts_with("migrate.snapshot.json:3:"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_in_flight_row_outside_the_catalog_is_refused() {
+        let mut snapshot = Snapshot::default();
+        snapshot.in_flight.push(InFlight {
+            release: 1,
+            catalog: CatalogRow::C8,
+            description: "rename".into(),
+        });
+        let text = snapshot
+            .to_canonical_string()
+            .replace("\"C8\"", "\"C8; DROP\"");
+        let err = Snapshot::parse(&text, Path::new("s.json")).unwrap_err();
+        assert!(
+            matches!(err, SnapshotError::Parse { .. })
+                && err.to_string().contains("is not a catalog row or rule"),
             "{err}"
         );
     }

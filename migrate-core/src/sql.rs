@@ -15,27 +15,8 @@ use sqlparser::tokenizer::{Token, Tokenizer, TokenizerError};
 /// PostgreSQL truncates identifiers longer than this many bytes (NAMEDATALEN - 1).
 pub const MAX_IDENT_BYTES: usize = 63;
 
-/// Quotes an identifier: `"name"`, doubling embedded quotes.
-pub fn quote_ident(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 2);
-    push_quoted(&mut out, name, '"');
-    out
-}
-
-/// Quotes a string literal: `'text'`, doubling embedded quotes. Text holding a backslash is
-/// written as an escape string (`E'a\\b'`), which means the same whether or not the server
-/// runs with `standard_conforming_strings`, so no setting can turn a backslash into an escape
-/// that ends the literal early.
-pub fn quote_literal(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 3);
-    if text.contains('\\') {
-        out.push('E');
-        push_quoted(&mut out, &text.replace('\\', "\\\\"), '\'');
-    } else {
-        push_quoted(&mut out, text, '\'');
-    }
-    out
-}
+// The one quoting path lives in the contract crate; every SQL writer here uses it.
+pub use migrate_contract::{push_quoted, quote_ident, quote_literal};
 
 /// A `RAISE EXCEPTION` message as a literal: [`quote_literal`] with every `%` doubled, since
 /// `RAISE` reads a lone `%` as a placeholder and fails for want of its argument.
@@ -57,19 +38,6 @@ pub fn raise_format(before: &str, after: &str) -> String {
 /// control character, which no name or declared SQL can hold, so a name holding `{}` or `%`
 /// can never be taken for it.
 pub const COUNT_PLACEHOLDER: &str = "\u{1}";
-
-/// Appends `text` between `quote`s, doubling every `quote` inside it.
-pub(crate) fn push_quoted(out: &mut String, text: &str, quote: char) {
-    out.push(quote);
-    let mut rest = text;
-    while let Some(at) = rest.find(quote) {
-        out.push_str(&rest[..=at]);
-        out.push(quote);
-        rest = &rest[at + 1..];
-    }
-    out.push_str(rest);
-    out.push(quote);
-}
 
 /// Why a name cannot be used as a PostgreSQL identifier here.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

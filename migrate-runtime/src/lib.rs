@@ -20,6 +20,10 @@
 
 pub use migrate_macros::{PgEnum, Table};
 
+/// The plan contract: the typed, versioned plan data (`migrations/plans/NNNN.json`) a runner
+/// reads with [`contract::Plan::from_json`]. Serde-only: reading plans compiles no SQL parser.
+pub use migrate_contract as contract;
+
 /// Implemented by `#[derive(Table)]`.
 pub trait Table {
     /// The PostgreSQL schema of the physical table.

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use migrate_build::{Config, Error, Mode, Outcome};
-use migrate_core::plan::{Phase, Plan};
+use migrate_core::plan::{Phase, Plan, Undo};
 use migrate_core::snapshot::Snapshot;
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
@@ -144,8 +144,8 @@ impl Scenario {
     /// The plan data of one release.
     pub fn plan(&self, release: u32) -> Plan {
         let path = self.migrations().join(format!("plans/{release:04}.json"));
-        serde_json::from_str(&std::fs::read_to_string(&path).expect("plan data"))
-            .expect("plan data parses")
+        Plan::from_json(&std::fs::read_to_string(&path).expect("plan data"))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 }
 
@@ -207,12 +207,13 @@ pub async fn run_backfills(pool: &PgPool, plan: &Plan, batch_size: i64) -> usize
 /// Runs the rollback SQL of one phase's steps, last step first.
 pub async fn roll_back(pool: &PgPool, plan: &Plan, phase: Phase) {
     for step in plan.steps.iter().rev().filter(|s| s.phase == phase) {
-        let Some(sql) = &step.rollback else {
-            panic!(
-                "step `{}` has no rollback: {}",
-                step.description,
-                step.irreversible.as_deref().unwrap_or("?")
-            );
+        let sql = match &step.undo {
+            Some(Undo::Sql(sql)) => sql,
+            Some(Undo::Nothing(_)) => continue,
+            Some(Undo::Irreversible(why)) => {
+                panic!("step `{}` cannot be undone: {why}", step.description)
+            }
+            None => panic!("step `{}` has no rollback", step.description),
         };
         sqlx::raw_sql(sql)
             .execute(pool)

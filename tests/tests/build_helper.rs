@@ -1,7 +1,7 @@
 //! The build helper's modes and failure reports, on throwaway crate folders (no database).
 
 use migrate_build::{Error, Mode};
-use migrate_core::plan::Phase;
+use migrate_core::plan::{CatalogRow, Phase};
 use migrate_tests::scenario::Scenario;
 
 const V1: &str = r#"
@@ -541,7 +541,10 @@ fn a_rename_hint_is_planned_once_then_removed_for_a_no_op() {
     let outcome = s.accept(&renamed);
     let plan = outcome.crate_plan.plan.unwrap();
     assert_eq!(
-        plan.steps.iter().filter(|s| s.catalog == "C8").count(),
+        plan.steps
+            .iter()
+            .filter(|s| s.catalog == CatalogRow::C8)
+            .count(),
         1,
         "one contract rename"
     );
@@ -680,7 +683,7 @@ fn a_backfill_value_is_welcome_in_its_release_then_stale() {
         "    id: i64,\n    #[migrate(backfill = \"'none'\")]\n    plan: String,\n",
     );
     let plan = s.accept(&added).crate_plan.plan.unwrap();
-    assert_eq!(plan.changes[0].catalog, "C4");
+    assert_eq!(plan.changes[0].catalog, CatalogRow::C4);
     assert!(
         plan.steps
             .iter()
@@ -710,7 +713,7 @@ fn a_backfill_value_for_a_column_made_not_null_is_welcome_in_its_release_then_st
         "    #[migrate(backfill = \"'unknown'\")]\n    nickname: String,",
     );
     let plan = s.accept(&not_null).crate_plan.plan.unwrap();
-    assert_eq!(plan.changes[0].catalog, "C6");
+    assert_eq!(plan.changes[0].catalog, CatalogRow::C6);
     assert_eq!(
         plan.backfills.len(),
         1,
@@ -1143,4 +1146,139 @@ fn a_new_table_cannot_take_the_name_a_renamed_table_keeps_until_contract() {
         !s.root().join(migrate_build::PENDING_DIR).exists(),
         "a plan was written"
     );
+}
+
+/// Copies the example's accepted state (declarations, snapshot, migrations) into a scenario.
+fn example_scenario() -> Scenario {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/shop");
+    let s = Scenario::new();
+    s.declare(&read(example.join("src/schema.rs")));
+    std::fs::copy(example.join("migrate.snapshot.json"), s.snapshot_path()).unwrap();
+    let copy = |from: &std::path::Path, to: &std::path::Path| {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+    };
+    for dir in ["", "contract", "plans"] {
+        copy(
+            &example.join("migrations").join(dir),
+            &s.migrations().join(dir),
+        );
+    }
+    s
+}
+
+/// The example's release 3 plan data predates plan format versions (its contract was accepted
+/// before today's planner adds a completion check, so it cannot be regenerated). Check and
+/// review keep it and say that a runner cannot read it; accept converts it, because the
+/// converted plan renders the accepted SQL files and summary byte for byte.
+#[test]
+fn accepted_plan_data_of_an_older_format_is_reported_then_converted_exactly() {
+    let s = example_scenario();
+    // The example's release 3 plan data as an older migrate wrote it (before the example was
+    // converted), accepted by the snapshot.
+    let path = s.migrations().join("plans/0003.json");
+    let current = read(&path);
+    let old = read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/unversioned-plan-0003.json"
+    ));
+    std::fs::write(&path, &old).unwrap();
+    let snapshot = read(s.snapshot_path()).replace(
+        &migrate_core::snapshot::content_hash(&current),
+        &migrate_core::snapshot::content_hash(&old),
+    );
+    std::fs::write(s.snapshot_path(), &snapshot).unwrap();
+    let err = migrate_core::plan::Plan::from_json(&old).unwrap_err();
+    assert!(
+        err.to_string().starts_with("written by an older migrate"),
+        "{err}"
+    );
+    for mode in [Mode::Check, Mode::Review] {
+        let outcome = s.run(mode).unwrap_or_else(|e| panic!("{mode:?}: {e}"));
+        assert!(
+            outcome
+                .messages
+                .iter()
+                .any(|m| m.starts_with("migrations/plans/0003.json: written by an older migrate")),
+            "{mode:?}: {:?}",
+            outcome.messages
+        );
+        assert_eq!(read(s.migrations().join("plans/0003.json")), old);
+        assert_eq!(read(s.snapshot_path()), snapshot);
+    }
+    let others = |s: &Scenario| {
+        let mut files = std::collections::BTreeMap::new();
+        for dir in ["", "contract", "plans"] {
+            for entry in std::fs::read_dir(s.migrations().join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_file() && !path.ends_with("plans/0003.json") {
+                    files.insert(path.clone(), read(&path));
+                }
+            }
+        }
+        files
+    };
+    let before = others(&s);
+    let outcome = s.run(Mode::Accept).unwrap();
+    assert!(
+        outcome
+            .messages
+            .iter()
+            .any(|m| m.starts_with("migrations/plans/0003.json: converted to plan format 1")),
+        "{:?}",
+        outcome.messages
+    );
+    assert_eq!(others(&s), before, "accept changed an accepted file");
+    let plan = s.plan(3);
+    assert_eq!(plan.format, migrate_core::plan::FORMAT_VERSION);
+    // The conversion is what the example checks in.
+    assert_eq!(read(&path), current);
+    // The snapshot changed only in the hash of the converted file.
+    let new_snapshot = read(s.snapshot_path());
+    let changed: Vec<(&str, &str)> = snapshot
+        .lines()
+        .zip(new_snapshot.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert!(changed[0].1.contains("\"migrations/plans/0003.json\""));
+    // Nothing is left to report or to convert.
+    let outcome = s.run(Mode::Check).unwrap();
+    assert!(
+        !outcome.messages.iter().any(|m| m.contains("plans/")),
+        "{:?}",
+        outcome.messages
+    );
+}
+
+/// Unversioned plan data that does not convert exactly is kept by accept, and still reported.
+/// Here: release 2's data without its `format` field; read as the older shape, its steps lose
+/// their transaction modes, so the converted plan's summary differs from the accepted one.
+#[test]
+fn plan_data_that_does_not_convert_exactly_is_kept() {
+    let s = example_scenario();
+    let path = s.migrations().join("plans/0002.json");
+    let current = read(&path);
+    let old = current.replacen("  \"format\": 1,\n", "", 1);
+    std::fs::write(&path, &old).unwrap();
+    let snapshot = read(s.snapshot_path()).replace(
+        &migrate_core::snapshot::content_hash(&current),
+        &migrate_core::snapshot::content_hash(&old),
+    );
+    std::fs::write(s.snapshot_path(), &snapshot).unwrap();
+    let outcome = s.run(Mode::Accept).unwrap();
+    assert!(
+        outcome
+            .messages
+            .iter()
+            .any(|m| m.starts_with("migrations/plans/0002.json: written by an older migrate")),
+        "{:?}",
+        outcome.messages
+    );
+    assert_eq!(read(&path), old, "accepted plan data was rewritten");
 }

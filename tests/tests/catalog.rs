@@ -7,7 +7,7 @@
 //! compared with the declared one; the data checked. A second database proves the rollback.
 
 use migrate_core::model::Schema;
-use migrate_core::plan::{Phase, Plan};
+use migrate_core::plan::{CatalogRow, Phase, Plan, Transaction, Undo, VerdictKind};
 use migrate_tests::introspect::{assert_same_schema, introspect};
 use migrate_tests::pg::TestDb;
 use migrate_tests::scenario::{
@@ -59,7 +59,7 @@ impl Transition {
         self.plan
             .changes
             .iter()
-            .map(|c| (c.catalog.clone(), c.verdict.clone()))
+            .map(|c| (c.catalog.to_string(), c.verdict.to_string()))
             .collect()
     }
 
@@ -102,12 +102,45 @@ impl Transition {
 /// refuses too, runs the backfill, and applies expand again. Returns the rows each gating
 /// backfill had left when expand stopped.
 async fn expand_through_backfill_gate(db: &TestDb, scenario: &Scenario, plan: &Plan) -> Vec<i64> {
+    // The plan says which backfills the new release's views wait for.
+    let gate = plan
+        .phase(Phase::Expand)
+        .filter(|s| s.catalog == CatalogRow::R)
+        .find_map(|s| s.gate.as_ref());
+    let gated: Vec<&migrate_core::plan::Backfill> = gate
+        .map(|g| {
+            g.backfills
+                .iter()
+                .filter_map(|id| plan.backfill(id))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(gated.len(), gate.map_or(0, |g| g.backfills.len()));
+    assert!(gated.iter().all(|b| b.before_deploy));
+    let rows_left = async || {
+        let mut rows_left = Vec::new();
+        for job in &gated {
+            rows_left.push(
+                sqlx::query_scalar::<_, i64>(&job.rows_left_sql)
+                    .fetch_one(&db.pool)
+                    .await
+                    .unwrap(),
+            );
+        }
+        rows_left
+    };
     let Err(err) = try_apply_source(&db.url, &scenario.migrations()).await else {
+        assert!(
+            rows_left().await.iter().all(|n| *n == 0),
+            "expand ran past a gate with rows left"
+        );
         return Vec::new();
     };
+    assert!(gate.is_some(), "expand failed with no backfill gate: {err}");
+    let left = rows_left().await;
     assert!(
-        err.contains("the new release's views wait for it"),
-        "expand failed: {err}"
+        left.iter().any(|n| *n > 0),
+        "expand stopped though its gated backfills have nothing left: {err}"
     );
     let views: i64 =
         sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'release_0002'")
@@ -127,18 +160,9 @@ async fn expand_through_backfill_gate(db: &TestDb, scenario: &Scenario, plan: &P
         .await
         .expect_err("contract 1 refuses once expand 2 began");
     assert!(err.to_string().contains("has begun to expand"), "{err}");
-    let mut rows_left = Vec::new();
-    for job in plan.backfills.iter().filter(|b| b.before_deploy) {
-        rows_left.push(
-            sqlx::query_scalar(&job.rows_left_sql)
-                .fetch_one(&db.pool)
-                .await
-                .unwrap(),
-        );
-    }
     run_backfills(&db.pool, plan, 7).await;
     apply_source(&db.pool, &scenario.migrations()).await;
-    rows_left
+    left
 }
 
 /// Rollback on a fresh database: expand and contract applied, then contract and expand rolled
@@ -698,7 +722,7 @@ async fn i5_partial_expression_and_multi_column_indexes_built_concurrently_with_
     assert!(
         builds
             .iter()
-            .all(|s| !s.transactional && s.post_check.is_some())
+            .all(|s| s.transaction == Transaction::None && s.post_check.is_some())
     );
     assert_eq!(
         t.query_i64("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 'orders_%' AND i.indisvalid AND NOT i.indisprimary")
@@ -941,7 +965,7 @@ async fn c10_k4_type_change_through_shadow_columns_kept_in_step_by_triggers_cons
         t.plan
             .changes
             .iter()
-            .filter(|c| c.catalog == "C10")
+            .filter(|c| c.catalog == CatalogRow::C10)
             .all(|c| c.warning.is_some()),
         "the way back may not fit: {:?}",
         t.plan.changes
@@ -1019,11 +1043,13 @@ async fn c10_k4_type_change_through_shadow_columns_kept_in_step_by_triggers_cons
     let r10 = t
         .plan
         .phase(Phase::Contract)
-        .find(|s| s.catalog == "R10")
+        .find(|s| s.catalog == CatalogRow::R10)
         .expect("contract drops the previous release's views");
     t.exec(&r10.sql).await;
-    t.exec(r10.rollback.as_deref().expect("R10 has a rollback"))
-        .await;
+    let Some(Undo::Sql(rollback)) = &r10.undo else {
+        panic!("R10 has a rollback")
+    };
+    t.exec(rollback).await;
     t.exec("INSERT INTO release_0001.entries (id, user_id, label) VALUES (10004, 3, 'after a rollback')")
         .await;
     assert_eq!(
@@ -1092,9 +1118,9 @@ async fn c10_type_change_with_a_declared_conversion_through_a_shadow_column() {
         .plan
         .changes
         .iter()
-        .find(|c| c.catalog == "C10")
+        .find(|c| c.catalog == CatalogRow::C10)
         .expect("a C10 change");
-    assert_eq!(c10.verdict, "PHASED");
+    assert_eq!(c10.verdict, VerdictKind::Phased);
     assert!(
         c10.reason.contains("the declared conversions")
             && c10

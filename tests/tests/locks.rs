@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use migrate_core::plan::{LockMode, Phase, Plan};
+use migrate_core::plan::{CatalogRow, LockMode, Phase, Plan};
 use migrate_tests::pg::TestDb;
 use migrate_tests::scenario::{Scenario, apply_source, run_backfills};
 use sqlx::Connection;
@@ -51,7 +51,7 @@ async fn check_phase(db: &TestDb, plan: &Plan, phase: Phase) -> usize {
             // The new release's views wait for the backfill; a deploy runs it here.
             run_backfills(&db.pool, plan, 100).await;
         }
-        if !step.transactional {
+        if !step.transaction.is_transactional() {
             // CONCURRENTLY cannot run in a transaction; later steps need it.
             sqlx::raw_sql(&step.sql)
                 .execute(&mut conn)
@@ -77,7 +77,7 @@ async fn check_phase(db: &TestDb, plan: &Plan, phase: Phase) -> usize {
             let declared = step
                 .locks
                 .iter()
-                .find(|l| l.table == table)
+                .find(|l| l.table.key() == table)
                 .map_or(rank("RowExclusiveLock"), |l| declared_rank(l.mode));
             assert!(
                 rank(&mode) <= declared,
@@ -121,7 +121,11 @@ async fn generated_steps_take_no_stronger_lock_than_their_plan_says() {
         "checked {expand} expand and {contract} contract steps"
     );
     // The views step touches no table with more than ACCESS SHARE.
-    let views = plan.steps.iter().find(|s| s.catalog == "R").unwrap();
+    let views = plan
+        .steps
+        .iter()
+        .find(|s| s.catalog == CatalogRow::R)
+        .unwrap();
     assert!(views.locks.is_empty());
 }
 
@@ -135,7 +139,7 @@ async fn shadow_column_steps_take_no_stronger_lock_than_their_plan_says() {
     )
     .await;
     assert!(
-        plan.steps.iter().any(|s| s.catalog == "C10") && expand >= 4 && contract >= 8,
+        plan.steps.iter().any(|s| s.catalog == CatalogRow::C10) && expand >= 4 && contract >= 8,
         "checked {expand} expand and {contract} contract steps"
     );
 }

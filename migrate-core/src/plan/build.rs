@@ -9,8 +9,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::CatalogRow;
 use super::shadow::Shadows;
-use super::step::{Backfill, ChangeSummary, LockMode, Phase, Plan, Step};
+use super::step::{
+    Backfill, BackfillGate, ChangeSummary, LockMode, Phase, Plan, PostCheck, Step, StepBuilder,
+    Undo,
+};
 use super::{Decision, Verdict};
 use crate::diff::Change;
 use crate::model::{
@@ -219,7 +223,7 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
             if index.unique || shadows.absorbs(&d.located.change) {
                 continue;
             }
-            let steps = concurrent_index_steps(table, index, &d.catalog_str());
+            let steps = concurrent_index_steps(table, index, d.catalog);
             if names.touches(table) {
                 contract.extend(steps.into_iter().map(|s| s.with_phase(Phase::Contract)))
             } else {
@@ -233,16 +237,17 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
     // The new binary reads through the views: a backfill whose rows it could not decode
     // unfilled (a NOT NULL column, a shadow) must be complete before they exist.
     let mut gates = Vec::new();
-    for backfill in backfills.iter().filter(|b| b.before_deploy) {
-        let table = input
-            .next
-            .tables
-            .get(&backfill.table)
-            .map(|t| t.name.clone())
-            .unwrap_or_else(|| QualifiedName::new("public", backfill.table.clone()));
+    let mut gated = Vec::new();
+    for (i, backfill) in backfills
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.before_deploy)
+    {
+        let table = backfill.table.clone();
+        let waits_for = migrate_contract::backfill_id(input.release.number, i + 1);
         let mut gate = check_step(
             &table,
-            &backfill.catalog,
+            backfill.catalog,
             format!("wait for the backfill of {}: {}", backfill.table, backfill.description),
             format!("wait_backfill_{}", table.name),
             &backfill.rows_left_sql,
@@ -256,7 +261,11 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
         if let Some(present) = shadows.present(&table) {
             gate = super::shadow::only_while(&present, gate);
         }
+        gate.gate = Some(BackfillGate {
+            backfills: vec![waits_for.clone()],
+        });
         gates.push(gate.sql.clone());
+        gated.push(waits_for);
         expand.push(gate);
     }
     let mut views = release_views(input, &names, &shadows);
@@ -268,6 +277,7 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
     {
         gates.push(std::mem::take(&mut first.sql));
         first.sql = gates.join("\n");
+        first.gate = Some(BackfillGate { backfills: gated });
     }
     expand.extend(views);
 
@@ -292,8 +302,8 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
         .decisions
         .iter()
         .map(|d| ChangeSummary {
-            catalog: d.catalog.to_owned(),
-            verdict: d.verdict_name().to_owned(),
+            catalog: d.catalog,
+            verdict: d.verdict_kind(),
             reason: match &d.verdict {
                 Verdict::Phased { why } => why.clone(),
                 Verdict::Allowed { reason, cost } => format!("{cost}; allowed because: {reason}"),
@@ -306,32 +316,26 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
             warning: d.warning.clone(),
         })
         .collect();
-    Plan {
+    let mut plan = Plan {
+        format: migrate_contract::FORMAT_VERSION,
         release: input.release.clone(),
         previous: input.previous.clone(),
         changes,
         steps,
         backfills,
-    }
+        groups: Vec::new(),
+    };
+    plan.seal();
+    plan.groups = super::group::group_steps(&plan);
+    plan
 }
 
 impl Decision {
-    fn catalog_str(&self) -> String {
-        self.catalog.to_owned()
-    }
-
     fn allowed_reason(&self) -> Option<String> {
         match &self.verdict {
             Verdict::Allowed { reason, .. } => Some(reason.clone()),
             _ => None,
         }
-    }
-}
-
-impl Step {
-    fn with_phase(mut self, phase: Phase) -> Step {
-        self.phase = phase;
-        self
     }
 }
 
@@ -397,7 +401,7 @@ fn expand_creations(input: &PlanInput<'_>, decisions: &[&Decision], out: &mut Ve
         out.push(
             Step::new(
                 Phase::Expand,
-                "T1",
+                CatalogRow::T1,
                 format!("create schema {schema}"),
                 format!("create_schema_{schema}"),
                 format!("CREATE SCHEMA IF NOT EXISTS {};", quote_ident(schema)),
@@ -425,7 +429,7 @@ fn expand_creations(input: &PlanInput<'_>, decisions: &[&Decision], out: &mut Ve
             out.push(
                 Step::new(
                     Phase::Expand,
-                    "E1",
+                    CatalogRow::E1,
                     format!("add label '{value}' to enum {name}"),
                     format!("enum_{}_{value}", name.name),
                     format!(
@@ -448,7 +452,7 @@ fn expand_creations(input: &PlanInput<'_>, decisions: &[&Decision], out: &mut Ve
     for table in ordered {
         out.push(create_table_step(table, &new_names, &deferred));
         for index in &table.indexes {
-            out.push(create_index_step(&table.name, index, true, "T1"));
+            out.push(create_index_step(&table.name, index, true, CatalogRow::T1));
         }
     }
     // Foreign keys that close a cycle between new tables: added once every table exists, in
@@ -458,7 +462,7 @@ fn expand_creations(input: &PlanInput<'_>, decisions: &[&Decision], out: &mut Ve
         out.push(
             Step::new(
                 Phase::Expand,
-                "T1",
+                CatalogRow::T1,
                 format!(
                     "add foreign key {} of new table {} (it closes a cycle)",
                     fk.name, table.name
@@ -985,7 +989,7 @@ pub(super) fn guarded(condition: &str, statement: &str) -> String {
 /// of offending rows is not zero.
 pub(super) fn check_step(
     table: &QualifiedName,
-    catalog: &str,
+    catalog: CatalogRow,
     description: String,
     slug: String,
     offending_rows: &str,
@@ -1006,7 +1010,7 @@ pub(super) fn check_step(
         guarded(&format!("({offending_rows}) > 0"), &raise),
     )
     .guard("read-only")
-    .rollback("-- nothing to undo: a read-only check")
+    .nothing_to_undo("a read-only check")
     .pre_check(offending_rows, failure.replace(sql::COUNT_PLACEHOLDER, "N"))
     .lock(LockMode::ShareUpdateExclusive, table, false)
     .with_no_locks()
@@ -1015,8 +1019,12 @@ pub(super) fn check_step(
     .own_transaction()
 }
 
-impl Step {
-    /// A read-only check takes only ACCESS SHARE; listing it would mislead.
+/// A read-only check takes only ACCESS SHARE; listing it would mislead.
+trait WithNoLocks {
+    fn with_no_locks(self) -> Self;
+}
+
+impl WithNoLocks for Step {
     fn with_no_locks(mut self) -> Step {
         self.locks.clear();
         self.lock_timeout_ms = None;
@@ -1025,7 +1033,12 @@ impl Step {
     }
 }
 
-fn rename_constraint_step(table: &QualifiedName, from: &str, to: &str, catalog: &str) -> Step {
+fn rename_constraint_step(
+    table: &QualifiedName,
+    from: &str,
+    to: &str,
+    catalog: CatalogRow,
+) -> Step {
     let exists = |name: &str| constraint_exists(table, name);
     Step::new(
         Phase::Contract,
@@ -1061,7 +1074,7 @@ pub(super) fn not_valid_then_validate(
     table: &QualifiedName,
     name: &str,
     clause: &str,
-    catalog: &str,
+    catalog: CatalogRow,
     referenced: Option<&QualifiedName>,
 ) -> Vec<Step> {
     let absent = format!("NOT {}", constraint_exists(table, name));
@@ -1103,7 +1116,7 @@ pub(super) fn not_valid_then_validate(
     .lock(LockMode::ShareUpdateExclusive, table, false)
     .own_transaction()
     .guard("validating a valid constraint does nothing")
-    .rollback("-- nothing to undo: validation changes no data");
+    .nothing_to_undo("validation changes no data");
     if let Some(parent) = referenced {
         validate
             .description
@@ -1181,7 +1194,7 @@ impl NullFill {
         );
         Step::new(
             Phase::Expand,
-            "C6",
+            CatalogRow::C6,
             format!(
                 "fill the NULLs written into {}.{} with {} (the running binary may write them)",
                 self.table, self.column, self.value
@@ -1207,7 +1220,7 @@ impl NullFill {
     fn drop_step(&self) -> Step {
         Step::new(
             Phase::Contract,
-            "C6",
+            CatalogRow::C6,
             format!(
                 "drop the trigger that filled NULLs written into {}.{} (the binary that wrote them is gone)",
                 self.table, self.column
@@ -1256,7 +1269,7 @@ fn null_fill_backfills(
             .collect::<Vec<_>>()
             .join(", ");
         let mut job = backfill_job(
-            "C6",
+            CatalogRow::C6,
             next,
             &first.physical_table,
             &|c: &str| names.column(&first.table, c),
@@ -1282,7 +1295,7 @@ fn null_fill_backfills(
 fn set_not_null_steps(
     table: &QualifiedName,
     column: &str,
-    catalog: &str,
+    catalog: CatalogRow,
     after_backfill: bool,
 ) -> Vec<Step> {
     let check = sql::generated_name(&[&table.name, column], "not_null");
@@ -1378,7 +1391,7 @@ fn unique_index_steps(
     table: &QualifiedName,
     index: &Index,
     constraint: Option<&str>,
-    catalog: &str,
+    catalog: CatalogRow,
 ) -> Vec<Step> {
     let columns: Vec<String> = index
         .keys
@@ -1455,7 +1468,7 @@ fn primary_key_steps(table: &QualifiedName, from: &[String], to: &[String]) -> V
         sql::hashed_name(&[&table.name, &to.join(",")], "new_pkey"),
         to,
     );
-    let mut steps = unique_index_steps(table, &index, None, "I4");
+    let mut steps = unique_index_steps(table, &index, None, CatalogRow::I4);
     let copy = QualifiedName::new(table.schema.clone(), index.name.clone());
     let body = [
         format!(
@@ -1481,7 +1494,7 @@ fn primary_key_steps(table: &QualifiedName, from: &[String], to: &[String]) -> V
     steps.push(
         Step::new(
             Phase::Contract,
-            "I4",
+            CatalogRow::I4,
             format!(
                 "make ({}) the primary key of {table} instead of ({})",
                 to.join(", "),
@@ -1530,8 +1543,8 @@ fn alter_type_steps(
         _ => None,
     };
     let using = match (d.catalog, declared) {
-        ("C10", Some(expr)) => format!(" USING ({expr})"),
-        ("C10", None) => format!(" USING {col}::{}", to.sql()),
+        (CatalogRow::C10, Some(expr)) => format!(" USING ({expr})"),
+        (CatalogRow::C10, None) => format!(" USING {col}::{}", to.sql()),
         _ => String::new(),
     };
     let mut drop_views = Vec::new();
@@ -1587,7 +1600,7 @@ fn alter_type_steps(
         d.catalog,
         format!(
             "change {table}.{column} from {from} to {to}{}",
-            if d.catalog == "C9" {
+            if d.catalog == CatalogRow::C9 {
                 " in place (no rewrite)"
             } else {
                 " (rewrites the table)"
@@ -1634,7 +1647,7 @@ fn release_views(input: &PlanInput<'_>, names: &PhysicalNames, shadows: &Shadows
     vec![
         Step::new(
             Phase::Expand,
-            "R",
+            CatalogRow::R,
             format!(
                 "create the views of release {} in schema {schema}",
                 input.release.number
@@ -1831,7 +1844,7 @@ fn previous_contract_guard(input: &PlanInput<'_>) -> Step {
     }
     Step::new(
         Phase::Expand,
-        "R9",
+        CatalogRow::R9,
         if previous.number > 0 {
             format!(
                 "check that the contract of release {} ran and that release {release} is not contracting",
@@ -1848,19 +1861,19 @@ fn previous_contract_guard(input: &PlanInput<'_>) -> Step {
         format!("DO $$\nBEGIN\n    {}\nEND\n$$;", body.join("\n    ")),
     )
     .guard("checks, then sets the same comment again")
-    .rollback(if previous.number == 0 {
-        "-- nothing to undo: a read-only check".to_owned()
+    .undo(if previous.number == 0 {
+        Undo::Nothing("a read-only check".to_owned())
     } else if previous.marks_contract {
-        format!(
+        Undo::Sql(format!(
             "COMMENT ON SCHEMA {} IS {};",
             quote_ident(&previous.views_schema),
             quote_literal(&previous.contract_mark())
-        )
+        ))
     } else {
-        format!(
+        Undo::Sql(format!(
             "COMMENT ON SCHEMA {} IS NULL;",
             quote_ident(&previous.views_schema)
-        )
+        ))
     })
 }
 
@@ -1875,7 +1888,7 @@ fn mark_contract_complete(input: &PlanInput<'_>, contract: &[Step]) -> Step {
     let verify = contract_effects_check(input, contract);
     Step::new(
         Phase::Contract,
-        "R9",
+        CatalogRow::R9,
         format!(
             "mark the contract of release {} complete (the next release's expand waits for it)",
             input.release.number
@@ -1897,16 +1910,16 @@ fn mark_contract_complete(input: &PlanInput<'_>, contract: &[Step]) -> Step {
 /// hand past one that refused must not mark the release complete, which would let the next
 /// release expand over a column not yet NOT NULL, or a type not yet swapped.
 fn contract_effects_check(input: &PlanInput<'_>, contract: &[Step]) -> Option<String> {
-    let mut touched: Vec<&str> = contract
+    let mut touched: Vec<String> = contract
         .iter()
         .flat_map(|s| s.locks.iter())
-        .map(|l| l.table.as_str())
+        .map(|l| l.table.key())
         .collect();
     touched.sort_unstable();
     touched.dedup();
     let mut columns = Vec::new();
     let mut constraints = Vec::new();
-    for table in touched.iter().filter_map(|t| input.next.tables.get(*t)) {
+    for table in touched.iter().filter_map(|t| input.next.tables.get(t)) {
         let name = quote_literal(&table.name.sql());
         for c in &table.columns {
             let ty = match &c.ty {
@@ -1980,13 +1993,13 @@ fn own_expand_guard(input: &PlanInput<'_>) -> Step {
     );
     Step::new(
         Phase::Contract,
-        "R9",
+        CatalogRow::R9,
         format!("check that the expand of release {number} ran and no later release has"),
         format!("check_expand_{number}"),
         sql,
     )
     .guard("read-only")
-    .rollback("-- nothing to undo: a read-only check")
+    .nothing_to_undo("a read-only check")
 }
 
 /// R9 for every file of a phase but its first (whose first step checks more, and marks): the
@@ -2090,7 +2103,7 @@ fn drop_previous_views(input: &PlanInput<'_>, shadows: &Shadows) -> Step {
     }
     Step::new(
         Phase::Contract,
-        "R10",
+        CatalogRow::R10,
         format!(
             "drop the views of release {} (schema {schema}): its binary is gone",
             input.previous.number
@@ -2112,7 +2125,7 @@ fn drop_previous_views(input: &PlanInput<'_>, shadows: &Shadows) -> Step {
 /// `table` is the new release's table and `physical_column` maps its column names onto the
 /// physical ones until contract (a key column renamed in this release keeps its old name).
 pub(super) fn backfill_job(
-    catalog: &str,
+    catalog: CatalogRow,
     table: &Table,
     physical: &QualifiedName,
     physical_column: &dyn Fn(&str) -> String,
@@ -2164,9 +2177,10 @@ pub(super) fn backfill_job(
         pending = pending("t."),
     );
     Backfill {
-        catalog: catalog.to_owned(),
+        id: String::new(),
+        catalog,
         description,
-        table: physical.key(),
+        table: physical.clone(),
         key: key.into_iter().map(|(name, _)| name).collect(),
         batch_sql,
         rows_left_sql: format!(
@@ -2189,7 +2203,7 @@ fn create_enum_step(e: &EnumType) -> Step {
     );
     Step::new(
         Phase::Expand,
-        "T1",
+        CatalogRow::T1,
         format!("create enum type {}", e.name),
         format!("create_type_{}", e.name.name),
         guarded(
@@ -2365,7 +2379,7 @@ fn create_table_step(
     }
     let mut step = Step::new(
         Phase::Expand,
-        "T1",
+        CatalogRow::T1,
         format!("create table {}", table.name),
         format!("create_{}", table.name.name),
         String::new(),
@@ -2419,14 +2433,14 @@ pub(super) fn create_index_step(
     table: &QualifiedName,
     index: &Index,
     new_table: bool,
-    catalog: &str,
+    catalog: CatalogRow,
 ) -> Step {
-    let catalog = if catalog == "I1"
+    let catalog = if catalog == CatalogRow::I1
         && (index.predicate.is_some()
             || index.keys.len() > 1
             || index.keys.iter().any(|k| matches!(k, IndexKey::Expr(_))))
     {
-        "I5"
+        CatalogRow::I5
     } else {
         catalog
     };
@@ -2456,11 +2470,11 @@ pub(super) fn create_index_step(
         return step.rollback(format!("DROP INDEX IF EXISTS {};", qualified.sql()));
     }
     step.non_transactional()
-        .rollback(format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qualified.sql()))
-        .post_check(format!(
-            "pg_index.indisvalid for {}.{}: an interrupted CONCURRENTLY build leaves an invalid index that IF NOT EXISTS would keep; drop it CONCURRENTLY and rebuild",
-            table.schema, index.name
+        .rollback(format!(
+            "DROP INDEX CONCURRENTLY IF EXISTS {};",
+            qualified.sql()
         ))
+        .post_check(PostCheck::IndexValid { index: qualified })
 }
 
 /// An index on an existing table: built CONCURRENTLY, alone (I1), then checked. An interrupted
@@ -2471,7 +2485,7 @@ pub(super) fn create_index_step(
 pub(super) fn concurrent_index_steps(
     table: &QualifiedName,
     index: &Index,
-    catalog: &str,
+    catalog: CatalogRow,
 ) -> Vec<Step> {
     let build = create_index_step(table, index, false, catalog);
     let qualified = QualifiedName::new(table.schema.clone(), index.name.clone());
@@ -2483,7 +2497,7 @@ pub(super) fn concurrent_index_steps(
     );
     let check = Step::new(
         build.phase,
-        &build.catalog,
+        build.catalog,
         format!(
             "check that index {} on {table} is valid (an interrupted concurrent build leaves it invalid)",
             index.name
@@ -2498,7 +2512,7 @@ pub(super) fn concurrent_index_steps(
         ),
     )
     .guard("read-only")
-    .rollback("-- nothing to undo: a read-only check");
+    .nothing_to_undo("a read-only check");
     vec![build, check]
 }
 
@@ -2506,7 +2520,7 @@ pub(super) fn concurrent_index_steps(
 fn drop_backfill_default_step(table: &QualifiedName, column: &str, value: &str) -> Step {
     Step::new(
         Phase::Contract,
-        "C4",
+        CatalogRow::C4,
         format!("drop the backfill default of {table}.{column}: the old binary is gone"),
         format!("drop_default_{}_{column}", table.name),
         format!(
@@ -2527,7 +2541,7 @@ fn drop_backfill_default_step(table: &QualifiedName, column: &str, value: &str) 
 fn add_column_step(
     table: &QualifiedName,
     column: &Column,
-    catalog: &str,
+    catalog: CatalogRow,
     unsafe_reason: Option<String>,
 ) -> Step {
     Step::new(

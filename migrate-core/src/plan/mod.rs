@@ -5,11 +5,18 @@
 //! from steps and the runner executes them; neither decides anything.
 
 mod build;
+mod group;
+pub mod legacy;
 mod shadow;
 mod step;
 
 pub use build::{PlanInput, Target, build_plan, column_definition, file_order_check};
-pub use step::{Backfill, ChangeSummary, Lock, LockMode, Phase, Plan, PreCheck, Step};
+pub use group::{CONTRACT_DIR, group_steps};
+pub use migrate_contract::{CatalogRow, FORMAT_VERSION, PlanReadError, VerdictKind};
+pub use step::{
+    Backfill, BackfillGate, ChangeSummary, Lock, LockMode, Phase, Plan, PostCheck, PreCheck, Step,
+    StepBuilder, StepGroup, Transaction, Undo,
+};
 
 use crate::diagnostic::Diagnostic;
 use crate::diff::{Change, Located, Reporter};
@@ -64,7 +71,7 @@ pub struct Decision {
     /// The change and where it was declared.
     pub located: Located,
     /// The catalog row (`T1`, `C4`, …).
-    pub catalog: &'static str,
+    pub catalog: CatalogRow,
     /// The verdict.
     pub verdict: Verdict,
     /// Something the plan must say even though the change goes ahead (a widening change that
@@ -108,14 +115,14 @@ impl Decision {
         self.located.reporter
     }
 
-    /// The verdict's name as the plan prints it.
-    pub fn verdict_name(&self) -> &'static str {
+    /// The verdict's kind, as the plan prints it.
+    pub fn verdict_kind(&self) -> VerdictKind {
         match self.verdict {
-            Verdict::Safe => "SAFE",
-            Verdict::Phased { .. } => "PHASED",
-            Verdict::Allowed { .. } => "UNSAFE (allowed)",
-            Verdict::Refused { .. } => "REFUSED",
-            Verdict::Unsupported { .. } => "NOT SUPPORTED",
+            Verdict::Safe => VerdictKind::Safe,
+            Verdict::Phased { .. } => VerdictKind::Phased,
+            Verdict::Allowed { .. } => VerdictKind::Allowed,
+            Verdict::Refused { .. } => VerdictKind::Refused,
+            Verdict::Unsupported { .. } => VerdictKind::Unsupported,
         }
     }
 }
@@ -146,7 +153,7 @@ pub fn decide_owned(changes: Vec<Located>, snapshot: &Schema) -> Vec<Decision> {
 fn refuse_conflicting(decisions: &mut [Decision]) {
     let shadowed: Vec<(QualifiedName, String)> = decisions
         .iter()
-        .filter(|d| d.catalog == "C10" && matches!(d.verdict, Verdict::Phased { .. }))
+        .filter(|d| d.catalog == CatalogRow::C10 && matches!(d.verdict, Verdict::Phased { .. }))
         .filter_map(|d| match &d.located.change {
             Change::AlterColumnType { table, column, .. } => Some((table.clone(), column.clone())),
             _ => None,
@@ -287,14 +294,14 @@ fn unsupported(why: String, help: impl Into<String>) -> Verdict {
 
 const ALLOW: &str = "or, if you accept the cost, `#[migrate(allow_unsafe = \"<why it is fine here>\")]` runs the naive statement and records the reason in the plan";
 
-fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
+fn verdict_for(change: &Change, snapshot: &Schema) -> (CatalogRow, Verdict) {
     match change {
-        Change::CreateTable(_) | Change::CreateEnum(_) => ("T1", Verdict::Safe),
+        Change::CreateTable(_) | Change::CreateEnum(_) => (CatalogRow::T1, Verdict::Safe),
         Change::DropTable {
             table,
             declared: true,
         } => (
-            "T2",
+            CatalogRow::T2,
             phased(format!(
                 "`{}` disappears from the new release's views at once; the table (and its foreign keys) is dropped in contract, once the old binary is gone",
                 table.name
@@ -304,7 +311,7 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
             table,
             declared: false,
         } => (
-            "T2",
+            CatalogRow::T2,
             refused(
                 format!(
                     "table `{}` (struct `{}`) is in the snapshot but no struct declares it; a struct that disappears is never taken as a drop",
@@ -317,14 +324,14 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
             ),
         ),
         Change::RenameTable { from, to } => (
-            "T3",
+            CatalogRow::T3,
             phased(format!(
                 "the new release's views call `{from}` `{to}` at once (no copy); the physical rename runs in contract"
             )),
         ),
         Change::AddColumn { table, column } => add_column_verdict(table, column),
         Change::DropColumn { table, column } => (
-            "C5",
+            CatalogRow::C5,
             phased(format!(
                 "`{table}.{}` is left out of the new release's views at once{}; its indexes and the column are dropped in contract, once the old binary is gone",
                 column.name,
@@ -336,7 +343,7 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
             )),
         ),
         Change::ColumnDisappeared { table, column } => (
-            "C5",
+            CatalogRow::C5,
             refused(
                 format!(
                     "column `{}.{}` is in the snapshot but no field declares it; a field that disappears is never taken as a drop",
@@ -349,7 +356,7 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
             ),
         ),
         Change::RenameColumn { table, from, to } => (
-            "C8",
+            CatalogRow::C8,
             phased(format!(
                 "the new release's views show `{table}.{from}` as `{to}` at once (no copy, no trigger); the physical rename runs in contract"
             )),
@@ -362,10 +369,10 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
             convert,
         } => {
             if from.is_binary_coercible_to(to) {
-                ("C9", Verdict::Safe)
+                (CatalogRow::C9, Verdict::Safe)
             } else {
                 (
-                    "C10",
+                    CatalogRow::C10,
                     shadow_verdict(table, column, from, to, convert.is_some(), snapshot),
                 )
             }
@@ -375,7 +382,7 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
             column,
             backfill: None,
         } => (
-            "C6",
+            CatalogRow::C6,
             phased(format!(
                 "`{table}.{column}` becomes NOT NULL in contract (the running binary may still write NULL): CHECK … NOT VALID, VALIDATE without blocking writers, then SET NOT NULL without a scan; the contract stops if NULLs remain"
             )),
@@ -385,15 +392,15 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
             column,
             backfill: Some(value),
         } => (
-            "C6",
+            CatalogRow::C6,
             phased(format!(
                 "`{table}.{column}` becomes NOT NULL, its NULLs `{value}` (its declared backfill): from expand, a trigger turns the NULLs the running binary writes into it, and a batched backfill fills the existing NULL rows before the new release's views exist, so the new binary never reads NULL; contract drops the trigger, then CHECK … NOT VALID, VALIDATE without blocking writers, SET NOT NULL without a scan"
             )),
         ),
-        Change::DropNotNull { .. } => ("C7", Verdict::Safe),
-        Change::ChangeDefault { .. } => ("C11", Verdict::Safe),
+        Change::DropNotNull { .. } => (CatalogRow::C7, Verdict::Safe),
+        Change::ChangeDefault { .. } => (CatalogRow::C11, Verdict::Safe),
         Change::ChangeIdentity { table, column } => (
-            "C12",
+            CatalogRow::C12,
             refused(
                 format!("adding or removing identity on `{table}.{column}` has no online form"),
                 "keep the column as it is, or add a new column and fill it in a later release",
@@ -409,7 +416,7 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
                 .collect();
             if referenced_by.is_empty() {
                 (
-                    "I4",
+                    CatalogRow::I4,
                     phased(format!(
                         "the primary key of `{table}` becomes ({}): it restricts writes the running binary may make, so in contract, after a duplicate check, its unique index is built CONCURRENTLY and swapped in for ({}) in one brief transaction",
                         to.join(", "),
@@ -418,7 +425,7 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
                 )
             } else {
                 (
-                    "I4",
+                    CatalogRow::I4,
                     refused(
                         format!(
                             "changing the primary key of `{table}` from ({}) to ({}) drops the key that foreign keys reference: {}",
@@ -432,22 +439,22 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
             }
         }
         Change::AddIndex { table, index } if index.unique => (
-            "I3",
+            CatalogRow::I3,
             phased(format!(
                 "unique index `{}` restricts writes the running binary may make, so it is built (CONCURRENTLY, after a duplicate check) in contract; until then `{table}` accepts duplicates",
                 index.name
             )),
         ),
-        Change::AddIndex { .. } => ("I1", Verdict::Safe),
+        Change::AddIndex { .. } => (CatalogRow::I1, Verdict::Safe),
         Change::DropIndex { table, index } => (
-            "I2",
+            CatalogRow::I2,
             phased(format!(
                 "index `{}` of `{table}` is dropped CONCURRENTLY in contract: the running binary's queries may rely on it",
                 index.name
             )),
         ),
         Change::RedefineObject { table, name } => (
-            "I5",
+            CatalogRow::I5,
             unsupported(
                 format!(
                     "`{name}` on `{table}` keeps its name but changes its definition; that is a drop plus a create"
@@ -456,36 +463,36 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
             ),
         ),
         Change::AddUnique { table, unique } => (
-            "I3",
+            CatalogRow::I3,
             phased(format!(
                 "unique constraint `{}` on `{table}` restricts writes the running binary may make: in contract, after a duplicate check, its index is built CONCURRENTLY and attached",
                 unique.name
             )),
         ),
         Change::AddCheck { table, check } => (
-            "K1",
+            CatalogRow::K1,
             phased(format!(
                 "CHECK `{}` on `{table}` restricts writes the running binary may make: added NOT VALID and validated separately, in contract",
                 check.name
             )),
         ),
         Change::AddForeignKey { table, foreign_key } => (
-            "K2",
+            CatalogRow::K2,
             phased(format!(
                 "foreign key `{}` on `{table}` restricts writes the running binary may make: added NOT VALID and validated separately, in contract",
                 foreign_key.name
             )),
         ),
-        Change::DropConstraint { .. } => ("K3", Verdict::Safe),
+        Change::DropConstraint { .. } => (CatalogRow::K3, Verdict::Safe),
         Change::RenameObject { from, to, .. } => (
-            "T3",
+            CatalogRow::T3,
             phased(format!(
                 "`{from}` is renamed `{to}` in contract, with the table or column it is named after"
             )),
         ),
-        Change::AddEnumValue { .. } => ("E1", Verdict::Safe),
+        Change::AddEnumValue { .. } => (CatalogRow::E1, Verdict::Safe),
         Change::RewriteEnum { name, removed } => (
-            "E2",
+            CatalogRow::E2,
             refused(
                 format!(
                     "enum `{name}` lost or reordered labels ({}); PostgreSQL cannot remove or move a label in place, and a type rebuild rewrites every table that uses it",
@@ -506,7 +513,7 @@ fn verdict_for(change: &Change, snapshot: &Schema) -> (&'static str, Verdict) {
                 .map(|t| t.name.to_string())
                 .collect();
             (
-                "E2",
+                CatalogRow::E2,
                 unsupported(
                     format!(
                         "enum `{}` (Rust `{}`) is in the snapshot but no `#[derive(PgEnum)]` declares it{}",
@@ -612,10 +619,10 @@ fn shadow_verdict(
     ))
 }
 
-fn add_column_verdict(table: &QualifiedName, column: &Column) -> (&'static str, Verdict) {
+fn add_column_verdict(table: &QualifiedName, column: &Column) -> (CatalogRow, Verdict) {
     if column.identity {
         return (
-            "C12",
+            CatalogRow::C12,
             refused(
                 format!(
                     "adding identity column `{table}.{}` rewrites `{table}` under ACCESS EXCLUSIVE",
@@ -627,9 +634,9 @@ fn add_column_verdict(table: &QualifiedName, column: &Column) -> (&'static str, 
     }
     match &column.default {
         Some(default) => match volatility(default) {
-            Volatility::NonVolatile => ("C2", Verdict::Safe),
+            Volatility::NonVolatile => (CatalogRow::C2, Verdict::Safe),
             Volatility::Volatile => (
-                "C3",
+                CatalogRow::C3,
                 phased(format!(
                     "default `{default}` is volatile, so a plain ADD COLUMN would rewrite `{table}`: the column is added without it, the default is set for new rows, existing rows are filled by a batched backfill{}",
                     if column.nullable {
@@ -640,7 +647,7 @@ fn add_column_verdict(table: &QualifiedName, column: &Column) -> (&'static str, 
                 )),
             ),
         },
-        None if column.nullable => ("C1", Verdict::Safe),
+        None if column.nullable => (CatalogRow::C1, Verdict::Safe),
         None if column.backfill.is_some() => {
             let value = column.backfill.as_deref().unwrap_or_default();
             let how = match volatility(value) {
@@ -652,7 +659,7 @@ fn add_column_verdict(table: &QualifiedName, column: &Column) -> (&'static str, 
                 }
             };
             (
-                "C4",
+                CatalogRow::C4,
                 phased(format!(
                     "new NOT NULL column `{table}.{}` gets `{value}` (its declared backfill): {how}; the default stays while the old binary runs, since its INSERTs omit the column, and contract drops it",
                     column.name
@@ -660,7 +667,7 @@ fn add_column_verdict(table: &QualifiedName, column: &Column) -> (&'static str, 
             )
         }
         None => (
-            "C4",
+            CatalogRow::C4,
             refused(
                 format!(
                     "new column `{table}.{}` is NOT NULL with no default: ADD COLUMN fails on a populated table, and the running binary's INSERTs, which do not set it, would fail",

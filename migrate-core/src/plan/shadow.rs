@@ -23,11 +23,12 @@
 
 use std::collections::BTreeMap;
 
+use super::CatalogRow;
 use super::build::{
     PlanInput, backfill_job, check_step, column_exists, concurrent_index_steps, foreign_key_clause,
     guarded, not_valid_then_validate,
 };
-use super::step::{Backfill, LockMode, Phase, Step};
+use super::step::{Backfill, LockMode, Phase, Step, StepBuilder, Transaction};
 use super::{Decision, Verdict};
 use crate::diff::Change;
 use crate::model::{Column, ColumnType, Index, IndexKey, QualifiedName, Table};
@@ -62,7 +63,7 @@ impl Shadows {
             let Change::AlterColumnType { table, column, .. } = &d.located.change else {
                 continue;
             };
-            if d.catalog != "C10" || !matches!(d.verdict, Verdict::Phased { .. }) {
+            if d.catalog != CatalogRow::C10 || !matches!(d.verdict, Verdict::Phased { .. }) {
                 continue;
             }
             let (Some(old_table), Some(new_table)) =
@@ -271,7 +272,7 @@ END"
         }
         Step::new(
             Phase::Expand,
-            "C10",
+            CatalogRow::C10,
             format!(
                 "add shadow column {}.{} ({}) for {} and the trigger that keeps both in step",
                 self.table, self.shadow, self.new.ty, self.column
@@ -337,7 +338,7 @@ END"
                 &self.table,
                 &check,
                 &format!("CHECK ({shadow} IS NOT NULL)"),
-                "C10",
+                CatalogRow::C10,
                 None,
             ),
             None => Vec::new(),
@@ -528,7 +529,7 @@ impl Shadows {
             .indexes(next, input.old.table(table))
             .iter()
             .flat_map(|(index, _)| {
-                concurrent_index_steps(table, &group.copy(index, renamed), "C10")
+                concurrent_index_steps(table, &group.copy(index, renamed), CatalogRow::C10)
             })
             .collect()
     }
@@ -551,7 +552,7 @@ impl Shadows {
             .map(|s| format!("{} ({})", s.column, s.new.ty))
             .collect();
         let mut backfill = backfill_job(
-            "C10",
+            CatalogRow::C10,
             next,
             table,
             physical_column,
@@ -581,7 +582,7 @@ impl Shadows {
         let mark = quote_literal(&backfill_checked_mark(input.release.number));
         let mut check = check_step(
                 table,
-                "C10",
+                CatalogRow::C10,
                 format!("check that the backfill filled every shadow column of {table}"),
                 format!("check_shadows_{}", table.name),
                 &format!("SELECT count(*) FROM {} WHERE {pending}", table.sql()),
@@ -674,9 +675,9 @@ impl Shadows {
                     quote_ident(&name)
                 ));
                 validations.extend(
-                    not_valid_then_validate(table, &name, &clause, "K4", parent.as_ref())
+                    not_valid_then_validate(table, &name, &clause, CatalogRow::K4, parent.as_ref())
                         .into_iter()
-                        .filter(|s| s.own_transaction),
+                        .filter(|s| s.transaction == Transaction::Own),
                 );
                 parents.extend(parent);
             }
@@ -717,7 +718,7 @@ impl Shadows {
             .collect();
         let mut step = Step::new(
             Phase::Contract,
-            "C10",
+            CatalogRow::C10,
             format!(
                 "swap in the shadow columns of {table}: {}; drop the triggers and old columns, rename the shadows, restore their indexes and constraints",
                 described.join(", ")

@@ -1,214 +1,101 @@
-//! What a plan is made of: [`Step`]s in phases and [`Backfill`] jobs. Plain, serialisable data:
-//! the renderer writes files from it and a runner executes it without deciding anything.
+//! What a plan is made of lives in `migrate-contract` (the runtime reads it without the
+//! planner); this module adds the builder the planner writes steps with, which applies the
+//! planner's timeouts (R1, R2).
 
-use serde::{Deserialize, Serialize};
+pub use migrate_contract::{
+    Backfill, BackfillGate, ChangeSummary, Lock, LockMode, Phase, Plan, PostCheck, PreCheck, Step,
+    StepGroup, Transaction, Undo,
+};
 
 use super::{LOCK_TIMEOUT_MS, STATEMENT_TIMEOUT_MS};
 use crate::model::QualifiedName;
-use crate::snapshot::Release;
 
-/// A migration phase (see the release model).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    /// Before the new binary deploys; both binaries work against the result.
-    Expand,
-    /// Batched, after expand.
-    Backfill,
-    /// After every old binary is gone and the backfill is complete.
-    Contract,
-}
-
-impl Phase {
-    /// The lowercase name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Phase::Expand => "expand",
-            Phase::Backfill => "backfill",
-            Phase::Contract => "contract",
-        }
-    }
-}
-
-/// A PostgreSQL table lock mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum LockMode {
-    /// Blocks reads and writes.
-    AccessExclusive,
-    /// Blocks writes and other SRE.
-    ShareRowExclusive,
-    /// Blocks writes.
-    Share,
-    /// Blocks neither reads nor writes.
-    ShareUpdateExclusive,
-}
-
-impl LockMode {
-    /// The name PostgreSQL uses.
-    pub fn sql_name(self) -> &'static str {
-        match self {
-            LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
-            LockMode::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
-            LockMode::Share => "SHARE",
-            LockMode::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
-        }
-    }
-
-    /// Whether it blocks writers (R1 then asks for a lock timeout).
-    pub fn blocks_writes(self) -> bool {
-        self != LockMode::ShareUpdateExclusive
-    }
-}
-
-/// One lock a step takes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Lock {
-    /// The mode.
-    pub mode: LockMode,
-    /// The table (`schema.name`).
-    pub table: String,
-    /// Whether the table is created in this plan (so nobody else can be waiting on it).
-    pub new_table: bool,
-}
-
-/// A query to run before a step: the step must not run while it returns a non-zero count.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PreCheck {
-    /// `SELECT count(*) …` of the rows that would make the step fail.
-    pub sql: String,
-    /// What to tell the operator when the count is not zero.
-    pub failure: String,
-}
-
-/// One executable step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Step {
-    /// Its phase.
-    pub phase: Phase,
-    /// The catalog row it implements.
-    pub catalog: String,
-    /// What it does, in words.
-    pub description: String,
-    /// A short slug for file names (`add_users_nickname`).
-    pub slug: String,
-    /// The SQL.
-    pub sql: String,
-    /// Locks taken, strongest first.
-    pub locks: Vec<Lock>,
-    /// Whether it may run inside a transaction (false for CONCURRENTLY).
-    pub transactional: bool,
-    /// Whether it needs a transaction of its own (VALIDATE never shares one with its NOT VALID add).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub own_transaction: bool,
-    /// `lock_timeout` to set on the connection that runs it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lock_timeout_ms: Option<u32>,
-    /// `statement_timeout` to set on the connection that runs it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub statement_timeout_ms: Option<u32>,
-    /// How a re-run is made harmless.
-    pub idempotency: String,
-    /// A check to run first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pre_check: Option<PreCheck>,
-    /// A check to run after the step (an index built CONCURRENTLY may be left invalid).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub post_check: Option<String>,
-    /// SQL that undoes the step.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rollback: Option<String>,
-    /// Why the step cannot be undone, when it cannot.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub irreversible: Option<String>,
-    /// The `allow_unsafe` reason when this is a naive statement the user accepted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unsafe_reason: Option<String>,
-}
-
-impl Step {
-    /// A transactional step with no lock, no guard and no rollback yet.
-    pub fn new(
-        phase: Phase,
-        catalog: &str,
-        description: impl Into<String>,
-        slug: impl Into<String>,
-        sql: impl Into<String>,
-    ) -> Step {
-        Step {
-            phase,
-            catalog: catalog.into(),
-            description: description.into(),
-            slug: slug.into(),
-            sql: sql.into(),
-            locks: Vec::new(),
-            transactional: true,
-            own_transaction: false,
-            lock_timeout_ms: None,
-            statement_timeout_ms: None,
-            idempotency: String::new(),
-            pre_check: None,
-            post_check: None,
-            rollback: None,
-            irreversible: None,
-            unsafe_reason: None,
-        }
-    }
-
+/// Builder methods the planner writes [`Step`]s with.
+pub trait StepBuilder: Sized {
     /// Adds a lock. Locks that block writers on an existing table get R1/R2 timeouts.
-    pub fn lock(mut self, mode: LockMode, table: &QualifiedName, new_table: bool) -> Step {
+    fn lock(self, mode: LockMode, table: &QualifiedName, new_table: bool) -> Self;
+    /// Runs outside any transaction, alone (CONCURRENTLY). Long but non-blocking: no
+    /// statement timeout (R2).
+    fn non_transactional(self) -> Self;
+    /// Runs in a transaction of its own. VALIDATE scans without blocking writers: no
+    /// statement timeout (R2).
+    fn own_transaction(self) -> Self;
+    /// How a re-run is made harmless.
+    fn guard(self, idempotency: impl Into<String>) -> Self;
+    /// SQL that undoes the step.
+    fn rollback(self, sql: impl Into<String>) -> Self;
+    /// How the step is undone.
+    fn undo(self, undo: Undo) -> Self;
+    /// The step changes nothing to undo (a read-only check), for this reason.
+    fn nothing_to_undo(self, why: impl Into<String>) -> Self;
+    /// Why the step cannot be undone.
+    fn irreversible(self, why: impl Into<String>) -> Self;
+    /// A check that must find nothing before the step runs.
+    fn pre_check(self, sql: impl Into<String>, failure: impl Into<String>) -> Self;
+    /// A check to run after the step.
+    fn post_check(self, check: PostCheck) -> Self;
+    /// Records the user's `allow_unsafe` reason.
+    fn unsafe_reason(self, reason: Option<String>) -> Self;
+    /// Moves the step to another phase.
+    fn with_phase(self, phase: Phase) -> Self;
+}
+
+impl StepBuilder for Step {
+    fn lock(mut self, mode: LockMode, table: &QualifiedName, new_table: bool) -> Step {
         if mode.blocks_writes() && !new_table {
             self.lock_timeout_ms = Some(LOCK_TIMEOUT_MS);
             if mode == LockMode::AccessExclusive {
                 self.statement_timeout_ms = Some(STATEMENT_TIMEOUT_MS);
             }
         }
-        if !self.locks.iter().any(|l| l.table == table.key()) {
+        if !self.locks.iter().any(|l| l.table == *table) {
             self.locks.push(Lock {
                 mode,
-                table: table.key(),
+                table: table.clone(),
                 new_table,
             });
         }
         self
     }
 
-    /// Runs outside any transaction, alone (CONCURRENTLY). Long but non-blocking:
-    /// no statement timeout (R2).
-    pub fn non_transactional(mut self) -> Step {
-        self.transactional = false;
+    fn non_transactional(mut self) -> Step {
+        self.transaction = Transaction::None;
         self.statement_timeout_ms = None;
         self
     }
 
-    /// Runs in a transaction of its own. VALIDATE scans without blocking writers: no
-    /// statement timeout (R2).
-    pub fn own_transaction(mut self) -> Step {
-        self.own_transaction = true;
+    fn own_transaction(mut self) -> Step {
+        self.transaction = Transaction::Own;
         self.statement_timeout_ms = None;
         self
     }
 
-    /// How a re-run is made harmless.
-    pub fn guard(mut self, idempotency: impl Into<String>) -> Step {
+    fn guard(mut self, idempotency: impl Into<String>) -> Step {
         self.idempotency = idempotency.into();
         self
     }
 
-    /// SQL that undoes the step.
-    pub fn rollback(mut self, sql: impl Into<String>) -> Step {
-        self.rollback = Some(sql.into());
+    fn rollback(mut self, sql: impl Into<String>) -> Step {
+        self.undo = Some(Undo::Sql(sql.into()));
         self
     }
 
-    /// Why the step cannot be undone.
-    pub fn irreversible(mut self, why: impl Into<String>) -> Step {
-        self.irreversible = Some(why.into());
+    fn undo(mut self, undo: Undo) -> Step {
+        self.undo = Some(undo);
         self
     }
 
-    /// A check that must find nothing before the step runs.
-    pub fn pre_check(mut self, sql: impl Into<String>, failure: impl Into<String>) -> Step {
+    fn nothing_to_undo(mut self, why: impl Into<String>) -> Step {
+        self.undo = Some(Undo::Nothing(why.into()));
+        self
+    }
+
+    fn irreversible(mut self, why: impl Into<String>) -> Step {
+        self.undo = Some(Undo::Irreversible(why.into()));
+        self
+    }
+
+    fn pre_check(mut self, sql: impl Into<String>, failure: impl Into<String>) -> Step {
         self.pre_check = Some(PreCheck {
             sql: sql.into(),
             failure: failure.into(),
@@ -216,86 +103,18 @@ impl Step {
         self
     }
 
-    /// A check to run after the step.
-    pub fn post_check(mut self, check: impl Into<String>) -> Step {
-        self.post_check = Some(check.into());
+    fn post_check(mut self, check: PostCheck) -> Step {
+        self.post_check = Some(check);
         self
     }
 
-    /// Records the user's `allow_unsafe` reason.
-    pub fn unsafe_reason(mut self, reason: Option<String>) -> Step {
+    fn unsafe_reason(mut self, reason: Option<String>) -> Step {
         self.unsafe_reason = reason;
         self
     }
-}
 
-/// A batched backfill (rule R7): walk the primary key in keyset order and set a column on the
-/// rows that existed before expand. Rows written since are covered by the column's default.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Backfill {
-    /// The catalog row it belongs to.
-    pub catalog: String,
-    /// What it does.
-    pub description: String,
-    /// The table (`schema.name`).
-    pub table: String,
-    /// Primary-key columns, the keyset order.
-    pub key: Vec<String>,
-    /// One batch: parameters `$1..$k` are the last key of the previous batch as text (all NULL
-    /// for the first batch), `$k+1` the batch size. Returns the batch's last key as text
-    /// columns, or no row when the walk is done.
-    pub batch_sql: String,
-    /// `SELECT count(*)` of the rows still to fill; contract refuses while it is not zero.
-    pub rows_left_sql: String,
-    /// Batch size to start with; a runner adapts it to the target duration.
-    pub initial_batch_size: u32,
-    /// Target duration of one batch, in milliseconds.
-    pub target_batch_ms: u32,
-    /// Whether the new release's views (and so its binary) must wait for this backfill: the
-    /// rows it fills would otherwise read as NULL where the new binary expects a value. Expand
-    /// then stops before the views until it is complete.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub before_deploy: bool,
-}
-
-/// The plan for one release.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Plan {
-    /// The release these steps lead to.
-    pub release: Release,
-    /// The release before it (whose views schema contract drops).
-    pub previous: Release,
-    /// Every change with its verdict, for the summary.
-    pub changes: Vec<ChangeSummary>,
-    /// Steps in execution order: expand steps, then contract steps.
-    pub steps: Vec<Step>,
-    /// Backfill jobs, run after expand and before contract.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub backfills: Vec<Backfill>,
-}
-
-/// One change as the summary lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChangeSummary {
-    /// Catalog row.
-    pub catalog: String,
-    /// SAFE, PHASED or UNSAFE (allowed).
-    pub verdict: String,
-    /// The reason.
-    pub reason: String,
-    /// A warning the plan must carry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub warning: Option<String>,
-}
-
-impl Plan {
-    /// Whether there is nothing to do.
-    pub fn is_empty(&self) -> bool {
-        self.steps.is_empty() && self.backfills.is_empty()
-    }
-
-    /// The steps of one phase, in order.
-    pub fn phase(&self, phase: Phase) -> impl Iterator<Item = &Step> {
-        self.steps.iter().filter(move |s| s.phase == phase)
+    fn with_phase(mut self, phase: Phase) -> Step {
+        self.phase = phase;
+        self
     }
 }

@@ -1,0 +1,204 @@
+//! The plan contract: the data the build side (`migrate-build`, through `migrate-core`'s
+//! planner) writes to `migrations/plans/NNNN.json`, and a runner reads. Serde-only, so an
+//! application can read plans without compiling the planner's parsers.
+//!
+//! # What a reader may rely on
+//!
+//! A [`Plan`] read with [`Plan::from_json`] has been checked:
+//! - its `format` is [`FORMAT_VERSION`] (the first field of the JSON);
+//! - every [`Step`] has a unique id (`RRRR.phase.N`) and its `checksum` matches what it
+//!   executes ([`Step::compute_checksum`]): a step edited by hand is refused;
+//! - every backfill has a unique id (`RRRR.backfill.N`), and every [`BackfillGate`] names
+//!   backfills of the plan;
+//! - the [`StepGroup`]s cover every step exactly once, in step order, one phase each; a group
+//!   whose transaction is not [`Transaction::Shared`] holds exactly one step that runs that
+//!   way; a shared group holds only shared steps and, when it holds more than one, they lock
+//!   at most one existing table in a mode that blocks writers (rule R1).
+//!
+//! Running the groups in order, each in one transaction unless it says otherwise, runs the
+//! same statements as applying the migration files with sqlx.
+//!
+//! # Version policy
+//!
+//! [`FORMAT_VERSION`] changes whenever a field is added, removed or changes meaning; readers
+//! refuse every other version, and plan data without a `format` field (written before this
+//! contract existed). Plan data is derived: the SQL migration files are the accepted
+//! artefact, and never rewritten. The build helper, in accept mode, converts unversioned plan
+//! data of an accepted release only when the converted plan renders that release's accepted
+//! SQL files and summary byte for byte; otherwise it keeps the file and reports it. The catalog codes ([`CatalogRow`]) and verdict names
+//! ([`VerdictKind`]) are spelled as the safety catalog and the plan summary print them.
+
+mod catalog;
+mod name;
+mod plan;
+mod quote;
+
+pub use catalog::{CatalogRow, UnknownCatalogRow, VerdictKind};
+pub use name::QualifiedName;
+pub use plan::{
+    Backfill, BackfillGate, ChangeSummary, Lock, LockMode, Phase, Plan, PostCheck, PreCheck,
+    Release, Step, StepGroup, Transaction, Undo, backfill_id, step_id,
+};
+pub use quote::{push_quoted, quote_ident, quote_literal};
+
+use std::collections::HashSet;
+
+use sha2::{Digest, Sha256};
+
+/// The plan format this crate reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Why plan data cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanReadError {
+    /// Not JSON, or not the shape of a plan of this format.
+    #[error("the plan data does not parse: {0}")]
+    Json(#[from] serde_json::Error),
+    /// No `format` field: written before plans carried a version.
+    #[error(
+        "written by an older migrate: this plan data has no format version, and this migrate reads plan format {FORMAT_VERSION} only. Regenerate it with `MIGRATE_ACCEPT=1 cargo build`: the build helper converts it when the converted plan renders its release's accepted SQL files and summary byte for byte, and otherwise leaves it as it is (the SQL files are the accepted migrations and are never rewritten; `sqlx migrate run` applies them as before)"
+    )]
+    Unversioned,
+    /// A version this crate does not know.
+    #[error(
+        "the plan data has format {found}, and this migrate reads only format {FORMAT_VERSION}: use the migrate that wrote it, or regenerate it with this one"
+    )]
+    UnknownVersion {
+        /// The version found (`format`).
+        found: serde_json::Value,
+    },
+    /// A step's checksum does not match what it executes.
+    #[error(
+        "step {id} was edited after it was planned (its checksum does not match its SQL): plans are generated, never edited; regenerate it"
+    )]
+    Edited {
+        /// The step id.
+        id: String,
+    },
+    /// The plan breaks an invariant of the contract.
+    #[error("the plan data is inconsistent: {0}")]
+    Invalid(String),
+}
+
+impl Plan {
+    /// Reads plan data, refusing unknown or missing versions and plans that break the
+    /// contract's invariants (see the crate docs).
+    pub fn from_json(text: &str) -> Result<Plan, PlanReadError> {
+        let value: serde_json::Value = serde_json::from_str(text)?;
+        match value.get("format") {
+            None => return Err(PlanReadError::Unversioned),
+            Some(v) if v.as_u64() == Some(u64::from(FORMAT_VERSION)) => {}
+            Some(v) => return Err(PlanReadError::UnknownVersion { found: v.clone() }),
+        }
+        let plan: Plan = serde_json::from_value(value)?;
+        plan.verify()?;
+        Ok(plan)
+    }
+
+    /// The plan data file's content: pretty JSON, `format` first, LF, a final newline.
+    pub fn to_json(&self) -> String {
+        // Plain structs, strings and numbers: serialising cannot fail.
+        let mut json = serde_json::to_string_pretty(self).unwrap_or_default();
+        json.push('\n');
+        json
+    }
+
+    /// Checks the invariants a reader relies on (see the crate docs).
+    pub fn verify(&self) -> Result<(), PlanReadError> {
+        let invalid = |why: String| Err(PlanReadError::Invalid(why));
+        let mut ids = HashSet::new();
+        for step in &self.steps {
+            if step.id.is_empty() || !ids.insert(step.id.as_str()) {
+                return invalid(format!("step id `{}` is empty or not unique", step.id));
+            }
+            if step.checksum != step.compute_checksum() {
+                return Err(PlanReadError::Edited {
+                    id: step.id.clone(),
+                });
+            }
+        }
+        let mut backfills = HashSet::new();
+        for b in &self.backfills {
+            if b.id.is_empty() || !backfills.insert(b.id.as_str()) {
+                return invalid(format!("backfill id `{}` is empty or not unique", b.id));
+            }
+        }
+        for step in &self.steps {
+            let unknown = step
+                .gate
+                .iter()
+                .flat_map(|g| &g.backfills)
+                .find(|id| !backfills.contains(id.as_str()));
+            if let Some(id) = unknown {
+                return invalid(format!(
+                    "step {} waits for unknown backfill `{id}`",
+                    step.id
+                ));
+            }
+        }
+        self.verify_groups()
+    }
+
+    fn verify_groups(&self) -> Result<(), PlanReadError> {
+        let invalid = |why: String| Err(PlanReadError::Invalid(why));
+        let grouped: Vec<&str> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.steps.iter().map(String::as_str))
+            .collect();
+        let ordered: Vec<&str> = self.steps.iter().map(|s| s.id.as_str()).collect();
+        if grouped != ordered {
+            return invalid("the groups do not hold every step once, in step order".into());
+        }
+        for group in &self.groups {
+            if group.steps.is_empty() {
+                return invalid(format!("group {} is empty", group.file));
+            }
+            let steps: Vec<&Step> = self.group_steps(group).collect();
+            if steps.iter().any(|s| s.phase != group.phase) {
+                return invalid(format!("group {} mixes phases", group.file));
+            }
+            if steps.iter().any(|s| s.transaction != group.transaction) {
+                return invalid(format!(
+                    "group {} holds a step that runs in another transaction mode",
+                    group.file
+                ));
+            }
+            if group.transaction != Transaction::Shared && steps.len() != 1 {
+                return invalid(format!(
+                    "group {} runs alone or in its own transaction but holds {} steps",
+                    group.file,
+                    steps.len()
+                ));
+            }
+            let mut blocked: Vec<&QualifiedName> =
+                steps.iter().flat_map(|s| s.blocking_tables()).collect();
+            blocked.sort_unstable();
+            blocked.dedup();
+            // One step may need two tables (a swap that re-adds a foreign key); steps that
+            // share a transaction may not add up to two.
+            if steps.len() > 1 && blocked.len() > 1 {
+                return invalid(format!(
+                    "group {} blocks writers on {} existing tables in one transaction (R1 allows one)",
+                    group.file,
+                    blocked.len()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// sha256 of `bytes`, lowercase hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
