@@ -190,6 +190,48 @@ fn start_throwaway_cluster() -> Result<String, String> {
     Ok(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
 }
 
+/// The prefix of every test database's name unless `MIGRATE_TEST_DB_PREFIX` sets another.
+pub const DEFAULT_DB_PREFIX: &str = "migrate_test";
+
+/// The longest prefix accepted: the name gets `_<pid>_<n>` appended and PostgreSQL keeps 63
+/// bytes of a name.
+const MAX_DB_PREFIX_LEN: usize = 40;
+
+/// The prefix of the test databases' names: `MIGRATE_TEST_DB_PREFIX`, or
+/// [`DEFAULT_DB_PREFIX`]. Panics, saying what is accepted, when the variable is set to
+/// anything but a plain lowercase identifier.
+pub fn db_prefix() -> &'static str {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    PREFIX.get_or_init(|| match std::env::var("MIGRATE_TEST_DB_PREFIX") {
+        Ok(value) => match check_db_prefix(&value) {
+            Ok(()) => value,
+            Err(why) => panic!("MIGRATE_TEST_DB_PREFIX={value:?} is not usable: {why}"),
+        },
+        Err(std::env::VarError::NotPresent) => DEFAULT_DB_PREFIX.to_owned(),
+        Err(std::env::VarError::NotUnicode(value)) => {
+            panic!("MIGRATE_TEST_DB_PREFIX={value:?} is not usable: it is not UTF-8")
+        }
+    })
+}
+
+/// Whether `prefix` can start a database name unquoted: a lowercase letter or `_`, then
+/// lowercase letters, digits and `_`, at most [`MAX_DB_PREFIX_LEN`] bytes.
+pub fn check_db_prefix(prefix: &str) -> Result<(), String> {
+    let rule = format!(
+        "it must be a plain lowercase identifier (a-z or _ first, then a-z, 0-9 or _), 1 to {MAX_DB_PREFIX_LEN} characters, such as `{DEFAULT_DB_PREFIX}` or `ci_run_42`"
+    );
+    let mut chars = prefix.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
+    let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if first_ok && rest_ok && prefix.len() <= MAX_DB_PREFIX_LEN {
+        Ok(())
+    } else {
+        Err(rule)
+    }
+}
+
 /// A database created for one test and dropped when the value is dropped.
 pub struct TestDb {
     /// A pool on the test database.
@@ -206,7 +248,8 @@ impl TestDb {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let admin_url = server_url();
         let name = format!(
-            "migrate_test_{}_{}",
+            "{}_{}_{}",
+            db_prefix(),
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst)
         );
@@ -262,5 +305,31 @@ impl Drop for TestDb {
             })
         })
         .join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DEFAULT_DB_PREFIX, check_db_prefix};
+
+    #[test]
+    fn plain_lowercase_prefixes_are_accepted() {
+        for prefix in [DEFAULT_DB_PREFIX, "ci_run_42", "_x", "a"] {
+            assert_eq!(check_db_prefix(prefix), Ok(()), "{prefix}");
+        }
+    }
+
+    #[test]
+    fn other_prefixes_are_refused_with_the_rule() {
+        let too_long = "a".repeat(41);
+        for prefix in [
+            "", "Migrate", "1run", "my-run", "run;drop", "run\"x", "ünï", &too_long,
+        ] {
+            let why = check_db_prefix(prefix).expect_err(prefix);
+            assert!(
+                why.contains("plain lowercase identifier"),
+                "{prefix}: {why}"
+            );
+        }
     }
 }
