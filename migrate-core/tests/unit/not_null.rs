@@ -129,3 +129,17 @@ fn c6_with_backfill_fills_the_nulls_before_the_new_views() {
     support::assert_guarded(&steps);
     assert_snapshot!(support::render_steps(&steps));
 }
+
+#[test]
+fn c6_with_backfill_and_a_shadow_type_change_together_are_refused() {
+    let v1 = support::users_with("    score: Option<i32>,\n");
+    let v2 = support::users_with("    #[migrate(backfill = \"0\")]\n    score: i64,\n");
+    let p = support::plan(&v1, &v2);
+    p.expect(CatalogRow::C10, VerdictKind::Phased);
+    p.expect_blocked(
+        CatalogRow::C6,
+        VerdictKind::Refused,
+        &["users.score", "shadow column", "race"],
+        &["in one release", "in the next"],
+    );
+}

@@ -311,3 +311,45 @@ fn ids_are_stable_and_follow_the_phase() {
         }
     }
 }
+
+#[test]
+fn r8_long_names_are_refused_or_shortened_to_fit() {
+    let long = "t".repeat(64);
+    let source = format!(
+        "#[derive(Table)]\n#[migrate(table_name = \"{long}\")]\nstruct T {{\n    #[migrate(primary_key)]\n    id: i64,\n}}\n"
+    );
+    let file = syn::parse_file(&source).expect("parses");
+    let syn::Item::Struct(item) = &file.items[0] else {
+        panic!("a struct")
+    };
+    let errors = migrate_core::declare::parse_table(&item.clone().into())
+        .expect_err("a 64-byte table name is refused");
+    assert!(
+        errors.iter().any(|d| d.message.contains("63")),
+        "{:?}",
+        errors.iter().map(|d| &d.message).collect::<Vec<_>>()
+    );
+
+    // A generated name (an index named after its long table and column) is shortened to fit,
+    // deterministically, rather than left for PostgreSQL to truncate.
+    let table = "t".repeat(60);
+    let v1 = format!(
+        "#[derive(Table)]\n#[migrate(table_name = \"{table}\")]\nstruct T {{\n    #[migrate(primary_key)]\n    id: i64,\n    nickname: Option<String>,\n}}\n"
+    );
+    let v2 = support::edit(&v1, "    nickname", "    #[migrate(index)]\n    nickname");
+    let p = support::plan(&v1, &v2);
+    let steps = p.steps(CatalogRow::I1);
+    let mut names = Vec::new();
+    for s in &steps {
+        // The quoted identifiers of the SQL: every other piece between double quotes.
+        names.extend(s.sql.split('"').skip(1).step_by(2).map(str::to_owned));
+    }
+    assert!(names.iter().any(|n| n.ends_with("_idx")), "{names:?}");
+    for name in &names {
+        assert!(name.len() <= 63, "`{name}` would be truncated");
+    }
+    assert_eq!(
+        support::plan(&v1, &v2).steps(CatalogRow::I1)[0].sql,
+        steps[0].sql
+    );
+}
