@@ -4,9 +4,8 @@
 //! properties of its steps, and only then snapshots the rendered steps (`snapshots/`).
 //!
 //! Not declarable, so not covered here: X1 (exclusion constraints, tablespaces, VACUUM FULL,
-//! CLUSTER have no attribute), and rules R6 (runner advisory lock) and R7 (backfill batching
-//! at run time), which belong to the runner; the backfill jobs R7 runs are asserted where a
-//! row plans one.
+//! CLUSTER have no attribute) and rule R6 (one runner at a time), which is the runner's.
+//! `rules::every_catalog_row_is_covered` fails when a new catalog row has no test.
 
 mod support;
 
