@@ -88,7 +88,7 @@ catalog_rows! {
     K3 = "K3",
     /// A type change on a column with CHECKs: the checks are dropped, re-added NOT VALID, validated.
     K4 = "K4",
-    /// Add an enum value: alone, outside a transaction; old binaries cannot decode it.
+    /// Add an enum value: alone in a transaction of its own; old binaries cannot decode it.
     E1 = "E1",
     /// Remove or rename an enum value: impossible in place, refused.
     E2 = "E2",
@@ -100,7 +100,7 @@ catalog_rows! {
     R1 = "R1",
     /// Rule 2: a statement timeout on ACCESS EXCLUSIVE steps, none on long non-blocking ones.
     R2 = "R2",
-    /// Rule 3: CONCURRENTLY and ADD VALUE run alone; VALIDATE never shares its NOT VALID add's transaction.
+    /// Rule 3: CONCURRENTLY runs alone outside a transaction, ADD VALUE alone in its own; VALIDATE never shares its NOT VALID add's transaction.
     R3 = "R3",
     /// Rule 4: a trigger is created and dropped in the same transaction as the column it serves.
     R4 = "R4",

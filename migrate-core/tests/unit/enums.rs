@@ -53,7 +53,7 @@ fn t1_new_enum_is_created_in_expand() {
 }
 
 #[test]
-fn e1_enum_value_is_added_alone_outside_a_transaction() {
+fn e1_enum_value_is_added_alone_in_its_own_transaction() {
     let p = support::plan(&with_status(), &shipped_added());
     let d = p.expect(CatalogRow::E1, VerdictKind::Safe);
     let warning = d
