@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use migrate_build::{Config, Mode, stages};
+use migrate_core::decide;
 use migrate_core::declare::Catalog;
 use migrate_core::diff;
 use migrate_core::pipeline;
@@ -233,7 +234,7 @@ fn main() {
         .map(|t| t.resolve(&catalog).expect("resolves"))
         .collect();
     let schema_diff = diff::diff_schema(&empty.schema, &resolved, enums, span());
-    let decisions = plan::decide_owned(schema_diff.changes.clone(), &empty.schema);
+    let decisions = decide::decide_owned(schema_diff.changes.clone(), &empty.schema);
     let files = render::render_release(new_plan);
     let outcome = config(Mode::Review).generate().expect("plans");
     let next_text = outcome.next_snapshot.as_ref().expect("next snapshot");
@@ -265,7 +266,7 @@ fn main() {
         "a verdict per change",
         time_with(
             || schema_diff.changes.clone(),
-            |changes| plan::decide_owned(changes, &empty.schema),
+            |changes| decide::decide_owned(changes, &empty.schema),
         ),
     );
     report.row(

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use proc_macro2::Span;
 
+use crate::decide::{self, Decision, Verdict};
 use crate::declare::{
     Catalog, DeclaredEnum, DeclaredTable, RelationKind, Resolved, check_enum_defaults,
     check_foreign_key_types,
@@ -19,7 +20,7 @@ use crate::diagnostic::Diagnostic;
 use crate::diff::{self, Change, Reporter};
 use crate::model::{Column, QualifiedName, Schema, Table};
 use crate::plan::CatalogRow;
-use crate::plan::{self, Decision, Plan, PlanInput, Target};
+use crate::plan::{self, Plan, PlanInput, Target};
 use crate::snapshot::{InFlight, Release, Snapshot};
 
 /// How a diagnostic is told from another when deciding whether the derive reports it too.
@@ -47,7 +48,7 @@ pub fn check_table_in(
     let mut out = check_foreign_key_types(&resolved, |name| snapshot.table(name));
     let table_diff = diff::diff_table(snapshot, &resolved);
     out.extend(table_diff.hint_errors);
-    let decisions = plan::decide(&table_diff.changes, snapshot);
+    let decisions = decide::decide(&table_diff.changes, snapshot);
     out.extend(decisions.iter().filter_map(Decision::diagnostic));
     out.extend(unused_allowances(decl, &decisions));
     out
@@ -58,7 +59,7 @@ pub fn check_table_in(
 fn unused_allowances(decl: &DeclaredTable, decisions: &[Decision]) -> Vec<Diagnostic> {
     let used: Vec<String> = decisions
         .iter()
-        .filter(|d| matches!(d.verdict, plan::Verdict::Allowed { .. }))
+        .filter(|d| matches!(d.verdict, Verdict::Allowed { .. }))
         .filter_map(|d| {
             d.located
                 .allow_unsafe
@@ -83,7 +84,7 @@ pub fn check_enum(snapshot: &Schema, decl: &DeclaredEnum) -> Vec<Diagnostic> {
     let enum_diff = diff::diff_enum(snapshot, decl);
     let mut out = enum_diff.hint_errors;
     out.extend(
-        plan::decide(&enum_diff.changes, snapshot)
+        decide::decide(&enum_diff.changes, snapshot)
             .iter()
             .filter_map(Decision::diagnostic),
     );
@@ -173,7 +174,7 @@ pub fn plan_crate(
     derive_errors += check_declared_types(&snapshot.schema, &resolved, enums, &mut diagnostics);
 
     let schema_diff = diff::diff_schema(&snapshot.schema, &resolved, enums, crate_span);
-    let decisions = plan::decide_owned(schema_diff.changes, &snapshot.schema);
+    let decisions = decide::decide_owned(schema_diff.changes, &snapshot.schema);
     // What the derive reports is exactly what it computes from the snapshot alone; anything
     // blocking that it cannot see (a type or reference only the whole crate resolves) is
     // reported here instead, so no refusal is ever lost between the two.
@@ -368,9 +369,7 @@ fn next_schema(accepted: &Schema, resolved: Vec<Resolved<'_>>, enums: &[Declared
 fn move_swapped_columns(schema: &mut Schema, accepted: &Schema, decisions: &[Decision]) {
     let swapped: std::collections::BTreeSet<(String, &str)> = decisions
         .iter()
-        .filter(|d| {
-            d.catalog == CatalogRow::C10 && matches!(d.verdict, plan::Verdict::Phased { .. })
-        })
+        .filter(|d| d.catalog == CatalogRow::C10 && matches!(d.verdict, Verdict::Phased { .. }))
         .filter_map(|d| match &d.located.change {
             Change::AlterColumnType { table, column, .. } => Some((table.key(), column.as_str())),
             _ => None,
