@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use migrate_build::{Config, Mode, stages};
 use migrate_core::decide;
-use migrate_core::declare::Catalog;
+use migrate_core::declare::NameIndex;
 use migrate_core::diff;
 use migrate_core::pipeline;
 use migrate_core::plan::{self, PlanInput, Target};
@@ -228,10 +228,10 @@ fn main() {
     let new_plan = crate_plan.plan.as_ref().expect("a plan");
     assert_eq!(new_plan.changes.len(), TABLES);
     let next = crate_plan.next_snapshot.as_ref().expect("a next snapshot");
-    let catalog = Catalog::from_declarations(tables, enums);
+    let names = NameIndex::from_declarations(tables, enums);
     let resolved: Vec<_> = tables
         .iter()
-        .map(|t| t.resolve(&catalog).expect("resolves"))
+        .map(|t| t.resolve(&names).expect("resolves"))
         .collect();
     let schema_diff = diff::diff_schema(&empty.schema, &resolved, enums, span());
     let decisions = decide::decide_owned(schema_diff.changes.clone(), &empty.schema);
@@ -249,10 +249,10 @@ fn main() {
         "resolve",
         "declarations → model tables (names, references, types)",
         time(|| {
-            let catalog = Catalog::from_declarations(tables, enums);
+            let names = NameIndex::from_declarations(tables, enums);
             tables
                 .iter()
-                .map(|t| t.resolve(&catalog).expect("resolves"))
+                .map(|t| t.resolve(&names).expect("resolves"))
                 .collect::<Vec<_>>()
         }),
     );

@@ -1,6 +1,6 @@
 //! Stage 2, *resolve*: a declaration becomes a model [`Table`]. Column references are checked,
 //! generated names are given, enum types and implicit foreign-key targets are looked up in a
-//! [`Catalog`] (the declared schema in the build helper, the snapshot in the derive).
+//! [`NameIndex`] (the declared schema in the build helper, the snapshot in the derive).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,21 +16,22 @@ use crate::model::{
 };
 use crate::sql::{self, generated_name};
 
-/// What resolution needs to know about other declarations.
+/// The names resolution looks up beyond one declaration: enum types by Rust name, primary keys
+/// by table (what resolution needs to know about other declarations).
 #[derive(Debug, Clone, Default)]
-pub struct Catalog {
+pub struct NameIndex {
     /// Rust enum identifier → PostgreSQL enum type.
     pub enums: BTreeMap<String, QualifiedName>,
     /// Table key → primary-key columns (for `references = "table"` without columns).
     pub primary_keys: BTreeMap<String, Vec<String>>,
-    /// Whether every enum type of the crate is listed (the build helper's catalog): only then is
+    /// Whether every enum type of the crate is listed (the build helper's index): only then is
     /// a `column_type` that names no built-in type and no listed enum refused; the snapshot's
-    /// catalog lacks the enums this release declares.
+    /// index lacks the enums this release declares.
     pub complete: bool,
 }
 
-impl Catalog {
-    /// A catalog from an accepted schema (what the derive knows: the snapshot).
+impl NameIndex {
+    /// An index from an accepted schema (what the derive knows: the snapshot).
     pub fn from_schema(schema: &Schema) -> Self {
         Self {
             enums: schema
@@ -47,7 +48,7 @@ impl Catalog {
         }
     }
 
-    /// A catalog from every declaration in the crate (what the build helper knows).
+    /// An index from every declaration in the crate (what the build helper knows).
     pub fn from_declarations(tables: &[DeclaredTable], enums: &[DeclaredEnum]) -> Self {
         Self {
             enums: enums
@@ -72,18 +73,18 @@ pub struct Resolved<'a> {
     pub table: Table,
     /// Span of each index and constraint, by its (possibly generated) name.
     pub object_spans: BTreeMap<String, Span>,
-    /// Names of columns and constraints whose resolution needs declarations the catalog does not
+    /// Names of columns and constraints whose resolution needs declarations the name index does not
     /// have (a new enum type, a new referenced table); later stages leave them to the build helper.
     pub unresolved: BTreeSet<String>,
-    /// Enum columns whose Rust type the catalog does not know: (column, Rust type, span).
+    /// Enum columns whose Rust type the name index does not know: (column, Rust type, span).
     pub unknown_types: Vec<(String, String, Span)>,
 }
 
 impl DeclaredTable {
     /// Resolves this declaration into a model table, or returns every problem found.
-    pub fn resolve<'a>(&'a self, catalog: &Catalog) -> Result<Resolved<'a>, Vec<Diagnostic>> {
+    pub fn resolve<'a>(&'a self, names: &NameIndex) -> Result<Resolved<'a>, Vec<Diagnostic>> {
         let mut cx = Ctxt::new();
-        let resolved = resolve_inner(&mut cx, self, catalog);
+        let resolved = resolve_inner(&mut cx, self, names);
         let diagnostics = cx.finish();
         if diagnostics.is_empty() {
             Ok(resolved)
@@ -93,7 +94,7 @@ impl DeclaredTable {
     }
 }
 
-fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) -> Resolved<'a> {
+fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, names: &NameIndex) -> Resolved<'a> {
     let table_name = &decl.name.name;
     let mut unresolved = BTreeSet::new();
     let mut unknown_types = Vec::new();
@@ -119,11 +120,11 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
                     None,
                 ) = (ty, field.column_type_span, &field.extension)
                 {
-                    let is_enum = catalog
+                    let is_enum = names
                         .enums
                         .values()
                         .any(|e| e.name == *name || e.key() == *name);
-                    if !is_enum && catalog.complete {
+                    if !is_enum && names.complete {
                         cx.push(
                             Diagnostic::error(span, format!(
                                 "`{name}` is neither a PostgreSQL built-in type nor a `#[derive(PgEnum)]` type of this crate"
@@ -138,7 +139,7 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
                 }
                 ty.clone()
             }
-            DeclaredType::RustEnum { ident, array_dims } => match catalog.enums.get(ident) {
+            DeclaredType::RustEnum { ident, array_dims } => match names.enums.get(ident) {
                 Some(name) => ColumnType::Enum {
                     name: name.clone(),
                     array_dims: *array_dims,
@@ -301,7 +302,7 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
         } else if fk.references == decl.name {
             primary_key.clone()
         } else {
-            match catalog.primary_keys.get(&fk.references.key()) {
+            match names.primary_keys.get(&fk.references.key()) {
                 Some(pk) if !pk.is_empty() => pk.clone(),
                 Some(_) => {
                     cx.error(fk.span, format!("`{}` has no primary key; name the referenced columns: `references = \"{}(column)\"`", fk.references, fk.references.name));
