@@ -95,11 +95,84 @@ impl DeclaredTable {
 }
 
 fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, names: &NameIndex) -> Resolved<'a> {
-    let table_name = &decl.name.name;
     let mut unresolved = BTreeSet::new();
     let mut unknown_types = Vec::new();
     let mut object_spans = BTreeMap::new();
 
+    let columns = resolve_columns(cx, decl, names, &mut unresolved, &mut unknown_types);
+    let primary_key = resolve_primary_key(cx, decl, &columns);
+    let uniques = resolve_uniques(cx, decl, &mut object_spans);
+    let indexes = resolve_indexes(cx, decl, &mut object_spans);
+    let checks = resolve_checks(decl, &mut object_spans);
+    let foreign_keys = resolve_foreign_keys(
+        cx,
+        decl,
+        names,
+        &primary_key,
+        &mut unresolved,
+        &mut object_spans,
+    );
+    let object_names = uniques
+        .iter()
+        .map(|u| &u.name)
+        .chain(indexes.iter().map(|i| &i.name))
+        .chain(checks.iter().map(|c| &c.name))
+        .chain(foreign_keys.iter().map(|f| &f.name));
+    check_object_names(cx, decl, object_names, &object_spans);
+
+    if primary_key.is_empty() && !decl.fields.is_empty() {
+        cx.push(
+            Diagnostic::error(decl.span, format!("`{}` has no primary key", decl.rust_name))
+                .help("mark the key field with `#[migrate(primary_key)]`, or list several on the struct: `#[migrate(primary_key(a, b))]`")
+                .note("backfills walk the primary key and views need one to stay updatable through ON CONFLICT"),
+        );
+    }
+
+    check_renames(cx, decl);
+    check_expressions(cx, decl);
+    check_values(cx, decl, &columns);
+    check_index_methods(
+        cx,
+        decl,
+        &columns,
+        &indexes,
+        &uniques,
+        &primary_key,
+        &object_spans,
+    );
+    check_foreign_key_actions(cx, decl);
+    check_own_namespace(cx, decl, &columns, &indexes, &uniques, &object_spans);
+
+    let mut table = Table {
+        name: decl.name.clone(),
+        rust_name: decl.rust_name.clone(),
+        renamed_from: None,
+        columns,
+        primary_key,
+        uniques,
+        indexes,
+        checks,
+        foreign_keys,
+        dropped_columns: Vec::new(),
+    };
+    table.canonicalize();
+    Resolved {
+        decl,
+        table,
+        object_spans,
+        unresolved,
+        unknown_types,
+    }
+}
+/// Columns in declaration order, with their types looked up: an enum or a `column_type` the
+/// name index does not know leaves the column in `unresolved` (the build helper resolves it).
+fn resolve_columns(
+    cx: &mut Ctxt,
+    decl: &DeclaredTable,
+    names: &NameIndex,
+    unresolved: &mut BTreeSet<String>,
+    unknown_types: &mut Vec<(String, String, Span)>,
+) -> Vec<Column> {
     let mut columns: Vec<Column> = Vec::new();
     for field in &decl.fields {
         if columns.iter().any(|c| c.name == field.column) {
@@ -174,41 +247,48 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, names: &NameIndex) 
         });
     }
 
-    let column_ref = |cx: &mut Ctxt, name: &Spanned<String>| -> Option<String> {
-        match decl.field(&name.value) {
-            Some(f) => Some(f.column.clone()),
-            None => {
-                let known: Vec<&str> = decl.fields.iter().map(|f| f.column.as_str()).collect();
-                let mut d = Diagnostic::error(
-                    name.span,
-                    format!(
-                        "no column `{}` in `{}`; its columns are: {}",
-                        name.value,
-                        decl.rust_name,
-                        known.join(", ")
-                    ),
-                );
-                if let Some(f) = decl.fields.iter().find(|f| {
-                    f.renamed_from
-                        .as_ref()
-                        .is_some_and(|h| h.value == name.value)
-                }) {
-                    d = d.help(format!(
-                        "`{}` is the old name of `{}`, renamed in this release: write `{}`",
-                        name.value, f.column, f.column
-                    ));
-                }
-                cx.push(d);
-                None
-            }
-        }
-    };
+    columns
+}
 
+/// The SQL name of a column a constraint or index names (by SQL or Rust name), or an error
+/// listing the table's columns.
+fn column_ref(cx: &mut Ctxt, decl: &DeclaredTable, name: &Spanned<String>) -> Option<String> {
+    match decl.field(&name.value) {
+        Some(f) => Some(f.column.clone()),
+        None => {
+            let known: Vec<&str> = decl.fields.iter().map(|f| f.column.as_str()).collect();
+            let mut d = Diagnostic::error(
+                name.span,
+                format!(
+                    "no column `{}` in `{}`; its columns are: {}",
+                    name.value,
+                    decl.rust_name,
+                    known.join(", ")
+                ),
+            );
+            if let Some(f) = decl.fields.iter().find(|f| {
+                f.renamed_from
+                    .as_ref()
+                    .is_some_and(|h| h.value == name.value)
+            }) {
+                d = d.help(format!(
+                    "`{}` is the old name of `{}`, renamed in this release: write `{}`",
+                    name.value, f.column, f.column
+                ));
+            }
+            cx.push(d);
+            None
+        }
+    }
+}
+
+/// The primary-key columns; none of them may be `Option<_>`.
+fn resolve_primary_key(cx: &mut Ctxt, decl: &DeclaredTable, columns: &[Column]) -> Vec<String> {
     let primary_key: Vec<String> = decl
         .primary_key
         .iter()
         .flat_map(|pk| pk.value.iter())
-        .filter_map(|c| column_ref(cx, c))
+        .filter_map(|c| column_ref(cx, decl, c))
         .collect();
     for pk in &primary_key {
         if let Some(c) = columns.iter().find(|c| &c.name == pk)
@@ -222,9 +302,23 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, names: &NameIndex) 
         }
     }
 
+    primary_key
+}
+
+/// Unique constraints, with their generated names.
+fn resolve_uniques(
+    cx: &mut Ctxt,
+    decl: &DeclaredTable,
+    object_spans: &mut BTreeMap<String, Span>,
+) -> Vec<Unique> {
+    let table_name = &decl.name.name;
     let mut uniques = Vec::new();
     for u in &decl.uniques {
-        let cols: Vec<String> = u.columns.iter().filter_map(|c| column_ref(cx, c)).collect();
+        let cols: Vec<String> = u
+            .columns
+            .iter()
+            .filter_map(|c| column_ref(cx, decl, c))
+            .collect();
         let mut parts = vec![table_name.as_str()];
         parts.extend(cols.iter().map(String::as_str));
         let name = u
@@ -238,13 +332,23 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, names: &NameIndex) 
         });
     }
 
+    uniques
+}
+
+/// Indexes, with their generated names.
+fn resolve_indexes(
+    cx: &mut Ctxt,
+    decl: &DeclaredTable,
+    object_spans: &mut BTreeMap<String, Span>,
+) -> Vec<Index> {
+    let table_name = &decl.name.name;
     let mut indexes = Vec::new();
     for i in &decl.indexes {
         let keys: Vec<IndexKey> = i
             .keys
             .iter()
             .filter_map(|k| match k {
-                DeclaredKey::Column(c) => column_ref(cx, c).map(IndexKey::Column),
+                DeclaredKey::Column(c) => column_ref(cx, decl, c).map(IndexKey::Column),
                 DeclaredKey::Expr(e) => Some(IndexKey::Expr(e.value.clone())),
             })
             .collect();
@@ -271,6 +375,12 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, names: &NameIndex) 
         });
     }
 
+    indexes
+}
+
+/// CHECK constraints, with their generated names.
+fn resolve_checks(decl: &DeclaredTable, object_spans: &mut BTreeMap<String, Span>) -> Vec<Check> {
+    let table_name = &decl.name.name;
     let mut checks = Vec::new();
     for c in &decl.checks {
         let name = c.name.clone().unwrap_or_else(|| match &c.column {
@@ -284,12 +394,27 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, names: &NameIndex) 
         });
     }
 
+    checks
+}
+
+/// Foreign keys, with their generated names and referenced columns: those of the target's
+/// primary key when none are named (a target the name index does not know leaves the key in
+/// `unresolved`).
+fn resolve_foreign_keys(
+    cx: &mut Ctxt,
+    decl: &DeclaredTable,
+    names: &NameIndex,
+    primary_key: &[String],
+    unresolved: &mut BTreeSet<String>,
+    object_spans: &mut BTreeMap<String, Span>,
+) -> Vec<ForeignKey> {
+    let table_name = &decl.name.name;
     let mut foreign_keys = Vec::new();
     for fk in &decl.foreign_keys {
         let cols: Vec<String> = fk
             .columns
             .iter()
-            .filter_map(|c| column_ref(cx, c))
+            .filter_map(|c| column_ref(cx, decl, c))
             .collect();
         let mut parts = vec![table_name.as_str()];
         parts.extend(cols.iter().map(String::as_str));
@@ -300,7 +425,7 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, names: &NameIndex) 
         let referenced_columns = if !fk.referenced_columns.is_empty() {
             fk.referenced_columns.clone()
         } else if fk.references == decl.name {
-            primary_key.clone()
+            primary_key.to_vec()
         } else {
             match names.primary_keys.get(&fk.references.key()) {
                 Some(pk) if !pk.is_empty() => pk.clone(),
@@ -335,13 +460,18 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, names: &NameIndex) 
         });
     }
 
+    foreign_keys
+}
+
+/// Index and constraint names are unique within the table, and none takes the primary key's.
+fn check_object_names<'n>(
+    cx: &mut Ctxt,
+    decl: &DeclaredTable,
+    names: impl Iterator<Item = &'n String>,
+    object_spans: &BTreeMap<String, Span>,
+) {
+    let table_name = &decl.name.name;
     let mut seen: BTreeMap<&str, ()> = BTreeMap::new();
-    let names = uniques
-        .iter()
-        .map(|u| &u.name)
-        .chain(indexes.iter().map(|i| &i.name))
-        .chain(checks.iter().map(|c| &c.name))
-        .chain(foreign_keys.iter().map(|f| &f.name));
     for name in names {
         if seen.insert(name, ()).is_some() {
             let span = object_spans.get(name).copied().unwrap_or(decl.span);
@@ -354,50 +484,6 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, names: &NameIndex) 
             decl.span,
             format!("`{pk_name}` is the primary key's name; choose another"),
         );
-    }
-
-    if primary_key.is_empty() && !decl.fields.is_empty() {
-        cx.push(
-            Diagnostic::error(decl.span, format!("`{}` has no primary key", decl.rust_name))
-                .help("mark the key field with `#[migrate(primary_key)]`, or list several on the struct: `#[migrate(primary_key(a, b))]`")
-                .note("backfills walk the primary key and views need one to stay updatable through ON CONFLICT"),
-        );
-    }
-
-    check_renames(cx, decl);
-    check_expressions(cx, decl);
-    check_values(cx, decl, &columns);
-    check_index_methods(
-        cx,
-        decl,
-        &columns,
-        &indexes,
-        &uniques,
-        &primary_key,
-        &object_spans,
-    );
-    check_foreign_key_actions(cx, decl);
-    check_own_namespace(cx, decl, &columns, &indexes, &uniques, &object_spans);
-
-    let mut table = Table {
-        name: decl.name.clone(),
-        rust_name: decl.rust_name.clone(),
-        renamed_from: None,
-        columns,
-        primary_key,
-        uniques,
-        indexes,
-        checks,
-        foreign_keys,
-        dropped_columns: Vec::new(),
-    };
-    table.canonicalize();
-    Resolved {
-        decl,
-        table,
-        object_spans,
-        unresolved,
-        unknown_types,
     }
 }
 
