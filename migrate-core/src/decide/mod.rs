@@ -1,7 +1,7 @@
 //! Stage 4, *decide*: every located change gets its safety-catalog row and a verdict (SAFE,
 //! PHASED, ALLOWED, REFUSED, or not supported yet) with its reason, and a warning where the plan
 //! must say something even though the change goes ahead. One file per catalog family; the
-//! [`plan`](crate::plan) stage turns the accepted decisions into steps.
+//! *plan* stage turns the decisions that go ahead into steps.
 
 mod column;
 mod constraint;
