@@ -53,7 +53,7 @@ pub(super) fn table_rename<'s>(
             return Some(renamed);
         }
         // Accepted by the latest release: still welcome until the next one.
-        (None, Some(accepted)) if accepted.renamed_from.as_deref() == Some(hint.value.as_str()) => {
+        (None, Some(kept)) if kept.renamed_from.as_deref() == Some(hint.value.as_str()) => {
             out.expiring.push(expiring_hint(hint.span, &format!("renamed_from = \"{}\"", hint.value), &format!("`{}` renamed to `{}`", hint.value, table.name.name)));
         }
 
