@@ -16,7 +16,8 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use migrate_build::{Config, Mode, stages};
-use migrate_core::declare::Catalog;
+use migrate_core::decide;
+use migrate_core::declare::NameIndex;
 use migrate_core::diff;
 use migrate_core::pipeline;
 use migrate_core::plan::{self, PlanInput, Target};
@@ -227,13 +228,13 @@ fn main() {
     let new_plan = crate_plan.plan.as_ref().expect("a plan");
     assert_eq!(new_plan.changes.len(), TABLES);
     let next = crate_plan.next_snapshot.as_ref().expect("a next snapshot");
-    let catalog = Catalog::from_declarations(tables, enums);
+    let names = NameIndex::from_declarations(tables, enums);
     let resolved: Vec<_> = tables
         .iter()
-        .map(|t| t.resolve(&catalog).expect("resolves"))
+        .map(|t| t.resolve(&names).expect("resolves"))
         .collect();
     let schema_diff = diff::diff_schema(&empty.schema, &resolved, enums, span());
-    let decisions = plan::decide_owned(schema_diff.changes.clone(), &empty.schema);
+    let decisions = decide::decide_owned(schema_diff.changes.clone(), &empty.schema);
     let files = render::render_release(new_plan);
     let outcome = config(Mode::Review).generate().expect("plans");
     let next_text = outcome.next_snapshot.as_ref().expect("next snapshot");
@@ -248,10 +249,10 @@ fn main() {
         "resolve",
         "declarations → model tables (names, references, types)",
         time(|| {
-            let catalog = Catalog::from_declarations(tables, enums);
+            let names = NameIndex::from_declarations(tables, enums);
             tables
                 .iter()
-                .map(|t| t.resolve(&catalog).expect("resolves"))
+                .map(|t| t.resolve(&names).expect("resolves"))
                 .collect::<Vec<_>>()
         }),
     );
@@ -265,7 +266,7 @@ fn main() {
         "a verdict per change",
         time_with(
             || schema_diff.changes.clone(),
-            |changes| plan::decide_owned(changes, &empty.schema),
+            |changes| decide::decide_owned(changes, &empty.schema),
         ),
     );
     report.row(

@@ -33,8 +33,9 @@ mod report;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
+use migrate_core::decide::Verdict;
 use migrate_core::pipeline::{self, CratePlan};
-use migrate_core::plan::{FORMAT_VERSION, Plan, PlanReadError, Target, Verdict, legacy};
+use migrate_core::plan::{FORMAT_VERSION, Plan, PlanReadError, Target, legacy};
 use migrate_core::render::{self, GeneratedFile, PLANS_DIR};
 use migrate_core::snapshot::{self, DEFAULT_FILE_NAME, Snapshot, SnapshotError};
 

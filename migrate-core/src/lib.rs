@@ -5,15 +5,18 @@
 //!    [`declare::DeclaredTable::resolve`] turns them into [`model`] tables.
 //! 2. [`snapshot`]: the accepted schema, read from the checked-in file.
 //! 3. [`diff`]: snapshot against declarations → located [`diff::Change`]s.
-//! 4. [`plan`]: each change gets a verdict (safe, refused, not supported yet) and safe ones become
-//!    steps with their lock, transaction mode and phase.
-//! 5. [`render`]: steps → migration files (sqlx layout) and the plan summary.
+//! 4. [`decide`]: each change gets its safety-catalog row and a verdict (safe, phased, allowed,
+//!    refused, not supported yet).
+//! 5. [`plan`]: the changes that go ahead become steps with their lock, transaction mode and
+//!    phase.
+//! 6. [`render`]: steps → migration files (sqlx layout) and the plan summary.
 //!
 //! The derive and the build helper call the same functions; nothing is parsed or decided twice.
 //!
 //! Plans, steps and messages cite safety-catalog rows (`C6`) and rules (`R1`); the repository's
 //! `docs/safety-catalog.md` explains each one.
 
+pub mod decide;
 pub mod declare;
 pub mod diagnostic;
 pub mod diff;

@@ -11,15 +11,16 @@ use std::collections::BTreeMap;
 
 use proc_macro2::Span;
 
+use crate::decide::{self, Decision, Verdict};
 use crate::declare::{
-    Catalog, DeclaredEnum, DeclaredTable, RelationKind, Resolved, check_enum_defaults,
+    DeclaredEnum, DeclaredTable, NameIndex, RelationKind, Resolved, check_enum_defaults,
     check_foreign_key_types,
 };
 use crate::diagnostic::Diagnostic;
 use crate::diff::{self, Change, Reporter};
 use crate::model::{Column, QualifiedName, Schema, Table};
 use crate::plan::CatalogRow;
-use crate::plan::{self, Decision, Plan, PlanInput, Target};
+use crate::plan::{self, Plan, PlanInput, Target};
 use crate::snapshot::{InFlight, Release, Snapshot};
 
 /// How a diagnostic is told from another when deciding whether the derive reports it too.
@@ -29,25 +30,25 @@ fn report_key(d: &Diagnostic) -> String {
 
 /// What the derive reports for one table struct: attribute errors first, then every refused or
 /// unsupported change and stale hint, each spanned in the struct.
-pub fn check_table(snapshot: &Schema, decl: &DeclaredTable) -> Vec<Diagnostic> {
-    check_table_in(snapshot, &Catalog::from_schema(snapshot), decl)
+pub fn check_table(accepted: &Schema, decl: &DeclaredTable) -> Vec<Diagnostic> {
+    check_table_in(accepted, &NameIndex::from_schema(accepted), decl)
 }
 
-/// [`check_table`] with the snapshot's catalog built once by the caller (the derive checks
-/// every struct of a crate against the same snapshot).
+/// [`check_table`] with the accepted schema's name index built once by the caller (the derive
+/// checks every struct of a crate against the same snapshot).
 pub fn check_table_in(
-    snapshot: &Schema,
-    catalog: &Catalog,
+    accepted: &Schema,
+    names: &NameIndex,
     decl: &DeclaredTable,
 ) -> Vec<Diagnostic> {
-    let resolved = match decl.resolve(catalog) {
+    let resolved = match decl.resolve(names) {
         Ok(r) => r,
         Err(diagnostics) => return diagnostics,
     };
-    let mut out = check_foreign_key_types(&resolved, |name| snapshot.table(name));
-    let table_diff = diff::diff_table(snapshot, &resolved);
+    let mut out = check_foreign_key_types(&resolved, |name| accepted.table(name));
+    let table_diff = diff::diff_table(accepted, &resolved);
     out.extend(table_diff.hint_errors);
-    let decisions = plan::decide(&table_diff.changes, snapshot);
+    let decisions = decide::decide(&table_diff.changes, accepted);
     out.extend(decisions.iter().filter_map(Decision::diagnostic));
     out.extend(unused_allowances(decl, &decisions));
     out
@@ -58,7 +59,7 @@ pub fn check_table_in(
 fn unused_allowances(decl: &DeclaredTable, decisions: &[Decision]) -> Vec<Diagnostic> {
     let used: Vec<String> = decisions
         .iter()
-        .filter(|d| matches!(d.verdict, plan::Verdict::Allowed { .. }))
+        .filter(|d| matches!(d.verdict, Verdict::Allowed { .. }))
         .filter_map(|d| {
             d.located
                 .allow_unsafe
@@ -79,11 +80,11 @@ fn unused_allowances(decl: &DeclaredTable, decisions: &[Decision]) -> Vec<Diagno
 }
 
 /// What the derive reports for one enum.
-pub fn check_enum(snapshot: &Schema, decl: &DeclaredEnum) -> Vec<Diagnostic> {
-    let enum_diff = diff::diff_enum(snapshot, decl);
+pub fn check_enum(accepted: &Schema, decl: &DeclaredEnum) -> Vec<Diagnostic> {
+    let enum_diff = diff::diff_enum(accepted, decl);
     let mut out = enum_diff.hint_errors;
     out.extend(
-        plan::decide(&enum_diff.changes, snapshot)
+        decide::decide(&enum_diff.changes, accepted)
             .iter()
             .filter_map(Decision::diagnostic),
     );
@@ -118,46 +119,16 @@ pub fn plan_crate(
 ) -> CratePlan {
     let mut diagnostics = Vec::new();
     let mut derive_errors = 0;
+    let accepted = &snapshot.schema;
 
     check_unique_names(tables, enums, &mut diagnostics);
-    let catalog = Catalog::from_declarations(tables, enums);
-    let mut snapshot_catalog: Option<Catalog> = None;
-    let mut resolved: Vec<Resolved<'_>> = Vec::new();
-    for table in tables {
-        match table.resolve(&catalog) {
-            Ok(r) => {
-                for (column, rust_type, span) in &r.unknown_types {
-                    diagnostics.push(
-                        Diagnostic::error(*span, format!("`{rust_type}` (column `{}.{column}`) has no PostgreSQL type", r.table.name))
-                            .help(format!("if `{rust_type}` is an enum of labels, derive it: `#[derive(PgEnum)] enum {rust_type} {{ … }}` in the scanned sources; if it is a type alias or any other type, declare the column's type on the field, `#[migrate(column_type = \"…\")]` (types are read as written, not through aliases)")),
-                    );
-                }
-                resolved.push(r);
-            }
-            // Attribute errors are the derive's to report, spanned in the struct; those that
-            // only the whole crate reveals (its catalog knows more than the snapshot's) are
-            // reported here. Planning without this table would take it as dropped, so stop.
-            Err(errors) => {
-                let derive_side: Vec<String> = table
-                    .resolve(
-                        snapshot_catalog
-                            .get_or_insert_with(|| Catalog::from_schema(&snapshot.schema)),
-                    )
-                    .err()
-                    .unwrap_or_default()
-                    .iter()
-                    .map(report_key)
-                    .collect();
-                for e in errors {
-                    if derive_side.contains(&report_key(&e)) {
-                        derive_errors += 1;
-                    } else {
-                        diagnostics.push(e);
-                    }
-                }
-            }
-        }
-    }
+    let resolved = resolve_tables(
+        accepted,
+        tables,
+        enums,
+        &mut diagnostics,
+        &mut derive_errors,
+    );
     if resolved.len() != tables.len() {
         return CratePlan {
             diagnostics,
@@ -169,15 +140,119 @@ pub fn plan_crate(
     }
     check_references(&resolved, &mut diagnostics);
     check_release_views(&resolved, &mut diagnostics);
-    check_namespaces(&snapshot.schema, &resolved, enums, &mut diagnostics);
-    derive_errors += check_declared_types(&snapshot.schema, &resolved, enums, &mut diagnostics);
+    check_namespaces(accepted, &resolved, enums, &mut diagnostics);
+    derive_errors += check_declared_types(accepted, &resolved, enums, &mut diagnostics);
 
-    let schema_diff = diff::diff_schema(&snapshot.schema, &resolved, enums, crate_span);
-    let decisions = plan::decide_owned(schema_diff.changes, &snapshot.schema);
+    let schema_diff = diff::diff_schema(accepted, &resolved, enums, crate_span);
+    let decisions = decide::decide_owned(schema_diff.changes, accepted);
+    derive_errors += report_blocking(
+        accepted,
+        &resolved,
+        enums,
+        schema_diff.hint_errors,
+        &decisions,
+        &mut diagnostics,
+    );
+    diagnostics.extend(
+        decisions
+            .iter()
+            .filter(|d| d.reporter() == Reporter::BuildHelper)
+            .filter_map(Decision::diagnostic),
+    );
+
+    // Hints that belong to the accepted release are stale once the next one is planned:
+    // refused now, in review as in accept, before anything is written.
+    if !decisions.is_empty() {
+        diagnostics.extend(schema_diff.expiring);
+    }
+    let attribute_errors = resolved.len() != tables.len();
+    let blocked = attribute_errors || !diagnostics.is_empty() || derive_errors > 0;
+    let (plan, next_snapshot) = if blocked || decisions.is_empty() {
+        (None, None)
+    } else {
+        next_release(
+            snapshot,
+            resolved,
+            enums,
+            &decisions,
+            crate_span,
+            target,
+            &mut diagnostics,
+        )
+    };
+    CratePlan {
+        diagnostics,
+        derive_errors,
+        decisions,
+        plan,
+        next_snapshot,
+    }
+}
+
+/// Resolves every table against the names of the whole crate. A table that does not resolve
+/// is left out; its errors go to `diagnostics`, or count in `derive_errors` when the derive
+/// reports them itself.
+fn resolve_tables<'a>(
+    accepted: &Schema,
+    tables: &'a [DeclaredTable],
+    enums: &[DeclaredEnum],
+    diagnostics: &mut Vec<Diagnostic>,
+    derive_errors: &mut usize,
+) -> Vec<Resolved<'a>> {
+    let names = NameIndex::from_declarations(tables, enums);
+    let mut accepted_names: Option<NameIndex> = None;
+    let mut resolved: Vec<Resolved<'_>> = Vec::new();
+    for table in tables {
+        match table.resolve(&names) {
+            Ok(r) => {
+                for (column, rust_type, span) in &r.unknown_types {
+                    diagnostics.push(
+                        Diagnostic::error(*span, format!("`{rust_type}` (column `{}.{column}`) has no PostgreSQL type", r.table.name))
+                            .help(format!("if `{rust_type}` is an enum of labels, derive it: `#[derive(PgEnum)] enum {rust_type} {{ … }}` in the scanned sources; if it is a type alias or any other type, declare the column's type on the field, `#[migrate(column_type = \"…\")]` (types are read as written, not through aliases)")),
+                    );
+                }
+                resolved.push(r);
+            }
+            // Attribute errors are the derive's to report, spanned in the struct; those that
+            // only the whole crate reveals (its name index knows more than the snapshot's) are
+            // reported here. Planning without this table would take it as dropped, so stop.
+            Err(errors) => {
+                let derive_side: Vec<String> = table
+                    .resolve(accepted_names.get_or_insert_with(|| NameIndex::from_schema(accepted)))
+                    .err()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(report_key)
+                    .collect();
+                for e in errors {
+                    if derive_side.contains(&report_key(&e)) {
+                        *derive_errors += 1;
+                    } else {
+                        diagnostics.push(e);
+                    }
+                }
+            }
+        }
+    }
+    resolved
+}
+
+/// Reports what blocks the plan and is the derive's to report (stale hints, refused changes,
+/// unused `allow_unsafe`): only what the derive cannot see goes to `diagnostics`; returns how
+/// many the derive reports itself.
+fn report_blocking(
+    accepted: &Schema,
+    resolved: &[Resolved<'_>],
+    enums: &[DeclaredEnum],
+    hint_errors: Vec<Diagnostic>,
+    decisions: &[Decision],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> usize {
+    let mut derive_errors = 0;
     // What the derive reports is exactly what it computes from the snapshot alone; anything
     // blocking that it cannot see (a type or reference only the whole crate resolves) is
     // reported here instead, so no refusal is ever lost between the two.
-    let mut blocking = schema_diff.hint_errors;
+    let mut blocking = hint_errors;
     blocking.extend(
         decisions
             .iter()
@@ -203,8 +278,8 @@ pub fn plan_crate(
     } else {
         resolved
             .iter()
-            .flat_map(|r| check_table(&snapshot.schema, r.decl))
-            .chain(enums.iter().flat_map(|e| check_enum(&snapshot.schema, e)))
+            .flat_map(|r| check_table(accepted, r.decl))
+            .chain(enums.iter().flat_map(|e| check_enum(accepted, e)))
             .map(|d| format!("{:?}|{}", d.span, d.message))
             .collect()
     };
@@ -215,79 +290,61 @@ pub fn plan_crate(
             diagnostics.push(diagnostic);
         }
     }
-    diagnostics.extend(
-        decisions
-            .iter()
-            .filter(|d| d.reporter() == Reporter::BuildHelper)
-            .filter_map(Decision::diagnostic),
-    );
+    derive_errors
+}
 
-    // Hints that belong to the accepted release are stale once the next one is planned:
-    // refused now, in review as in accept, before anything is written.
-    if !decisions.is_empty() {
-        diagnostics.extend(schema_diff.expiring);
-    }
-    let attribute_errors = resolved.len() != tables.len();
-    let blocked = attribute_errors || !diagnostics.is_empty() || derive_errors > 0;
-    let (plan, next_snapshot) = if blocked || decisions.is_empty() {
-        (None, None)
-    } else {
-        let release = Release::numbered(snapshot.release.number + 1);
-        let mut next_schema = next_schema(&snapshot.schema, resolved, enums);
-        move_swapped_columns(&mut next_schema, &snapshot.schema, &decisions);
-        let plan = plan::build_plan(&PlanInput {
-            release: &release,
-            previous: &snapshot.release,
-            old: &snapshot.schema,
-            next: &next_schema,
-            decisions: &decisions,
-            target,
-        });
-        if target.concurrently_is_unsafe()
-            && plan.steps.iter().any(|s| s.sql.contains("CONCURRENTLY"))
-        {
-            diagnostics.push(
-                Diagnostic::error(crate_span, format!(
-                    "the plan builds or drops indexes CONCURRENTLY, which can corrupt indexes on PostgreSQL {}.{} (fixed in 14.4)",
-                    target.major, target.minor
-                ))
-                .help("upgrade the server to 14.4 or later and set the target version accordingly"),
-            );
-            return CratePlan {
-                diagnostics,
-                derive_errors,
-                decisions,
-                plan: None,
-                next_snapshot: None,
-            };
-        }
-        // What waits for contract is recorded until the next release is planned.
-        let in_flight = plan
-            .phase(plan::Phase::Contract)
-            // The checks and the completion mark of R9 are bookkeeping, not waiting work.
-            .filter(|s| s.catalog != CatalogRow::R9)
-            .map(|s| InFlight {
-                release: release.number,
-                catalog: s.catalog,
-                description: s.description.clone(),
-            })
-            .collect();
-        let next = Snapshot {
-            format: snapshot.format,
-            release,
-            schema: next_schema,
-            in_flight,
-            generated: snapshot.generated.clone(),
-        };
-        (Some(plan), Some(next))
-    };
-    CratePlan {
-        diagnostics,
-        derive_errors,
+/// The plan of the next release and the snapshot to accept with it, or neither when the
+/// target server cannot run the plan (the reason goes to `diagnostics`).
+fn next_release(
+    snapshot: &Snapshot,
+    resolved: Vec<Resolved<'_>>,
+    enums: &[DeclaredEnum],
+    decisions: &[Decision],
+    crate_span: Span,
+    target: Target,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (Option<Plan>, Option<Snapshot>) {
+    let release = Release::numbered(snapshot.release.number + 1);
+    let mut next_schema = next_schema(&snapshot.schema, resolved, enums);
+    move_swapped_columns(&mut next_schema, &snapshot.schema, decisions);
+    let plan = plan::build_plan(&PlanInput {
+        release: &release,
+        previous: &snapshot.release,
+        old: &snapshot.schema,
+        next: &next_schema,
         decisions,
-        plan,
-        next_snapshot,
+        target,
+    });
+    if target.concurrently_is_unsafe() && plan.steps.iter().any(|s| s.sql.contains("CONCURRENTLY"))
+    {
+        diagnostics.push(
+            Diagnostic::error(crate_span, format!(
+                "the plan builds or drops indexes CONCURRENTLY, which can corrupt indexes on PostgreSQL {}.{} (fixed in 14.4)",
+                target.major, target.minor
+            ))
+            .help("upgrade the server to 14.4 or later and set the target version accordingly"),
+        );
+        return (None, None);
     }
+    // What waits for contract is recorded until the next release is planned.
+    let in_flight = plan
+        .phase(plan::Phase::Contract)
+        // The checks and the completion mark of R9 are bookkeeping, not waiting work.
+        .filter(|s| s.catalog != CatalogRow::R9)
+        .map(|s| InFlight {
+            release: release.number,
+            catalog: s.catalog,
+            description: s.description.clone(),
+        })
+        .collect();
+    let next = Snapshot {
+        format: snapshot.format,
+        release,
+        schema: next_schema,
+        in_flight,
+        generated: snapshot.generated.clone(),
+    };
+    (Some(plan), Some(next))
 }
 
 /// The declared schema as the snapshot will hold it: columns of accepted tables keep their
@@ -309,10 +366,10 @@ fn next_schema(accepted: &Schema, resolved: Vec<Resolved<'_>>, enums: &[Declared
             }
             _ => table.name.clone(),
         };
-        if let Some(old) = accepted.table(&accepted_name) {
+        if let Some(accepted_table) = accepted.table(&accepted_name) {
             table.renamed_from = (accepted_name != table.name).then(|| accepted_name.name.clone());
             let mut columns = Vec::new();
-            for old_column in &old.columns {
+            for old_column in &accepted_table.columns {
                 // A renamed column keeps its physical place under its new name.
                 let new_name = r
                     .decl
@@ -348,7 +405,7 @@ fn next_schema(accepted: &Schema, resolved: Vec<Resolved<'_>>, enums: &[Declared
                 .decl
                 .drop_columns
                 .iter()
-                .filter(|d| old.column(&d.value).is_some())
+                .filter(|d| accepted_table.column(&d.value).is_some())
                 .map(|d| d.value.clone())
                 .collect();
             table.dropped_columns.sort();
@@ -368,16 +425,14 @@ fn next_schema(accepted: &Schema, resolved: Vec<Resolved<'_>>, enums: &[Declared
 fn move_swapped_columns(schema: &mut Schema, accepted: &Schema, decisions: &[Decision]) {
     let swapped: std::collections::BTreeSet<(String, &str)> = decisions
         .iter()
-        .filter(|d| {
-            d.catalog == CatalogRow::C10 && matches!(d.verdict, plan::Verdict::Phased { .. })
-        })
+        .filter(|d| d.catalog == CatalogRow::C10 && matches!(d.verdict, Verdict::Phased { .. }))
         .filter_map(|d| match &d.located.change {
             Change::AlterColumnType { table, column, .. } => Some((table.key(), column.as_str())),
             _ => None,
         })
         .collect();
     for (key, table) in &mut schema.tables {
-        let Some(old) = accepted.tables.get(key) else {
+        let Some(accepted_table) = accepted.tables.get(key) else {
             continue;
         };
         let (mut moved, kept): (Vec<Column>, Vec<Column>) = table
@@ -389,7 +444,8 @@ fn move_swapped_columns(schema: &mut Schema, accepted: &Schema, decisions: &[Dec
             continue;
         }
         moved.sort_by(|a, b| a.name.cmp(&b.name));
-        let was_accepted = |c: &Column| old.column(&c.name).is_some() || c.renamed_from.is_some();
+        let was_accepted =
+            |c: &Column| accepted_table.column(&c.name).is_some() || c.renamed_from.is_some();
         let boundary = kept.iter().take_while(|c| was_accepted(c)).count();
         let mut columns = kept;
         columns.splice(boundary..boundary, moved);
@@ -564,7 +620,7 @@ fn check_release_views(resolved: &[Resolved<'_>], out: &mut Vec<Diagnostic>) {
 /// collision would fail `CREATE`, or worse, be skipped by a re-run guard's `IF NOT EXISTS`
 /// while the snapshot records the object. Names within one table are checked when it resolves.
 fn check_namespaces(
-    snapshot: &Schema,
+    accepted: &Schema,
     resolved: &[Resolved<'_>],
     enums: &[DeclaredEnum],
     out: &mut Vec<Diagnostic>,
@@ -574,7 +630,7 @@ fn check_namespaces(
     for r in resolved {
         if let Some(hint) = &r.decl.renamed_from {
             let old = QualifiedName::new(r.table.name.schema.clone(), hint.value.clone());
-            if snapshot.table(&old).is_some() && snapshot.table(&r.table.name).is_none() {
+            if accepted.table(&old).is_some() && accepted.table(&r.table.name).is_none() {
                 seen.insert(
                     (r.table.name.schema.as_str(), hint.value.clone()),
                     (r, RelationKind::Table),
@@ -638,7 +694,7 @@ fn check_namespaces(
 /// how many of the problems the derive reports itself (it checks foreign keys against the
 /// snapshot, and enum defaults not at all: it does not see the labels this release adds).
 fn check_declared_types(
-    snapshot: &Schema,
+    accepted: &Schema,
     resolved: &[Resolved<'_>],
     enums: &[DeclaredEnum],
     out: &mut Vec<Diagnostic>,
@@ -655,7 +711,7 @@ fn check_declared_types(
     for r in resolved {
         let found = check_foreign_key_types(r, |n| by_name.get(&n.key()).copied());
         if !found.is_empty() {
-            let derive_side: Vec<String> = check_foreign_key_types(r, |n| snapshot.table(n))
+            let derive_side: Vec<String> = check_foreign_key_types(r, |n| accepted.table(n))
                 .iter()
                 .map(report_key)
                 .collect();

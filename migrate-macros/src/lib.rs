@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use migrate_core::declare::{self, Catalog, DeclaredType};
+use migrate_core::declare::{self, DeclaredType, NameIndex};
 use migrate_core::manifest::{self, Lookup, Manifest, ManifestError};
 use migrate_core::model::Schema;
 use migrate_core::snapshot::{DEFAULT_FILE_NAME, Snapshot, SnapshotError};
@@ -47,10 +47,10 @@ fn snapshot_path() -> PathBuf {
 }
 
 /// What the derive checks against: the accepted schema (empty before the first release) and
-/// its catalog of names, built once per snapshot version.
+/// its name index, built once per snapshot version.
 struct Accepted {
     schema: Schema,
-    catalog: Catalog,
+    names: NameIndex,
 }
 
 /// A snapshot as read from one file version: parsed (or refused) once.
@@ -202,7 +202,7 @@ fn load_cached(path: &Path) -> Loaded {
     let loaded: Loaded = Arc::new(Snapshot::load(path).map(|found| {
         let schema = found.map(|s| s.schema).unwrap_or_default();
         Accepted {
-            catalog: Catalog::from_schema(&schema),
+            names: NameIndex::from_schema(&schema),
             schema,
         }
     }));
@@ -267,7 +267,7 @@ fn expand_table(input: &DeriveInput) -> TokenStream {
                     if let Ok(accepted) = loaded.as_ref() {
                         diagnostics.extend(pipeline::check_table_in(
                             &accepted.schema,
-                            &accepted.catalog,
+                            &accepted.names,
                             decl,
                         ));
                     }

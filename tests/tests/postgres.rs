@@ -545,7 +545,7 @@ async fn default_type_refusals_match_the_server() {
             let input: syn::DeriveInput = syn::parse_str(&source).unwrap();
             let decl = migrate_core::declare::parse_table(&input).unwrap();
             let build_refuses = decl
-                .resolve(&migrate_core::declare::Catalog::default())
+                .resolve(&migrate_core::declare::NameIndex::default())
                 .is_err();
             // Taken means the table is created and a row that uses the default is stored: a
             // default too long for its column is accepted by CREATE TABLE, then fails there.

@@ -723,118 +723,174 @@ fn parse_field(
     let rust_name = ident.to_string().trim_start_matches("r#").to_owned();
     let mut a = FieldAttrs::default();
     for attr in migrate_attrs(&field.attrs) {
-        let result = attr.parse_nested_meta(|meta| {
-            let key = key_of(&meta);
-            let span = path_span(&meta.path);
-            match key.as_str() {
-                "column_name" => {
-                    let v = ident_lit(&meta)?;
-                    set_once(cx, &mut a.column_name, v.value, span, &key);
-                }
-                "column_type" => {
-                    let lit = lit(&meta)?;
-                    let ty = ColumnType::parse_sql(&lit.value()).map_err(|e| {
-                        syn::Error::new(lit.span(), format!("invalid column type `{}`: {e}", lit.value()))
-                    })?;
-                    set_once(cx, &mut a.column_type, ty, lit.span(), &key);
-                }
-                "extension" => {
-                    let v = ident_lit(&meta)?;
-                    set_once(cx, &mut a.extension, v.value, v.span, &key);
-                }
-                "primary_key" => set_once(cx, &mut a.primary_key, (), span, &key),
-                "unique" => set_once(cx, &mut a.unique, (), span, &key),
-                "index" => {
-                    let index = parse_index(&meta, false)?;
-                    if !index.keys.is_empty() {
-                        return Err(syn::Error::new(
-                            span,
-                            "an index on a field indexes that field; put multi-column or expression indexes on the struct",
-                        ));
-                    }
-                    set_once(cx, &mut a.index, index, span, &key);
-                }
-                "default" => {
-                    let v = expr_lit_no_subquery(&meta, "a default expression")?;
-                    set_once(cx, &mut a.default, v.value, v.span, &key);
-                }
-                "check" => {
-                    let v = expr_lit_no_subquery(&meta, "a check constraint")?;
-                    set_once(cx, &mut a.check, v.value, v.span, &key);
-                }
-                "backfill" => {
-                    let v = expr_lit_no_subquery(&meta, "a backfill value (it is the new column's default)")?;
-                    set_once(cx, &mut a.backfill, v.value, v.span, &key);
-                }
-                "convert" => {
-                    let v = parse_conversion(&meta)?;
-                    set_once(cx, &mut a.convert, v, span, &key);
-                }
-                "references" => {
-                    let v = lit(&meta)?;
-                    set_once(cx, &mut a.references, v, span, &key);
-                }
-                "on_delete" => {
-                    let v = action_lit(&meta)?;
-                    set_once(cx, &mut a.on_delete, v, span, &key);
-                }
-                "on_update" => {
-                    let v = action_lit(&meta)?;
-                    set_once(cx, &mut a.on_update, v, span, &key);
-                }
-                "identity" => set_once(cx, &mut a.identity, (), span, &key),
-                "renamed_from" => {
-                    let v = ident_lit(&meta)?;
-                    set_once(cx, &mut a.renamed_from, v.value, v.span, &key);
-                }
-                "skip" => set_once(cx, &mut a.skip, (), span, &key),
-                "allow_unsafe" => {
-                    let v = reason_lit(&meta)?;
-                    set_once(cx, &mut a.allow_unsafe, v.value, v.span, &key);
-                }
-                "table_name" | "schema" | "foreign_key" | "drop" | "drop_column" => {
-                    return Err(meta.error(format!("`{key}` belongs on the struct, not on a field")));
-                }
-                _ => {
-                    return Err(meta.error(format!(
-                        "unknown migrate attribute `{key}` on a field; expected one of {FIELD_KEYS}"
-                    )));
-                }
-            }
-            Ok(())
-        });
+        let result = attr.parse_nested_meta(|meta| parse_field_key(cx, &mut a, &meta));
         if let Err(e) = result {
             cx.syn_error(e);
         }
     }
 
     if let Some(skip) = &a.skip {
-        let others = a.column_name.is_some()
-            || a.column_type.is_some()
-            || a.extension.is_some()
-            || a.primary_key.is_some()
-            || a.default.is_some()
-            || a.backfill.is_some()
-            || a.convert.is_some()
-            || a.references.is_some()
-            || a.index.is_some()
-            || a.unique.is_some()
-            || a.check.is_some()
-            || a.identity.is_some()
-            || a.renamed_from.is_some()
-            || a.allow_unsafe.is_some()
-            || a.on_delete.is_some()
-            || a.on_update.is_some();
-        if others {
-            cx.error(
-                skip.span,
-                "a skipped field has no column; remove its other migrate attributes",
-            );
-        }
+        check_skipped(cx, &a, skip.span);
         return None;
     }
 
-    let column = a.column_name.map_or_else(|| rust_name.clone(), |c| c.value);
+    let column = column_name(cx, ident, a.column_name.take(), &rust_name);
+    let (ty, nullable) = field_type(cx, field, &a);
+    check_field_attrs(cx, &a, &ty, nullable);
+
+    let convert = a
+        .convert
+        .take()
+        .and_then(|c| check_conversion(cx, c, &column));
+
+    field_constraints(
+        cx,
+        field,
+        (&column, ident.span()),
+        nullable,
+        &mut a,
+        table,
+        field_pk,
+    );
+
+    Some(DeclaredField {
+        rust_name,
+        span: ident.span(),
+        ty_span: type_span(&field.ty),
+        column,
+        ty,
+        column_type_span: a.column_type.map(|c| c.span),
+        extension: a.extension,
+        nullable,
+        default: a.default,
+        identity: a.identity.is_some(),
+        backfill: a.backfill,
+        convert,
+        renamed_from: a.renamed_from,
+        allow_unsafe: a.allow_unsafe,
+    })
+}
+
+/// One `key` or `key = value` of a field's `#[migrate(...)]`, recorded in `a`.
+fn parse_field_key(cx: &mut Ctxt, a: &mut FieldAttrs, meta: &ParseNestedMeta) -> syn::Result<()> {
+    let key = key_of(meta);
+    let span = path_span(&meta.path);
+    match key.as_str() {
+        "column_name" => {
+            let v = ident_lit(meta)?;
+            set_once(cx, &mut a.column_name, v.value, span, &key);
+        }
+        "column_type" => {
+            let lit = lit(meta)?;
+            let ty = ColumnType::parse_sql(&lit.value()).map_err(|e| {
+                syn::Error::new(
+                    lit.span(),
+                    format!("invalid column type `{}`: {e}", lit.value()),
+                )
+            })?;
+            set_once(cx, &mut a.column_type, ty, lit.span(), &key);
+        }
+        "extension" => {
+            let v = ident_lit(meta)?;
+            set_once(cx, &mut a.extension, v.value, v.span, &key);
+        }
+        "primary_key" => set_once(cx, &mut a.primary_key, (), span, &key),
+        "unique" => set_once(cx, &mut a.unique, (), span, &key),
+        "index" => {
+            let index = parse_index(meta, false)?;
+            if !index.keys.is_empty() {
+                return Err(syn::Error::new(
+                    span,
+                    "an index on a field indexes that field; put multi-column or expression indexes on the struct",
+                ));
+            }
+            set_once(cx, &mut a.index, index, span, &key);
+        }
+        "default" => {
+            let v = expr_lit_no_subquery(meta, "a default expression")?;
+            set_once(cx, &mut a.default, v.value, v.span, &key);
+        }
+        "check" => {
+            let v = expr_lit_no_subquery(meta, "a check constraint")?;
+            set_once(cx, &mut a.check, v.value, v.span, &key);
+        }
+        "backfill" => {
+            let v =
+                expr_lit_no_subquery(meta, "a backfill value (it is the new column's default)")?;
+            set_once(cx, &mut a.backfill, v.value, v.span, &key);
+        }
+        "convert" => {
+            let v = parse_conversion(meta)?;
+            set_once(cx, &mut a.convert, v, span, &key);
+        }
+        "references" => {
+            let v = lit(meta)?;
+            set_once(cx, &mut a.references, v, span, &key);
+        }
+        "on_delete" => {
+            let v = action_lit(meta)?;
+            set_once(cx, &mut a.on_delete, v, span, &key);
+        }
+        "on_update" => {
+            let v = action_lit(meta)?;
+            set_once(cx, &mut a.on_update, v, span, &key);
+        }
+        "identity" => set_once(cx, &mut a.identity, (), span, &key),
+        "renamed_from" => {
+            let v = ident_lit(meta)?;
+            set_once(cx, &mut a.renamed_from, v.value, v.span, &key);
+        }
+        "skip" => set_once(cx, &mut a.skip, (), span, &key),
+        "allow_unsafe" => {
+            let v = reason_lit(meta)?;
+            set_once(cx, &mut a.allow_unsafe, v.value, v.span, &key);
+        }
+        "table_name" | "schema" | "foreign_key" | "drop" | "drop_column" => {
+            return Err(meta.error(format!("`{key}` belongs on the struct, not on a field")));
+        }
+        _ => {
+            return Err(meta.error(format!(
+                "unknown migrate attribute `{key}` on a field; expected one of {FIELD_KEYS}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A skipped field has no column, so any other attribute on it is an error.
+fn check_skipped(cx: &mut Ctxt, a: &FieldAttrs, skip: Span) {
+    let others = a.column_name.is_some()
+        || a.column_type.is_some()
+        || a.extension.is_some()
+        || a.primary_key.is_some()
+        || a.default.is_some()
+        || a.backfill.is_some()
+        || a.convert.is_some()
+        || a.references.is_some()
+        || a.index.is_some()
+        || a.unique.is_some()
+        || a.check.is_some()
+        || a.identity.is_some()
+        || a.renamed_from.is_some()
+        || a.allow_unsafe.is_some()
+        || a.on_delete.is_some()
+        || a.on_update.is_some();
+    if others {
+        cx.error(
+            skip,
+            "a skipped field has no column; remove its other migrate attributes",
+        );
+    }
+}
+
+/// The column's SQL name: `column_name`, or the field's name; a system column's name is refused.
+fn column_name(
+    cx: &mut Ctxt,
+    ident: &syn::Ident,
+    column_name: Option<Spanned<String>>,
+    rust_name: &str,
+) -> String {
+    let column = column_name.map_or_else(|| rust_name.to_owned(), |c| c.value);
     if SYSTEM_COLUMNS.contains(&column.as_str()) {
         cx.error(
             ident.span(),
@@ -851,8 +907,13 @@ fn parse_field(
         );
     }
 
+    column
+}
+
+/// The declared type (an explicit `column_type`, or the Rust type's mapping) and nullability.
+fn field_type(cx: &mut Ctxt, field: &syn::Field, a: &FieldAttrs) -> (DeclaredType, bool) {
     let mapped = map_rust_type(&field.ty);
-    let (ty, nullable) = match (&a.column_type, mapped) {
+    match (&a.column_type, mapped) {
         (Some(explicit), _) => {
             let nullable = super::types::peel_option(&field.ty).1;
             (DeclaredType::Sql(explicit.value.clone()), nullable)
@@ -866,8 +927,13 @@ fn parse_field(
                 nullable,
             )
         }
-    };
+    }
+}
 
+/// Attributes that contradict each other or the type: `extension` without a non-built-in
+/// `column_type`, `on_delete`/`on_update` without `references`, identity on an unfit column,
+/// `backfill` where no row needs one.
+fn check_field_attrs(cx: &mut Ctxt, a: &FieldAttrs, ty: &DeclaredType, nullable: bool) {
     match (&a.extension, &a.column_type) {
         (Some(ext), None) => cx.error(
             ext.span,
@@ -902,7 +968,7 @@ fn parse_field(
             );
         }
         if !matches!(
-            &ty,
+            ty,
             DeclaredType::Sql(ColumnType::Builtin {
                 ty: PgType::SmallInt | PgType::Integer | PgType::BigInt,
                 array_dims: 0
@@ -938,12 +1004,22 @@ fn parse_field(
             );
         }
     }
+}
 
-    let convert = a.convert.and_then(|c| check_conversion(cx, c, &column));
-
-    let col = Spanned::new(column.clone(), ident.span());
+/// The table-level constraints a field attribute declares (primary key, unique, index, check,
+/// foreign key), added to the struct's.
+fn field_constraints(
+    cx: &mut Ctxt,
+    field: &syn::Field,
+    (column, column_span): (&str, Span),
+    nullable: bool,
+    a: &mut FieldAttrs,
+    table: &mut StructAttrs,
+    field_pk: &mut Vec<Spanned<String>>,
+) {
+    let col = Spanned::new(column.to_owned(), column_span);
     if let Some(pk) = &a.primary_key {
-        field_pk.push(Spanned::new(column.clone(), pk.span));
+        field_pk.push(Spanned::new(column.to_owned(), pk.span));
         if nullable {
             cx.error(
                 type_span(&field.ty),
@@ -958,20 +1034,20 @@ fn parse_field(
             span: u.span,
         });
     }
-    if let Some(index) = a.index {
+    if let Some(index) = a.index.take() {
         let mut index = index.value;
         index.keys.push(DeclaredKey::Column(col.clone()));
         table.indexes.push(index);
     }
-    if let Some(check) = a.check {
+    if let Some(check) = a.check.take() {
         table.checks.push(DeclaredCheck {
             name: None,
-            column: Some(column.clone()),
+            column: Some(column.to_owned()),
             expr: check.value,
             span: check.span,
         });
     }
-    if let Some(references) = a.references {
+    if let Some(references) = a.references.take() {
         table.foreign_keys.push(ForeignKeyDraft {
             name: None,
             columns: vec![col],
@@ -980,28 +1056,11 @@ fn parse_field(
                 a.on_delete.as_ref().map(|a| a.span),
                 a.on_update.as_ref().map(|a| a.span),
             ],
-            on_delete: a.on_delete.map_or(FkAction::NoAction, |a| a.value),
-            on_update: a.on_update.map_or(FkAction::NoAction, |a| a.value),
+            on_delete: a.on_delete.take().map_or(FkAction::NoAction, |a| a.value),
+            on_update: a.on_update.take().map_or(FkAction::NoAction, |a| a.value),
             span: references.span,
         });
     }
-
-    Some(DeclaredField {
-        rust_name,
-        span: ident.span(),
-        ty_span: type_span(&field.ty),
-        column,
-        ty,
-        column_type_span: a.column_type.map(|c| c.span),
-        extension: a.extension,
-        nullable,
-        default: a.default,
-        identity: a.identity.is_some(),
-        backfill: a.backfill,
-        convert,
-        renamed_from: a.renamed_from,
-        allow_unsafe: a.allow_unsafe,
-    })
 }
 
 /// `convert(to_new = "…", to_old = "…")` as written, each expression normalised.

@@ -14,7 +14,9 @@ use proc_macro2::Span;
 
 use crate::model::{FkAction, QualifiedName};
 pub use attr::{parse_enum, parse_table};
-pub use resolve::{Catalog, RelationKind, Resolved, check_enum_defaults, check_foreign_key_types};
+pub use resolve::{
+    NameIndex, RelationKind, Resolved, check_enum_defaults, check_foreign_key_types,
+};
 pub use types::DeclaredType;
 
 /// A value with the span of the tokens that declared it.

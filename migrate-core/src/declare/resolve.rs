@@ -1,6 +1,6 @@
 //! Stage 2, *resolve*: a declaration becomes a model [`Table`]. Column references are checked,
 //! generated names are given, enum types and implicit foreign-key targets are looked up in a
-//! [`Catalog`] (the declared schema in the build helper, the snapshot in the derive).
+//! [`NameIndex`] (the declared schema in the build helper, the snapshot in the derive).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,21 +16,22 @@ use crate::model::{
 };
 use crate::sql::{self, generated_name};
 
-/// What resolution needs to know about other declarations.
+/// The names resolution looks up beyond one declaration: enum types by Rust name, primary keys
+/// by table (what resolution needs to know about other declarations).
 #[derive(Debug, Clone, Default)]
-pub struct Catalog {
+pub struct NameIndex {
     /// Rust enum identifier → PostgreSQL enum type.
     pub enums: BTreeMap<String, QualifiedName>,
     /// Table key → primary-key columns (for `references = "table"` without columns).
     pub primary_keys: BTreeMap<String, Vec<String>>,
-    /// Whether every enum type of the crate is listed (the build helper's catalog): only then is
+    /// Whether every enum type of the crate is listed (the build helper's index): only then is
     /// a `column_type` that names no built-in type and no listed enum refused; the snapshot's
-    /// catalog lacks the enums this release declares.
+    /// index lacks the enums this release declares.
     pub complete: bool,
 }
 
-impl Catalog {
-    /// A catalog from an accepted schema (what the derive knows: the snapshot).
+impl NameIndex {
+    /// An index from an accepted schema (what the derive knows: the snapshot).
     pub fn from_schema(schema: &Schema) -> Self {
         Self {
             enums: schema
@@ -47,7 +48,7 @@ impl Catalog {
         }
     }
 
-    /// A catalog from every declaration in the crate (what the build helper knows).
+    /// An index from every declaration in the crate (what the build helper knows).
     pub fn from_declarations(tables: &[DeclaredTable], enums: &[DeclaredEnum]) -> Self {
         Self {
             enums: enums
@@ -72,18 +73,18 @@ pub struct Resolved<'a> {
     pub table: Table,
     /// Span of each index and constraint, by its (possibly generated) name.
     pub object_spans: BTreeMap<String, Span>,
-    /// Names of columns and constraints whose resolution needs declarations the catalog does not
+    /// Names of columns and constraints whose resolution needs declarations the name index does not
     /// have (a new enum type, a new referenced table); later stages leave them to the build helper.
     pub unresolved: BTreeSet<String>,
-    /// Enum columns whose Rust type the catalog does not know: (column, Rust type, span).
+    /// Enum columns whose Rust type the name index does not know: (column, Rust type, span).
     pub unknown_types: Vec<(String, String, Span)>,
 }
 
 impl DeclaredTable {
     /// Resolves this declaration into a model table, or returns every problem found.
-    pub fn resolve<'a>(&'a self, catalog: &Catalog) -> Result<Resolved<'a>, Vec<Diagnostic>> {
+    pub fn resolve<'a>(&'a self, names: &NameIndex) -> Result<Resolved<'a>, Vec<Diagnostic>> {
         let mut cx = Ctxt::new();
-        let resolved = resolve_inner(&mut cx, self, catalog);
+        let resolved = resolve_inner(&mut cx, self, names);
         let diagnostics = cx.finish();
         if diagnostics.is_empty() {
             Ok(resolved)
@@ -93,267 +94,31 @@ impl DeclaredTable {
     }
 }
 
-fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) -> Resolved<'a> {
-    let table_name = &decl.name.name;
+fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, names: &NameIndex) -> Resolved<'a> {
     let mut unresolved = BTreeSet::new();
     let mut unknown_types = Vec::new();
     let mut object_spans = BTreeMap::new();
 
-    let mut columns: Vec<Column> = Vec::new();
-    for field in &decl.fields {
-        if columns.iter().any(|c| c.name == field.column) {
-            cx.error(
-                field.span,
-                format!("two fields map to the column `{}`", field.column),
-            );
-            continue;
-        }
-        let ty = match &field.ty {
-            DeclaredType::Sql(ty) => {
-                if let (
-                    ColumnType::Builtin {
-                        ty: PgType::Other(name),
-                        ..
-                    },
-                    Some(span),
-                    None,
-                ) = (ty, field.column_type_span, &field.extension)
-                {
-                    let is_enum = catalog
-                        .enums
-                        .values()
-                        .any(|e| e.name == *name || e.key() == *name);
-                    if !is_enum && catalog.complete {
-                        cx.push(
-                            Diagnostic::error(span, format!(
-                                "`{name}` is neither a PostgreSQL built-in type nor a `#[derive(PgEnum)]` type of this crate"
-                            ))
-                            .help(format!(
-                                "if an extension provides it, say which: `#[migrate(column_type = \"{name}\", extension = \"…\")]` (the extension must be installed before the migrations run); otherwise fix the type name"
-                            )),
-                        );
-                    } else if !is_enum {
-                        unresolved.insert(field.column.clone());
-                    }
-                }
-                ty.clone()
-            }
-            DeclaredType::RustEnum { ident, array_dims } => match catalog.enums.get(ident) {
-                Some(name) => ColumnType::Enum {
-                    name: name.clone(),
-                    array_dims: *array_dims,
-                },
-                None => {
-                    unresolved.insert(field.column.clone());
-                    unknown_types.push((field.column.clone(), ident.clone(), field.ty_span));
-                    ColumnType::Enum {
-                        name: QualifiedName::new("?", ident.clone()),
-                        array_dims: *array_dims,
-                    }
-                }
-            },
-        };
-        if let Some(old) = &field.renamed_from
-            && old.value == field.column
-        {
-            cx.error(
-                old.span,
-                "`renamed_from` names the column's current name; remove it",
-            );
-        }
-        columns.push(Column {
-            name: field.column.clone(),
-            ty,
-            nullable: field.nullable,
-            default: field.default.as_ref().map(|d| d.value.clone()),
-            identity: field.identity,
-            backfill: field.backfill.as_ref().map(|b| b.value.clone()),
-            renamed_from: None,
-            convert: field.convert.as_ref().map(|c| c.value.clone()),
-        });
-    }
-
-    let column_ref = |cx: &mut Ctxt, name: &Spanned<String>| -> Option<String> {
-        match decl.field(&name.value) {
-            Some(f) => Some(f.column.clone()),
-            None => {
-                let known: Vec<&str> = decl.fields.iter().map(|f| f.column.as_str()).collect();
-                let mut d = Diagnostic::error(
-                    name.span,
-                    format!(
-                        "no column `{}` in `{}`; its columns are: {}",
-                        name.value,
-                        decl.rust_name,
-                        known.join(", ")
-                    ),
-                );
-                if let Some(f) = decl.fields.iter().find(|f| {
-                    f.renamed_from
-                        .as_ref()
-                        .is_some_and(|h| h.value == name.value)
-                }) {
-                    d = d.help(format!(
-                        "`{}` is the old name of `{}`, renamed in this release: write `{}`",
-                        name.value, f.column, f.column
-                    ));
-                }
-                cx.push(d);
-                None
-            }
-        }
-    };
-
-    let primary_key: Vec<String> = decl
-        .primary_key
-        .iter()
-        .flat_map(|pk| pk.value.iter())
-        .filter_map(|c| column_ref(cx, c))
-        .collect();
-    for pk in &primary_key {
-        if let Some(c) = columns.iter().find(|c| &c.name == pk)
-            && c.nullable
-        {
-            let span = decl.field(pk).map_or(decl.span, |f| f.ty_span);
-            cx.error(
-                span,
-                format!("primary-key column `{pk}` cannot be `Option<_>`"),
-            );
-        }
-    }
-
-    let mut uniques = Vec::new();
-    for u in &decl.uniques {
-        let cols: Vec<String> = u.columns.iter().filter_map(|c| column_ref(cx, c)).collect();
-        let mut parts = vec![table_name.as_str()];
-        parts.extend(cols.iter().map(String::as_str));
-        let name = u
-            .name
-            .clone()
-            .unwrap_or_else(|| generated_name(&parts, "key"));
-        object_spans.insert(name.clone(), u.span);
-        uniques.push(Unique {
-            name,
-            columns: cols,
-        });
-    }
-
-    let mut indexes = Vec::new();
-    for i in &decl.indexes {
-        let keys: Vec<IndexKey> = i
-            .keys
-            .iter()
-            .filter_map(|k| match k {
-                DeclaredKey::Column(c) => column_ref(cx, c).map(IndexKey::Column),
-                DeclaredKey::Expr(e) => Some(IndexKey::Expr(e.value.clone())),
-            })
-            .collect();
-        let key_texts: Vec<String> = keys
-            .iter()
-            .map(|k| match k {
-                IndexKey::Column(c) => c.clone(),
-                IndexKey::Expr(e) => e.clone(),
-            })
-            .collect();
-        let mut parts = vec![table_name.as_str()];
-        parts.extend(key_texts.iter().map(String::as_str));
-        let name = i
-            .name
-            .clone()
-            .unwrap_or_else(|| generated_name(&parts, "idx"));
-        object_spans.insert(name.clone(), i.span);
-        indexes.push(Index {
-            name,
-            keys,
-            unique: i.unique,
-            method: i.method.clone(),
-            predicate: i.predicate.clone(),
-        });
-    }
-
-    let mut checks = Vec::new();
-    for c in &decl.checks {
-        let name = c.name.clone().unwrap_or_else(|| match &c.column {
-            Some(col) => generated_name(&[table_name, col], "check"),
-            None => generated_name(&[table_name, &c.expr], "check"),
-        });
-        object_spans.insert(name.clone(), c.span);
-        checks.push(Check {
-            name,
-            expr: c.expr.clone(),
-        });
-    }
-
-    let mut foreign_keys = Vec::new();
-    for fk in &decl.foreign_keys {
-        let cols: Vec<String> = fk
-            .columns
-            .iter()
-            .filter_map(|c| column_ref(cx, c))
-            .collect();
-        let mut parts = vec![table_name.as_str()];
-        parts.extend(cols.iter().map(String::as_str));
-        let name = fk
-            .name
-            .clone()
-            .unwrap_or_else(|| generated_name(&parts, "fkey"));
-        let referenced_columns = if !fk.referenced_columns.is_empty() {
-            fk.referenced_columns.clone()
-        } else if fk.references == decl.name {
-            primary_key.clone()
-        } else {
-            match catalog.primary_keys.get(&fk.references.key()) {
-                Some(pk) if !pk.is_empty() => pk.clone(),
-                Some(_) => {
-                    cx.error(fk.span, format!("`{}` has no primary key; name the referenced columns: `references = \"{}(column)\"`", fk.references, fk.references.name));
-                    Vec::new()
-                }
-                None => {
-                    unresolved.insert(name.clone());
-                    Vec::new()
-                }
-            }
-        };
-        if !referenced_columns.is_empty() && referenced_columns.len() != cols.len() {
-            cx.error(
-                fk.span,
-                format!(
-                    "{} referencing column(s) but {} referenced column(s)",
-                    cols.len(),
-                    referenced_columns.len()
-                ),
-            );
-        }
-        object_spans.insert(name.clone(), fk.span);
-        foreign_keys.push(ForeignKey {
-            name,
-            columns: cols,
-            references: fk.references.clone(),
-            referenced_columns,
-            on_delete: fk.on_delete,
-            on_update: fk.on_update,
-        });
-    }
-
-    let mut seen: BTreeMap<&str, ()> = BTreeMap::new();
-    let names = uniques
+    let columns = resolve_columns(cx, decl, names, &mut unresolved, &mut unknown_types);
+    let primary_key = resolve_primary_key(cx, decl, &columns);
+    let uniques = resolve_uniques(cx, decl, &mut object_spans);
+    let indexes = resolve_indexes(cx, decl, &mut object_spans);
+    let checks = resolve_checks(decl, &mut object_spans);
+    let foreign_keys = resolve_foreign_keys(
+        cx,
+        decl,
+        names,
+        &primary_key,
+        &mut unresolved,
+        &mut object_spans,
+    );
+    let object_names = uniques
         .iter()
         .map(|u| &u.name)
         .chain(indexes.iter().map(|i| &i.name))
         .chain(checks.iter().map(|c| &c.name))
         .chain(foreign_keys.iter().map(|f| &f.name));
-    for name in names {
-        if seen.insert(name, ()).is_some() {
-            let span = object_spans.get(name).copied().unwrap_or(decl.span);
-            cx.error(span, format!("two constraints or indexes of `{}` are named `{name}`; give one a `name = \"…\"`", decl.rust_name));
-        }
-    }
-    let pk_name = generated_name(&[table_name], "pkey");
-    if seen.contains_key(pk_name.as_str()) {
-        cx.error(
-            decl.span,
-            format!("`{pk_name}` is the primary key's name; choose another"),
-        );
-    }
+    check_object_names(cx, decl, object_names, &object_spans);
 
     if primary_key.is_empty() && !decl.fields.is_empty() {
         cx.push(
@@ -397,6 +162,328 @@ fn resolve_inner<'a>(cx: &mut Ctxt, decl: &'a DeclaredTable, catalog: &Catalog) 
         object_spans,
         unresolved,
         unknown_types,
+    }
+}
+/// Columns in declaration order, with their types looked up: an enum or a `column_type` the
+/// name index does not know leaves the column in `unresolved` (the build helper resolves it).
+fn resolve_columns(
+    cx: &mut Ctxt,
+    decl: &DeclaredTable,
+    names: &NameIndex,
+    unresolved: &mut BTreeSet<String>,
+    unknown_types: &mut Vec<(String, String, Span)>,
+) -> Vec<Column> {
+    let mut columns: Vec<Column> = Vec::new();
+    for field in &decl.fields {
+        if columns.iter().any(|c| c.name == field.column) {
+            cx.error(
+                field.span,
+                format!("two fields map to the column `{}`", field.column),
+            );
+            continue;
+        }
+        let ty = match &field.ty {
+            DeclaredType::Sql(ty) => {
+                if let (
+                    ColumnType::Builtin {
+                        ty: PgType::Other(name),
+                        ..
+                    },
+                    Some(span),
+                    None,
+                ) = (ty, field.column_type_span, &field.extension)
+                {
+                    let is_enum = names
+                        .enums
+                        .values()
+                        .any(|e| e.name == *name || e.key() == *name);
+                    if !is_enum && names.complete {
+                        cx.push(
+                            Diagnostic::error(span, format!(
+                                "`{name}` is neither a PostgreSQL built-in type nor a `#[derive(PgEnum)]` type of this crate"
+                            ))
+                            .help(format!(
+                                "if an extension provides it, say which: `#[migrate(column_type = \"{name}\", extension = \"…\")]` (the extension must be installed before the migrations run); otherwise fix the type name"
+                            )),
+                        );
+                    } else if !is_enum {
+                        unresolved.insert(field.column.clone());
+                    }
+                }
+                ty.clone()
+            }
+            DeclaredType::RustEnum { ident, array_dims } => match names.enums.get(ident) {
+                Some(name) => ColumnType::Enum {
+                    name: name.clone(),
+                    array_dims: *array_dims,
+                },
+                None => {
+                    unresolved.insert(field.column.clone());
+                    unknown_types.push((field.column.clone(), ident.clone(), field.ty_span));
+                    ColumnType::Enum {
+                        name: QualifiedName::new("?", ident.clone()),
+                        array_dims: *array_dims,
+                    }
+                }
+            },
+        };
+        if let Some(old) = &field.renamed_from
+            && old.value == field.column
+        {
+            cx.error(
+                old.span,
+                "`renamed_from` names the column's current name; remove it",
+            );
+        }
+        columns.push(Column {
+            name: field.column.clone(),
+            ty,
+            nullable: field.nullable,
+            default: field.default.as_ref().map(|d| d.value.clone()),
+            identity: field.identity,
+            backfill: field.backfill.as_ref().map(|b| b.value.clone()),
+            renamed_from: None,
+            convert: field.convert.as_ref().map(|c| c.value.clone()),
+        });
+    }
+
+    columns
+}
+
+/// The SQL name of a column a constraint or index names (by SQL or Rust name), or an error
+/// listing the table's columns.
+fn column_ref(cx: &mut Ctxt, decl: &DeclaredTable, name: &Spanned<String>) -> Option<String> {
+    match decl.field(&name.value) {
+        Some(f) => Some(f.column.clone()),
+        None => {
+            let known: Vec<&str> = decl.fields.iter().map(|f| f.column.as_str()).collect();
+            let mut d = Diagnostic::error(
+                name.span,
+                format!(
+                    "no column `{}` in `{}`; its columns are: {}",
+                    name.value,
+                    decl.rust_name,
+                    known.join(", ")
+                ),
+            );
+            if let Some(f) = decl.fields.iter().find(|f| {
+                f.renamed_from
+                    .as_ref()
+                    .is_some_and(|h| h.value == name.value)
+            }) {
+                d = d.help(format!(
+                    "`{}` is the old name of `{}`, renamed in this release: write `{}`",
+                    name.value, f.column, f.column
+                ));
+            }
+            cx.push(d);
+            None
+        }
+    }
+}
+
+/// The primary-key columns; none of them may be `Option<_>`.
+fn resolve_primary_key(cx: &mut Ctxt, decl: &DeclaredTable, columns: &[Column]) -> Vec<String> {
+    let primary_key: Vec<String> = decl
+        .primary_key
+        .iter()
+        .flat_map(|pk| pk.value.iter())
+        .filter_map(|c| column_ref(cx, decl, c))
+        .collect();
+    for pk in &primary_key {
+        if let Some(c) = columns.iter().find(|c| &c.name == pk)
+            && c.nullable
+        {
+            let span = decl.field(pk).map_or(decl.span, |f| f.ty_span);
+            cx.error(
+                span,
+                format!("primary-key column `{pk}` cannot be `Option<_>`"),
+            );
+        }
+    }
+
+    primary_key
+}
+
+/// Unique constraints, with their generated names.
+fn resolve_uniques(
+    cx: &mut Ctxt,
+    decl: &DeclaredTable,
+    object_spans: &mut BTreeMap<String, Span>,
+) -> Vec<Unique> {
+    let table_name = &decl.name.name;
+    let mut uniques = Vec::new();
+    for u in &decl.uniques {
+        let cols: Vec<String> = u
+            .columns
+            .iter()
+            .filter_map(|c| column_ref(cx, decl, c))
+            .collect();
+        let mut parts = vec![table_name.as_str()];
+        parts.extend(cols.iter().map(String::as_str));
+        let name = u
+            .name
+            .clone()
+            .unwrap_or_else(|| generated_name(&parts, "key"));
+        object_spans.insert(name.clone(), u.span);
+        uniques.push(Unique {
+            name,
+            columns: cols,
+        });
+    }
+
+    uniques
+}
+
+/// Indexes, with their generated names.
+fn resolve_indexes(
+    cx: &mut Ctxt,
+    decl: &DeclaredTable,
+    object_spans: &mut BTreeMap<String, Span>,
+) -> Vec<Index> {
+    let table_name = &decl.name.name;
+    let mut indexes = Vec::new();
+    for i in &decl.indexes {
+        let keys: Vec<IndexKey> = i
+            .keys
+            .iter()
+            .filter_map(|k| match k {
+                DeclaredKey::Column(c) => column_ref(cx, decl, c).map(IndexKey::Column),
+                DeclaredKey::Expr(e) => Some(IndexKey::Expr(e.value.clone())),
+            })
+            .collect();
+        let key_texts: Vec<String> = keys
+            .iter()
+            .map(|k| match k {
+                IndexKey::Column(c) => c.clone(),
+                IndexKey::Expr(e) => e.clone(),
+            })
+            .collect();
+        let mut parts = vec![table_name.as_str()];
+        parts.extend(key_texts.iter().map(String::as_str));
+        let name = i
+            .name
+            .clone()
+            .unwrap_or_else(|| generated_name(&parts, "idx"));
+        object_spans.insert(name.clone(), i.span);
+        indexes.push(Index {
+            name,
+            keys,
+            unique: i.unique,
+            method: i.method.clone(),
+            predicate: i.predicate.clone(),
+        });
+    }
+
+    indexes
+}
+
+/// CHECK constraints, with their generated names.
+fn resolve_checks(decl: &DeclaredTable, object_spans: &mut BTreeMap<String, Span>) -> Vec<Check> {
+    let table_name = &decl.name.name;
+    let mut checks = Vec::new();
+    for c in &decl.checks {
+        let name = c.name.clone().unwrap_or_else(|| match &c.column {
+            Some(col) => generated_name(&[table_name, col], "check"),
+            None => generated_name(&[table_name, &c.expr], "check"),
+        });
+        object_spans.insert(name.clone(), c.span);
+        checks.push(Check {
+            name,
+            expr: c.expr.clone(),
+        });
+    }
+
+    checks
+}
+
+/// Foreign keys, with their generated names and referenced columns: those of the target's
+/// primary key when none are named (a target the name index does not know leaves the key in
+/// `unresolved`).
+fn resolve_foreign_keys(
+    cx: &mut Ctxt,
+    decl: &DeclaredTable,
+    names: &NameIndex,
+    primary_key: &[String],
+    unresolved: &mut BTreeSet<String>,
+    object_spans: &mut BTreeMap<String, Span>,
+) -> Vec<ForeignKey> {
+    let table_name = &decl.name.name;
+    let mut foreign_keys = Vec::new();
+    for fk in &decl.foreign_keys {
+        let cols: Vec<String> = fk
+            .columns
+            .iter()
+            .filter_map(|c| column_ref(cx, decl, c))
+            .collect();
+        let mut parts = vec![table_name.as_str()];
+        parts.extend(cols.iter().map(String::as_str));
+        let name = fk
+            .name
+            .clone()
+            .unwrap_or_else(|| generated_name(&parts, "fkey"));
+        let referenced_columns = if !fk.referenced_columns.is_empty() {
+            fk.referenced_columns.clone()
+        } else if fk.references == decl.name {
+            primary_key.to_vec()
+        } else {
+            match names.primary_keys.get(&fk.references.key()) {
+                Some(pk) if !pk.is_empty() => pk.clone(),
+                Some(_) => {
+                    cx.error(fk.span, format!("`{}` has no primary key; name the referenced columns: `references = \"{}(column)\"`", fk.references, fk.references.name));
+                    Vec::new()
+                }
+                None => {
+                    unresolved.insert(name.clone());
+                    Vec::new()
+                }
+            }
+        };
+        if !referenced_columns.is_empty() && referenced_columns.len() != cols.len() {
+            cx.error(
+                fk.span,
+                format!(
+                    "{} referencing column(s) but {} referenced column(s)",
+                    cols.len(),
+                    referenced_columns.len()
+                ),
+            );
+        }
+        object_spans.insert(name.clone(), fk.span);
+        foreign_keys.push(ForeignKey {
+            name,
+            columns: cols,
+            references: fk.references.clone(),
+            referenced_columns,
+            on_delete: fk.on_delete,
+            on_update: fk.on_update,
+        });
+    }
+
+    foreign_keys
+}
+
+/// Index and constraint names are unique within the table, and none takes the primary key's.
+fn check_object_names<'n>(
+    cx: &mut Ctxt,
+    decl: &DeclaredTable,
+    names: impl Iterator<Item = &'n String>,
+    object_spans: &BTreeMap<String, Span>,
+) {
+    let table_name = &decl.name.name;
+    let mut seen: BTreeMap<&str, ()> = BTreeMap::new();
+    for name in names {
+        if seen.insert(name, ()).is_some() {
+            let span = object_spans.get(name).copied().unwrap_or(decl.span);
+            cx.error(span, format!("two constraints or indexes of `{}` are named `{name}`; give one a `name = \"…\"`", decl.rust_name));
+        }
+    }
+    let pk_name = generated_name(&[table_name], "pkey");
+    if seen.contains_key(pk_name.as_str()) {
+        cx.error(
+            decl.span,
+            format!("`{pk_name}` is the primary key's name; choose another"),
+        );
     }
 }
 
