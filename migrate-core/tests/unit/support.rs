@@ -5,11 +5,11 @@
 use std::fmt::Write as _;
 
 use migrate_core::Diagnostic;
+use migrate_core::decide::{Decision, Verdict};
 use migrate_core::declare::{self, DeclaredEnum, DeclaredTable};
 use migrate_core::pipeline::{self, CratePlan};
 use migrate_core::plan::{
-    CatalogRow, Decision, LockMode, Phase, Plan, Step, Target, Transaction, Undo, Verdict,
-    VerdictKind,
+    CatalogRow, LockMode, Phase, Plan, Step, Target, Transaction, Undo, VerdictKind,
 };
 use migrate_core::render;
 use migrate_core::snapshot::Snapshot;
