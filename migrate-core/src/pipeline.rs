@@ -238,8 +238,8 @@ pub fn plan_crate(
         let plan = plan::build_plan(&PlanInput {
             release: &release,
             previous: &snapshot.release,
-            old: &snapshot.schema,
-            next: &next_schema,
+            accepted: &snapshot.schema,
+            declared: &next_schema,
             decisions: &decisions,
             target,
         });

@@ -80,9 +80,9 @@ pub struct PlanInput<'a> {
     /// The accepted release before it.
     pub previous: &'a Release,
     /// The accepted (previous) logical schema, which is the physical schema at expand time.
-    pub old: &'a Schema,
-    /// The new logical schema.
-    pub next: &'a Schema,
+    pub accepted: &'a Schema,
+    /// The declared logical schema: the new release, as the structs declare it.
+    pub declared: &'a Schema,
     /// Every decision of the release; only SAFE, PHASED and allowed ones are planned.
     pub decisions: &'a [Decision],
     /// The PostgreSQL version.
@@ -384,11 +384,17 @@ fn expand_creations(input: &PlanInput<'_>, decisions: &[&Decision], out: &mut Ve
         .collect();
 
     let known_schemas: BTreeSet<&str> = input
-        .old
+        .accepted
         .tables
         .values()
         .map(|t| t.name.schema.as_str())
-        .chain(input.old.enums.values().map(|e| e.name.schema.as_str()))
+        .chain(
+            input
+                .accepted
+                .enums
+                .values()
+                .map(|e| e.name.schema.as_str()),
+        )
         .chain(["public"])
         .collect();
     let new_schemas: BTreeSet<&str> = new_tables
@@ -419,7 +425,7 @@ fn expand_creations(input: &PlanInput<'_>, decisions: &[&Decision], out: &mut Ve
             let position = match after {
                 Some(previous) => format!(" AFTER {}", quote_literal(previous)),
                 None => input
-                    .old
+                    .accepted
                     .enums
                     .get(&name.key())
                     .and_then(|e| e.values.first())
@@ -571,7 +577,7 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
                     quote_ident(&column.name)
                 )),
             );
-            if let Some(t) = input.next.table(table) {
+            if let Some(t) = input.declared.table(table) {
                 let col = quote_ident(&column.name);
                 let mut job = backfill_job(
                     catalog,
@@ -637,7 +643,7 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
             .irreversible("the column's data is gone");
             // Its foreign keys go with it, and with them their triggers on the referenced table.
             for fk in input
-                .old
+                .accepted
                 .table(&physical)
                 .iter()
                 .flat_map(|t| &t.foreign_keys)
@@ -713,7 +719,7 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
                 sql::generated_name(&[&to.name], "pkey"),
             );
             if input
-                .old
+                .accepted
                 .table(from)
                 .is_some_and(|t| !t.primary_key.is_empty())
             {
@@ -852,7 +858,7 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
         Change::DropConstraint { table, name } => {
             let physical = names.table(table);
             let rollback = input
-                .old
+                .accepted
                 .table(&physical)
                 .and_then(|t| constraint_clause(t, name))
                 .map(|clause| {
@@ -877,7 +883,7 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
             .guard("IF EXISTS");
             // Dropping a foreign key drops its triggers on the referenced table too.
             if let Some(fk) = input
-                .old
+                .accepted
                 .table(&physical)
                 .and_then(|t| t.foreign_keys.iter().find(|f| f.name == *name))
             {
@@ -1248,7 +1254,7 @@ fn null_fill_backfills(
     let mut jobs = Vec::new();
     for group in by_table.values() {
         let first = group[0];
-        let Some(next) = input.next.table(&first.table) else {
+        let Some(declared) = input.declared.table(&first.table) else {
             continue;
         };
         let assignment = group
@@ -1270,7 +1276,7 @@ fn null_fill_backfills(
             .join(", ");
         let mut job = backfill_job(
             CatalogRow::C6,
-            next,
+            declared,
             &first.physical_table,
             &|c: &str| names.column(&first.table, c),
             &assignment,
@@ -1555,10 +1561,10 @@ fn alter_type_steps(
             quote_ident(&input.previous.views_schema),
             quote_ident(&physical.name)
         ));
-        if let Some(old) = input.old.table(&physical) {
+        if let Some(accepted) = input.accepted.table(&physical) {
             restore.push(view_sql(
                 &input.previous.views_schema,
-                old,
+                accepted,
                 &physical,
                 &|c: &str| c.to_owned(),
                 input.target,
@@ -1621,7 +1627,7 @@ fn alter_type_steps(
 fn release_views(input: &PlanInput<'_>, names: &PhysicalNames, shadows: &Shadows) -> Vec<Step> {
     let schema = &input.release.views_schema;
     let mut sql_text = format!("CREATE SCHEMA IF NOT EXISTS {};", quote_ident(schema));
-    for table in input.next.tables.values() {
+    for table in input.declared.tables.values() {
         let physical = names.table(&table.name);
         sql_text.push('\n');
         sql_text.push_str(&view_sql(
@@ -1658,7 +1664,7 @@ fn release_views(input: &PlanInput<'_>, names: &PhysicalNames, shadows: &Shadows
         .guard("IF NOT EXISTS / CREATE OR REPLACE")
         .rollback(drop_views_sql(
             schema,
-            input.next.tables.values().map(|t| t.name.name.as_str()),
+            input.declared.tables.values().map(|t| t.name.name.as_str()),
             &format!("the views of release {}", input.release.number),
         )),
     ]
@@ -1919,7 +1925,7 @@ fn contract_effects_check(input: &PlanInput<'_>, contract: &[Step]) -> Option<St
     touched.dedup();
     let mut columns = Vec::new();
     let mut constraints = Vec::new();
-    for table in touched.iter().filter_map(|t| input.next.tables.get(t)) {
+    for table in touched.iter().filter_map(|t| input.declared.tables.get(t)) {
         let name = quote_literal(&table.name.sql());
         for c in &table.columns {
             let ty = match &c.ty {
@@ -2084,7 +2090,7 @@ pub fn file_order_check(release: &Release, previous: &Release, phase: Phase) -> 
 fn drop_previous_views(input: &PlanInput<'_>, shadows: &Shadows) -> Step {
     let schema = &input.previous.views_schema;
     let mut restore = format!("CREATE SCHEMA IF NOT EXISTS {};", quote_ident(schema));
-    for table in input.old.tables.values() {
+    for table in input.accepted.tables.values() {
         restore.push('\n');
         restore.push_str(&view_sql(
             schema,
@@ -2111,7 +2117,7 @@ fn drop_previous_views(input: &PlanInput<'_>, shadows: &Shadows) -> Step {
         format!("drop_views_{schema}"),
         drop_views_sql(
             schema,
-            input.old.tables.values().map(|t| t.name.name.as_str()),
+            input.accepted.tables.values().map(|t| t.name.name.as_str()),
             &format!("the views of release {}", input.previous.number),
         ),
     )

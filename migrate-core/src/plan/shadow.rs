@@ -44,9 +44,9 @@ pub(super) struct Shadow {
     /// The shadow column's name.
     pub shadow: String,
     /// The column as accepted.
-    pub old: Column,
+    pub accepted: Column,
     /// The column as declared.
-    pub new: Column,
+    pub declared: Column,
     trigger: String,
     function: QualifiedName,
 }
@@ -66,12 +66,13 @@ impl Shadows {
             if d.catalog != CatalogRow::C10 || !matches!(d.verdict, Verdict::Phased { .. }) {
                 continue;
             }
-            let (Some(old_table), Some(new_table)) =
-                (input.old.table(table), input.next.table(table))
+            let (Some(accepted_table), Some(declared_table)) =
+                (input.accepted.table(table), input.declared.table(table))
             else {
                 continue;
             };
-            let (Some(old), Some(new)) = (old_table.column(column), new_table.column(column))
+            let (Some(accepted), Some(declared)) =
+                (accepted_table.column(column), declared_table.column(column))
             else {
                 continue;
             };
@@ -86,8 +87,8 @@ impl Shadows {
                     table: table.clone(),
                     column: column.clone(),
                     shadow,
-                    old: old.clone(),
-                    new: new.clone(),
+                    accepted: accepted.clone(),
+                    declared: declared.clone(),
                     function: QualifiedName::new(table.schema.clone(), trigger.clone()),
                     trigger,
                 },
@@ -173,16 +174,16 @@ impl Shadow {
 
     fn trigger_function(&self) -> String {
         let (col, shadow) = (self.col(), self.shadow_col());
-        let convert = self.new.convert.as_ref();
+        let convert = self.declared.convert.as_ref();
         let to_new = self.converted(
             convert.map(|c| c.to_new.as_str()),
             &self.column,
-            &self.new.ty,
+            &self.declared.ty,
         );
         let to_old = self.converted(
             convert.map(|c| c.to_old.as_str()),
             &self.shadow,
-            &self.old.ty,
+            &self.accepted.ty,
         );
         let body = format!(
             "BEGIN
@@ -204,7 +205,7 @@ END"
         );
         // A declared conversion is user SQL: its names resolve by the migration's search_path
         // (`FROM CURRENT`), not by the writing session's, and it cannot end the body early.
-        let (tag, search_path) = match self.new.convert {
+        let (tag, search_path) = match self.declared.convert {
             Some(_) => (
                 sql::dollar_tag("sync", &body),
                 " SET search_path FROM CURRENT",
@@ -224,7 +225,7 @@ END"
             format!(
                 "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {} {};",
                 self.shadow_col(),
-                self.new.ty.sql()
+                self.declared.ty.sql()
             ),
             self.trigger_function(),
             format!(
@@ -244,7 +245,7 @@ END"
                 self.shadow_col()
             ),
         ];
-        if let Some(default) = &self.old.default {
+        if let Some(default) = &self.accepted.default {
             // The old release's default moves from the column to the old release's view.
             sql_text.push(format!(
                 "ALTER TABLE {table} ALTER COLUMN {} DROP DEFAULT;",
@@ -275,7 +276,7 @@ END"
             CatalogRow::C10,
             format!(
                 "add shadow column {}.{} ({}) for {} and the trigger that keeps both in step",
-                self.table, self.shadow, self.new.ty, self.column
+                self.table, self.shadow, self.declared.ty, self.column
             ),
             format!("shadow_{}_{}", self.table.name, self.column),
             sql_text.join("\n"),
@@ -287,7 +288,7 @@ END"
 
     /// The new release's view column default, when the declared column has one.
     pub fn view_default(&self, views_schema: &str) -> Option<String> {
-        self.new.default.as_ref().map(|default| {
+        self.declared.default.as_ref().map(|default| {
             format!(
                 "ALTER TABLE {}.{} ALTER COLUMN {} SET DEFAULT {default};",
                 quote_ident(views_schema),
@@ -300,7 +301,7 @@ END"
     /// The old release's view column default (expand moved the column's default there), for
     /// restoring that release's views when contract is rolled back before the swap.
     pub fn old_view_default(&self, views_schema: &str) -> Option<String> {
-        self.old.default.as_ref().map(|default| {
+        self.accepted.default.as_ref().map(|default| {
             format!(
                 "ALTER TABLE {}.{} ALTER COLUMN {} SET DEFAULT {default};",
                 quote_ident(views_schema),
@@ -311,7 +312,7 @@ END"
     }
 
     fn not_null_check(&self) -> Option<String> {
-        (!self.old.nullable && !self.new.nullable)
+        (!self.accepted.nullable && !self.declared.nullable)
             .then(|| sql::generated_name(&[&self.table.name, &self.shadow], "not_null"))
     }
 
@@ -366,7 +367,7 @@ END"
                 quote_ident(&check)
             ));
         }
-        if let Some(default) = &self.new.default {
+        if let Some(default) = &self.declared.default {
             swap.push(format!(
                 "ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {default};"
             ));
@@ -397,10 +398,10 @@ impl TableShadows<'_> {
                 // Only where the new column may hold NULL: a NOT NULL one must wait (and the
                 // rows left be shown) until such values are fixed.
                 let converts_to_a_value = s
-                    .new
+                    .declared
                     .convert
                     .as_ref()
-                    .filter(|_| s.new.nullable)
+                    .filter(|_| s.declared.nullable)
                     .and_then(|c| {
                         sql::qualify_column(
                             &c.to_new,
@@ -430,19 +431,23 @@ impl TableShadows<'_> {
     /// The declared indexes (unique constraints as unique indexes) over a shadowed column,
     /// each with its constraint name when it backs a unique constraint. Unique ones only when
     /// already accepted: a new one waits for contract (I3).
-    fn indexes<'t>(&self, next: &'t Table, old: Option<&Table>) -> Vec<(Index, Option<&'t str>)> {
+    fn indexes<'t>(
+        &self,
+        declared: &'t Table,
+        accepted: Option<&Table>,
+    ) -> Vec<(Index, Option<&'t str>)> {
         let accepted_index =
-            |name: &str| old.is_some_and(|t| t.indexes.iter().any(|i| i.name == name));
+            |name: &str| accepted.is_some_and(|t| t.indexes.iter().any(|i| i.name == name));
         let accepted_unique =
-            |name: &str| old.is_some_and(|t| t.uniques.iter().any(|u| u.name == name));
+            |name: &str| accepted.is_some_and(|t| t.uniques.iter().any(|u| u.name == name));
         let mut out = Vec::new();
-        for index in &next.indexes {
+        for index in &declared.indexes {
             let (columns, exprs) = index_parts(index);
             if self.involves(&columns, &exprs) && (!index.unique || accepted_index(&index.name)) {
                 out.push((index.clone(), None));
             }
         }
-        for unique in next
+        for unique in declared
             .uniques
             .iter()
             .filter(|u| self.involves(&u.columns, &[]) && accepted_unique(&u.name))
@@ -522,11 +527,11 @@ impl Shadows {
         renamed: &[(String, String)],
     ) -> Vec<Step> {
         let group = self.table_shadows(table);
-        let Some(next) = input.next.table(table) else {
+        let Some(declared) = input.declared.table(table) else {
             return Vec::new();
         };
         group
-            .indexes(next, input.old.table(table))
+            .indexes(declared, input.accepted.table(table))
             .iter()
             .flat_map(|(index, _)| {
                 concurrent_index_steps(table, &group.copy(index, renamed), CatalogRow::C10)
@@ -542,18 +547,18 @@ impl Shadows {
         table: &QualifiedName,
         physical_column: &dyn Fn(&str) -> String,
     ) -> Option<Backfill> {
-        let next = input.next.table(table)?;
+        let declared = input.declared.table(table)?;
         let group = self.table_shadows(table);
         let first = group.columns.first()?;
         let col = first.col();
         let names: Vec<String> = group
             .columns
             .iter()
-            .map(|s| format!("{} ({})", s.column, s.new.ty))
+            .map(|s| format!("{} ({})", s.column, s.declared.ty))
             .collect();
         let mut backfill = backfill_job(
             CatalogRow::C10,
-            next,
+            declared,
             table,
             physical_column,
             &format!("{col} = t.{col}"),
@@ -625,8 +630,8 @@ impl Shadows {
         let mut validations = Vec::new();
         let mut parents = Vec::new();
         let mut validity = Vec::new();
-        if let Some(next) = input.next.table(table) {
-            for (index, constraint) in group.indexes(next, input.old.table(table)) {
+        if let Some(declared) = input.declared.table(table) {
+            for (index, constraint) in group.indexes(declared, input.accepted.table(table)) {
                 let copy = QualifiedName::new(table.schema.clone(), group.copy(&index, &[]).name);
                 // An interrupted CONCURRENTLY build leaves an invalid index; it must not become
                 // the real one. Checked before anything is dropped.
@@ -652,12 +657,12 @@ impl Shadows {
                     ),
                 });
             }
-            let checks = next
+            let checks = declared
                 .checks
                 .iter()
                 .filter(|c| group.involves(&[], &[&c.expr]))
                 .map(|c| (c.name.clone(), format!("CHECK ({})", c.expr), None));
-            let foreign_keys = next
+            let foreign_keys = declared
                 .foreign_keys
                 .iter()
                 .filter(|fk| group.involves(&fk.columns, &[]))
@@ -714,7 +719,7 @@ impl Shadows {
         let described: Vec<String> = group
             .columns
             .iter()
-            .map(|s| format!("{} ({} → {})", s.column, s.old.ty, s.new.ty))
+            .map(|s| format!("{} ({} → {})", s.column, s.accepted.ty, s.declared.ty))
             .collect();
         let mut step = Step::new(
             Phase::Contract,
@@ -735,8 +740,8 @@ impl Shadows {
         .irreversible("the old columns are gone; their values live on, converted, in the new ones");
         // Dropping an old column drops its foreign keys, which takes ACCESS EXCLUSIVE on the
         // referenced table too (their triggers go); re-adding one takes SHARE ROW EXCLUSIVE.
-        if let Some(old) = input.old.table(table) {
-            for fk in old
+        if let Some(accepted) = input.accepted.table(table) {
+            for fk in accepted
                 .foreign_keys
                 .iter()
                 .filter(|fk| group.involves(&fk.columns, &[]))
