@@ -6,12 +6,14 @@
 
 mod build;
 mod group;
+mod input;
 pub mod legacy;
 mod shadow;
 mod step;
 
-pub use build::{PlanInput, Target, build_plan, column_definition, file_order_check};
+pub use build::{build_plan, column_definition, file_order_check};
 pub use group::{CONTRACT_DIR, group_steps};
+pub use input::{PlanInput, Target};
 pub use migrate_contract::{CatalogRow, FORMAT_VERSION, PlanReadError, VerdictKind};
 pub use step::{
     Backfill, BackfillGate, ChangeSummary, Lock, LockMode, Phase, Plan, PostCheck, PreCheck, Step,

@@ -25,9 +25,10 @@ use std::collections::BTreeMap;
 
 use super::CatalogRow;
 use super::build::{
-    PlanInput, backfill_job, check_step, column_exists, concurrent_index_steps, foreign_key_clause,
-    guarded, not_valid_then_validate,
+    backfill_job, check_step, column_exists, concurrent_index_steps, foreign_key_clause, guarded,
+    not_valid_then_validate,
 };
+use super::input::PlanInput;
 use super::step::{Backfill, LockMode, Phase, Step, StepBuilder, Transaction};
 use super::{Decision, Verdict};
 use crate::diff::Change;
