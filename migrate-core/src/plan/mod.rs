@@ -5,16 +5,19 @@
 //! from steps and the runner executes them; neither decides anything.
 
 mod build;
+mod check;
 mod group;
 mod input;
 pub mod legacy;
 mod shadow;
+mod sql_parts;
 mod step;
 
-pub use build::{build_plan, column_definition, file_order_check};
+pub use build::{build_plan, file_order_check};
 pub use group::{CONTRACT_DIR, group_steps};
 pub use input::{PlanInput, Target};
 pub use migrate_contract::{CatalogRow, FORMAT_VERSION, PlanReadError, VerdictKind};
+pub use sql_parts::column_definition;
 pub use step::{
     Backfill, BackfillGate, ChangeSummary, Lock, LockMode, Phase, Plan, PostCheck, PreCheck, Step,
     StepBuilder, StepGroup, Transaction, Undo,
