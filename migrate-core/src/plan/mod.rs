@@ -9,14 +9,16 @@ mod check;
 mod group;
 mod input;
 pub mod legacy;
+mod probe;
 mod shadow;
 mod sql_parts;
 mod step;
 
-pub use build::{build_plan, file_order_check};
+pub use build::build_plan;
 pub use group::{CONTRACT_DIR, group_steps};
 pub use input::{PlanInput, Target};
 pub use migrate_contract::{CatalogRow, FORMAT_VERSION, PlanReadError, VerdictKind};
+pub use probe::file_order_check;
 pub use sql_parts::column_definition;
 pub use step::{
     Backfill, BackfillGate, ChangeSummary, Lock, LockMode, Phase, Plan, PostCheck, PreCheck, Step,

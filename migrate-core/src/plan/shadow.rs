@@ -24,9 +24,10 @@
 use std::collections::BTreeMap;
 
 use super::CatalogRow;
-use super::build::{backfill_job, column_exists, concurrent_index_steps, not_valid_then_validate};
+use super::build::{backfill_job, concurrent_index_steps, not_valid_then_validate};
 use super::check::check_step;
 use super::input::PlanInput;
+use super::probe::column_exists;
 use super::sql_parts::{foreign_key_clause, guarded};
 use super::step::{Backfill, LockMode, Phase, Step, StepBuilder, Transaction};
 use super::{Decision, Verdict};
