@@ -4,6 +4,7 @@
 //! timeouts, its idempotency guard, its pre-check and its rollback. The renderer writes files
 //! from steps and the runner executes them; neither decides anything.
 
+mod backfill;
 mod build;
 mod check;
 mod group;

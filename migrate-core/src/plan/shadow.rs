@@ -24,7 +24,8 @@
 use std::collections::BTreeMap;
 
 use super::CatalogRow;
-use super::build::{backfill_job, concurrent_index_steps, not_valid_then_validate};
+use super::backfill::backfill_job;
+use super::build::{concurrent_index_steps, not_valid_then_validate};
 use super::check::check_step;
 use super::input::PlanInput;
 use super::probe::column_exists;
