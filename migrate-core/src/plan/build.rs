@@ -12,11 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::CatalogRow;
 use super::backfill::{NullFill, backfill_job, null_fill_backfills};
 use super::check::check_step;
-use super::input::{PhysicalNames, PlanInput, Target};
-use super::probe::{
-    column_exists, constraint_exists, contract_effects_check, own_expand_guard,
-    previous_contract_guard,
-};
+use super::input::{PhysicalNames, PlanInput};
+use super::probe::{column_exists, constraint_exists, own_expand_guard, previous_contract_guard};
 use super::shadow::Shadows;
 use super::sql_parts::{
     column_definition, column_list, constraint_clause, create_index_sql, foreign_key_clause,
@@ -25,6 +22,7 @@ use super::sql_parts::{
 use super::step::{
     Backfill, BackfillGate, ChangeSummary, LockMode, Phase, Plan, PostCheck, Step, StepBuilder,
 };
+use super::views::{drop_previous_views, mark_contract_complete, release_views, view_sql};
 use super::{Decision, Verdict};
 use crate::diff::Change;
 use crate::model::{
@@ -1254,197 +1252,6 @@ fn alter_type_steps(
     .rollback(rollback)
     .unsafe_reason(d.allowed_reason());
     vec![step]
-}
-
-/// The new release's schema of views: one simple (auto-updatable) view per table, with this
-/// release's names over the physical columns.
-fn release_views(input: &PlanInput<'_>, names: &PhysicalNames, shadows: &Shadows) -> Vec<Step> {
-    let schema = &input.release.views_schema;
-    let mut sql_text = format!("CREATE SCHEMA IF NOT EXISTS {};", quote_ident(schema));
-    for table in input.declared.tables.values() {
-        let physical = names.table(&table.name);
-        sql_text.push('\n');
-        sql_text.push_str(&view_sql(
-            schema,
-            table,
-            &physical,
-            &|c: &str| match shadows.get(&table.name, c) {
-                Some(shadow) => shadow.shadow.clone(),
-                None => names.column(&table.name, c),
-            },
-            input.target,
-        ));
-        for column in &table.columns {
-            if let Some(default) = shadows
-                .get(&table.name, &column.name)
-                .and_then(|s| s.view_default(schema))
-            {
-                sql_text.push('\n');
-                sql_text.push_str(&default);
-            }
-        }
-    }
-    vec![
-        Step::new(
-            Phase::Expand,
-            CatalogRow::R,
-            format!(
-                "create the views of release {} in schema {schema}",
-                input.release.number
-            ),
-            "views",
-            sql_text,
-        )
-        .guard("IF NOT EXISTS / CREATE OR REPLACE")
-        .rollback(drop_views_sql(
-            schema,
-            input.declared.tables.values().map(|t| t.name.name.as_str()),
-            &format!("the views of release {}", input.release.number),
-        )),
-    ]
-}
-
-/// Drops a release's generated views by name, then its schema, never with CASCADE: an object
-/// of the user's that depends on one of them (a view, a function) would vanish with it. Such an
-/// object stops the drop first, with a message that names it and says what to do; an object of
-/// the user's inside the schema stops `DROP SCHEMA` with PostgreSQL's own message.
-fn drop_views_sql<'a>(schema: &str, views: impl Iterator<Item = &'a str>, what: &str) -> String {
-    let mut drops: Vec<String> = views
-        .map(|v| {
-            format!(
-                "DROP VIEW IF EXISTS {}.{};",
-                quote_ident(schema),
-                quote_ident(v)
-            )
-        })
-        .collect();
-    drops.sort_unstable();
-    drops.dedup();
-    drops.push(format!("DROP SCHEMA IF EXISTS {};", quote_ident(schema)));
-    // Normal dependencies on a relation of the schema, but for a view's own rule (which
-    // depends on the view's columns): a generated view reads the physical tables only.
-    let dependents = format!(
-        "FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class v ON v.oid = d.refobjid JOIN pg_catalog.pg_namespace n ON n.oid = v.relnamespace WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'n' AND n.nspname = {} AND NOT (d.classid = 'pg_catalog.pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid AND r.ev_class = d.refobjid))",
-        quote_literal(schema)
-    );
-    let message = sql::raise_format(
-        &format!(
-            "{what} (schema {schema}) cannot be dropped: objects that migrate did not generate depend on them: "
-        ),
-        "; point them at the views of a newer release, or drop them yourself, then run this again",
-    );
-    format!(
-        "{}\n{}",
-        guarded(
-            &format!("EXISTS (SELECT 1 {dependents})"),
-            &format!(
-                "RAISE EXCEPTION {message}, (SELECT string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ') {dependents});",
-            ),
-        ),
-        drops.join("\n")
-    )
-}
-
-/// `CREATE OR REPLACE VIEW schema.table AS SELECT physical AS logical, … FROM physical_table`.
-fn view_sql(
-    schema: &str,
-    logical: &Table,
-    physical: &QualifiedName,
-    column: &dyn Fn(&str) -> String,
-    target: Target,
-) -> String {
-    // Written in place: this runs for every column of every table in each release.
-    let mut sql = String::with_capacity(96 + 24 * logical.columns.len());
-    sql.push_str("CREATE OR REPLACE VIEW ");
-    sql::push_quoted(&mut sql, schema, '"');
-    sql.push('.');
-    sql::push_quoted(&mut sql, &logical.name.name, '"');
-    if target.security_invoker() {
-        sql.push_str(" WITH (security_invoker = true)");
-    }
-    sql.push_str(" AS SELECT ");
-    for (i, c) in logical.columns.iter().enumerate() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        let source = column(&c.name);
-        if source != c.name {
-            sql::push_quoted(&mut sql, &source, '"');
-            sql.push_str(" AS ");
-        }
-        sql::push_quoted(&mut sql, &c.name, '"');
-    }
-    sql.push_str(" FROM ");
-    sql.push_str(&physical.sql());
-    sql.push(';');
-    sql
-}
-
-/// R9: the last step of a release's contract marks its views schema, which the next release's
-/// expand waits for.
-fn mark_contract_complete(input: &PlanInput<'_>, contract: &[Step]) -> Step {
-    let schema = quote_ident(&input.release.views_schema);
-    let comment = format!(
-        "COMMENT ON SCHEMA {schema} IS {};",
-        quote_literal(&input.release.contract_mark())
-    );
-    let verify = contract_effects_check(input, contract);
-    Step::new(
-        Phase::Contract,
-        CatalogRow::R9,
-        format!(
-            "mark the contract of release {} complete (the next release's expand waits for it)",
-            input.release.number
-        ),
-        format!("mark_contracted_{}", input.release.number),
-        match verify {
-            Some(verify) => format!("{verify}\n{comment}"),
-            None => comment,
-        },
-    )
-    .guard("sets the same comment again")
-    .rollback(format!("COMMENT ON SCHEMA {schema} IS NULL;"))
-}
-
-/// R10: contract drops the previous release's views first. Its rollback puts them back as
-/// expand left them, including the column defaults a shadow column (C10) moved onto them: the
-/// swap cannot be undone, so a rollback that gets this far is one that stopped before it.
-fn drop_previous_views(input: &PlanInput<'_>, shadows: &Shadows) -> Step {
-    let schema = &input.previous.views_schema;
-    let mut restore = format!("CREATE SCHEMA IF NOT EXISTS {};", quote_ident(schema));
-    for table in input.accepted.tables.values() {
-        restore.push('\n');
-        restore.push_str(&view_sql(
-            schema,
-            table,
-            &table.name,
-            &|c: &str| c.to_owned(),
-            input.target,
-        ));
-        for default in shadows
-            .of(&table.name)
-            .filter_map(|s| s.old_view_default(schema))
-        {
-            restore.push('\n');
-            restore.push_str(&default);
-        }
-    }
-    Step::new(
-        Phase::Contract,
-        CatalogRow::R10,
-        format!(
-            "drop the views of release {} (schema {schema}): its binary is gone",
-            input.previous.number
-        ),
-        format!("drop_views_{schema}"),
-        drop_views_sql(
-            schema,
-            input.accepted.tables.values().map(|t| t.name.name.as_str()),
-            &format!("the views of release {}", input.previous.number),
-        ),
-    )
-    .guard("IF EXISTS")
-    .rollback(restore)
 }
 
 fn create_enum_step(e: &EnumType) -> Step {

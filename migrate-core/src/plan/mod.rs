@@ -14,6 +14,7 @@ mod probe;
 mod shadow;
 mod sql_parts;
 mod step;
+mod views;
 
 pub use build::build_plan;
 pub use group::{CONTRACT_DIR, group_steps};
