@@ -8,6 +8,7 @@ mod backfill;
 mod build;
 mod check;
 mod group;
+mod index;
 mod input;
 pub mod legacy;
 mod probe;

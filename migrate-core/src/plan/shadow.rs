@@ -25,8 +25,9 @@ use std::collections::BTreeMap;
 
 use super::CatalogRow;
 use super::backfill::backfill_job;
-use super::build::{concurrent_index_steps, not_valid_then_validate};
+use super::build::not_valid_then_validate;
 use super::check::check_step;
+use super::index::concurrent_index_steps;
 use super::input::PlanInput;
 use super::probe::column_exists;
 use super::sql_parts::{foreign_key_clause, guarded};
