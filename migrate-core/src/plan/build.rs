@@ -12,22 +12,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::CatalogRow;
 use super::backfill::{NullFill, backfill_job, null_fill_backfills};
 use super::check::check_step;
+use super::constraint::{self, not_valid_then_validate, primary_key_steps, unique_index_steps};
 use super::index::{self, concurrent_index_steps, create_index_step};
 use super::input::{PhysicalNames, PlanInput};
 use super::probe::{column_exists, constraint_exists, own_expand_guard, previous_contract_guard};
 use super::shadow::Shadows;
-use super::sql_parts::{
-    column_definition, column_list, constraint_clause, foreign_key_clause, guarded,
-};
+use super::sql_parts::{column_definition, column_list, foreign_key_clause, guarded};
 use super::step::{
     Backfill, BackfillGate, ChangeSummary, LockMode, Phase, Plan, Step, StepBuilder,
 };
 use super::views::{drop_previous_views, mark_contract_complete, release_views, view_sql};
 use super::{Decision, Verdict};
 use crate::diff::Change;
-use crate::model::{
-    Column, ColumnType, EnumType, ForeignKey, Index, IndexKey, QualifiedName, Table,
-};
+use crate::model::{Column, ColumnType, EnumType, ForeignKey, QualifiedName, Table};
 use crate::sql::{self, quote_ident, quote_literal};
 
 /// Builds the plan for one release.
@@ -725,44 +722,9 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
             expand.extend(alter_type_steps(input, names, table, column, from, to, d));
         }
         Change::DropConstraint { table, name } => {
-            let physical = names.table(table);
-            let rollback = input
-                .accepted
-                .table(&physical)
-                .and_then(|t| constraint_clause(t, name))
-                .map(|clause| {
-                    format!(
-                        "ALTER TABLE {} ADD CONSTRAINT {} {clause};",
-                        physical.sql(),
-                        quote_ident(name)
-                    )
-                });
-            let mut step = Step::new(
-                Phase::Expand,
-                catalog,
-                format!("drop constraint {name} of {table}"),
-                format!("drop_constraint_{name}"),
-                format!(
-                    "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
-                    physical.sql(),
-                    quote_ident(name)
-                ),
-            )
-            .lock(LockMode::AccessExclusive, &physical, false)
-            .guard("IF EXISTS");
-            // Dropping a foreign key drops its triggers on the referenced table too.
-            if let Some(fk) = input
-                .accepted
-                .table(&physical)
-                .and_then(|t| t.foreign_keys.iter().find(|f| f.name == *name))
-            {
-                step = step.lock(LockMode::AccessExclusive, &fk.references, false);
-            }
-            step = match rollback {
-                Some(sql) => step.rollback(sql),
-                None => step.irreversible("the constraint's definition is not known"),
-            };
-            expand.push(step);
+            expand.push(constraint::drop_constraint_step(
+                input, names, table, name, catalog,
+            ));
         }
         Change::DropIndex { table, index } => {
             contract.push(index::drop_index_step(table, index, catalog));
@@ -771,31 +733,13 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
             contract.extend(unique_index_steps(table, index, None, catalog));
         }
         Change::AddUnique { table, unique } => {
-            let index = Index::unique_btree(unique.name.clone(), &unique.columns);
-            contract.extend(unique_index_steps(
-                table,
-                &index,
-                Some(&unique.name),
-                catalog,
-            ));
+            contract.extend(constraint::unique_constraint_steps(table, unique, catalog));
         }
         Change::AddCheck { table, check } => {
-            contract.extend(not_valid_then_validate(
-                table,
-                &check.name,
-                &format!("CHECK ({})", check.expr),
-                catalog,
-                None,
-            ));
+            contract.extend(constraint::check_steps(table, check, catalog));
         }
         Change::AddForeignKey { table, foreign_key } => {
-            contract.extend(not_valid_then_validate(
-                table,
-                &foreign_key.name,
-                &foreign_key_clause(foreign_key),
-                catalog,
-                Some(&foreign_key.references),
-            ));
+            contract.extend(constraint::foreign_key_steps(table, foreign_key, catalog));
         }
         Change::SetNotNull {
             table,
@@ -856,63 +800,6 @@ fn rename_constraint_step(
             quote_ident(from)
         ),
     ))
-}
-
-/// K1/K2 (and C6's check): add NOT VALID (brief), then VALIDATE in a transaction of its own,
-/// which takes SHARE UPDATE EXCLUSIVE and lets writers through.
-pub(super) fn not_valid_then_validate(
-    table: &QualifiedName,
-    name: &str,
-    clause: &str,
-    catalog: CatalogRow,
-    referenced: Option<&QualifiedName>,
-) -> Vec<Step> {
-    let absent = format!("NOT {}", constraint_exists(table, name));
-    let mut add = Step::new(
-        Phase::Contract,
-        catalog,
-        format!("add constraint {name} to {table} NOT VALID"),
-        format!("add_{name}"),
-        guarded(
-            &absent,
-            &format!(
-                "ALTER TABLE {} ADD CONSTRAINT {} {clause} NOT VALID;",
-                table.sql(),
-                quote_ident(name)
-            ),
-        ),
-    )
-    .lock(LockMode::AccessExclusive, table, false)
-    .guard("catalog probe on pg_constraint")
-    .rollback(format!(
-        "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
-        table.sql(),
-        quote_ident(name)
-    ));
-    if let Some(parent) = referenced {
-        add = add.lock(LockMode::ShareRowExclusive, parent, false);
-    }
-    let mut validate = Step::new(
-        Phase::Contract,
-        catalog,
-        format!("validate constraint {name} of {table}"),
-        format!("validate_{name}"),
-        format!(
-            "ALTER TABLE {} VALIDATE CONSTRAINT {};",
-            table.sql(),
-            quote_ident(name)
-        ),
-    )
-    .lock(LockMode::ShareUpdateExclusive, table, false)
-    .own_transaction()
-    .guard("validating a valid constraint does nothing")
-    .nothing_to_undo("validation changes no data");
-    if let Some(parent) = referenced {
-        validate
-            .description
-            .push_str(&format!(" (ROW SHARE on {parent})"));
-    }
-    vec![add, validate]
 }
 
 /// C6: never `SET NOT NULL` first. A CHECK (c IS NOT NULL) NOT VALID, validated without
@@ -1006,142 +893,6 @@ fn set_not_null_steps(
         .lock(LockMode::AccessExclusive, table, false)
         .guard("SET NOT NULL and DROP CONSTRAINT IF EXISTS are idempotent")
         .rollback(format!("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL;", table.sql(), quote_ident(column))),
-    );
-    steps
-}
-
-/// I3: a duplicate check, the unique index built CONCURRENTLY, and, for a constraint, the
-/// index attached with `ADD CONSTRAINT … UNIQUE USING INDEX` (brief).
-fn unique_index_steps(
-    table: &QualifiedName,
-    index: &Index,
-    constraint: Option<&str>,
-    catalog: CatalogRow,
-) -> Vec<Step> {
-    let columns: Vec<String> = index
-        .keys
-        .iter()
-        .map(|k| match k {
-            IndexKey::Column(c) => quote_ident(c),
-            IndexKey::Expr(e) => format!("({e})"),
-        })
-        .collect();
-    let list = columns.join(", ");
-    let predicate = index
-        .predicate
-        .as_ref()
-        .map(|p| format!(" WHERE {p}"))
-        .unwrap_or_default();
-    let duplicates = format!(
-        "SELECT count(*) FROM (SELECT 1 FROM {}{predicate} GROUP BY {list} HAVING count(*) > 1) AS duplicates",
-        table.sql()
-    );
-    let mut steps = vec![check_step(
-        table,
-        catalog,
-        format!("check {table} for duplicates of ({list})"),
-        format!("check_duplicates_{}", index.name),
-        &duplicates,
-        &format!(
-            "{table} has {} duplicated value(s) of ({}): remove them before contract adds unique {}",
-            sql::COUNT_PLACEHOLDER,
-            list.replace('"', ""),
-            index.name
-        ),
-    )];
-    steps.extend(
-        concurrent_index_steps(table, index, catalog)
-            .into_iter()
-            .map(|s| s.with_phase(Phase::Contract)),
-    );
-    if let Some(name) = constraint {
-        let absent = format!("NOT {}", constraint_exists(table, name));
-        steps.push(
-            Step::new(
-                Phase::Contract,
-                catalog,
-                format!("attach unique index {name} as a constraint of {table}"),
-                format!("attach_{name}"),
-                guarded(
-                    &absent,
-                    &format!(
-                        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {};",
-                        table.sql(),
-                        quote_ident(name),
-                        quote_ident(name)
-                    ),
-                ),
-            )
-            .lock(LockMode::AccessExclusive, table, false)
-            .guard("catalog probe on pg_constraint")
-            .rollback(format!(
-                "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
-                table.sql(),
-                quote_ident(name)
-            )),
-        );
-    }
-    steps
-}
-
-/// I4: the new key's unique index, after a duplicate check, built CONCURRENTLY under a
-/// temporary name; then, in one brief transaction, the old key dropped and the index attached
-/// as the primary key (`USING INDEX`, which renames it).
-fn primary_key_steps(table: &QualifiedName, from: &[String], to: &[String]) -> Vec<Step> {
-    let pkey = sql::generated_name(&[&table.name], "pkey");
-    let index = Index::unique_btree(
-        sql::hashed_name(&[&table.name, &to.join(",")], "new_pkey"),
-        to,
-    );
-    let mut steps = unique_index_steps(table, &index, None, CatalogRow::I4);
-    let copy = QualifiedName::new(table.schema.clone(), index.name.clone());
-    let body = [
-        format!(
-            "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass({}) AND indisvalid) THEN\n            RAISE EXCEPTION {};\n        END IF;",
-            quote_literal(&copy.sql()),
-            sql::raise_message(&format!(
-                "index {} of the new primary key is invalid: drop it CONCURRENTLY and run contract again",
-                index.name
-            ))
-        ),
-        format!(
-            "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
-            table.sql(),
-            quote_ident(&pkey)
-        ),
-        format!(
-            "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {};",
-            table.sql(),
-            quote_ident(&pkey),
-            quote_ident(&index.name)
-        ),
-    ];
-    steps.push(
-        Step::new(
-            Phase::Contract,
-            CatalogRow::I4,
-            format!(
-                "make ({}) the primary key of {table} instead of ({})",
-                to.join(", "),
-                from.join(", ")
-            ),
-            format!("swap_pkey_{}", table.name),
-            guarded(
-                &format!(
-                    "EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass({}))",
-                    quote_literal(&copy.sql())
-                ),
-                &body.join("\n        "),
-            ),
-        )
-        .lock(LockMode::AccessExclusive, table, false)
-        .guard("catalog probe: runs only while the new key's index has its temporary name")
-        .rollback(format!(
-            "ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {p};\nALTER TABLE {t} ADD CONSTRAINT {p} PRIMARY KEY ({});",
-            column_list(from),
-            t = table.sql(),
-            p = quote_ident(&pkey)
-        )),
     );
     steps
 }

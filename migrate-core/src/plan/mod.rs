@@ -7,6 +7,7 @@
 mod backfill;
 mod build;
 mod check;
+mod constraint;
 mod group;
 mod index;
 mod input;

@@ -25,8 +25,8 @@ use std::collections::BTreeMap;
 
 use super::CatalogRow;
 use super::backfill::backfill_job;
-use super::build::not_valid_then_validate;
 use super::check::check_step;
+use super::constraint::not_valid_then_validate;
 use super::index::concurrent_index_steps;
 use super::input::PlanInput;
 use super::probe::column_exists;
