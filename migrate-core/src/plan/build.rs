@@ -10,17 +10,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::CatalogRow;
-use super::backfill::{NullFill, backfill_job, null_fill_backfills};
+use super::backfill::{backfill_job, null_fill_backfills};
 use super::check::check_step;
-use super::constraint::{self, not_valid_then_validate, primary_key_steps, unique_index_steps};
+use super::constraint::{self, primary_key_steps, unique_index_steps};
 use super::index::{self, concurrent_index_steps, create_index_step};
 use super::input::{PhysicalNames, PlanInput};
+use super::notnull::{self, set_not_null_steps};
+use super::planned::Planned;
 use super::probe::{column_exists, constraint_exists, own_expand_guard, previous_contract_guard};
 use super::shadow::Shadows;
 use super::sql_parts::{column_definition, column_list, foreign_key_clause, guarded};
-use super::step::{
-    Backfill, BackfillGate, ChangeSummary, LockMode, Phase, Plan, Step, StepBuilder,
-};
+use super::step::{BackfillGate, ChangeSummary, LockMode, Phase, Plan, Step, StepBuilder};
 use super::views::{drop_previous_views, mark_contract_complete, release_views, view_sql};
 use super::{Decision, Verdict};
 use crate::diff::Change;
@@ -362,27 +362,8 @@ fn expand_creations(input: &PlanInput<'_>, decisions: &[&Decision], out: &mut Ve
     }
 }
 
-/// Where [`plan_change`] puts the steps of one change.
-struct Planned<'a> {
-    expand: &'a mut Vec<Step>,
-    /// C6 fills: their backfills are planned per table, after every change.
-    fills: &'a mut Vec<NullFill>,
-    /// Contract steps that run right after the previous release's views are dropped, before
-    /// the renames.
-    early_contract: &'a mut Vec<Step>,
-    contract: &'a mut Vec<Step>,
-    backfills: &'a mut Vec<Backfill>,
-}
-
 /// The expand, backfill and contract work of one change.
 fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: &mut Planned<'_>) {
-    let Planned {
-        expand,
-        fills,
-        early_contract,
-        contract,
-        backfills,
-    } = out;
     let catalog = d.catalog;
     match &d.located.change {
         Change::AddColumn { table, column } => {
@@ -405,13 +386,13 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
                 .is_some_and(|d| super::volatility(d) == sql::Volatility::Volatile)
                 && matches!(d.verdict, Verdict::Phased { .. });
             if !volatile {
-                expand.push(add_column_step(
+                out.expand.push(add_column_step(
                     &physical,
                     column,
                     catalog,
                     d.allowed_reason(),
                 ));
-                contract.extend(drop_default);
+                out.contract.extend(drop_default);
                 return;
             }
             // C3: add the column without the volatile default (no rewrite), then the default
@@ -421,9 +402,10 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
                 nullable: true,
                 ..column.clone()
             };
-            expand.push(add_column_step(&physical, &bare, catalog, None));
+            out.expand
+                .push(add_column_step(&physical, &bare, catalog, None));
             let default = column.default.clone().unwrap_or_default();
-            expand.push(
+            out.expand.push(
                 Step::new(
                     Phase::Expand,
                     catalog,
@@ -459,17 +441,18 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
                 );
                 // The new binary cannot decode a NULL in a NOT NULL field.
                 job.before_deploy = !column.nullable;
-                backfills.push(job);
+                out.backfills.push(job);
             }
             if !column.nullable {
-                contract.extend(set_not_null_steps(table, &column.name, catalog, true));
+                out.contract
+                    .extend(set_not_null_steps(table, &column.name, catalog, true));
             }
-            contract.extend(drop_default);
+            out.contract.extend(drop_default);
         }
         Change::DropColumn { table, column } => {
             let physical = names.table(table);
             if !column.nullable && column.default.is_none() {
-                expand.push(
+                out.expand.push(
                     Step::new(
                         Phase::Expand,
                         catalog,
@@ -517,11 +500,11 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
             {
                 drop = drop.lock(LockMode::AccessExclusive, &fk.references, false);
             }
-            contract.push(drop);
+            out.contract.push(drop);
         }
         Change::DropTable { table, .. } => {
             for fk in &table.foreign_keys {
-                contract.push(
+                out.contract.push(
                     Step::new(
                         Phase::Contract,
                         catalog,
@@ -545,7 +528,7 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
                     )),
                 );
             }
-            contract.push(
+            out.contract.push(
                 Step::new(
                     Phase::Contract,
                     catalog,
@@ -559,7 +542,7 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
             );
         }
         Change::RenameTable { from, to } => {
-            contract.push(
+            out.contract.push(
                 Step::new(
                     Phase::Contract,
                     catalog,
@@ -589,13 +572,14 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
                 .table(from)
                 .is_some_and(|t| !t.primary_key.is_empty())
             {
-                contract.push(rename_constraint_step(to, &old_pk, &new_pk, catalog));
+                out.contract
+                    .push(rename_constraint_step(to, &old_pk, &new_pk, catalog));
             }
         }
         Change::RenameColumn { table, from, to } => {
             let guard = column_exists(table, from);
             let undo = column_exists(table, to);
-            contract.push(
+            out.contract.push(
                 Step::new(
                     Phase::Contract,
                     catalog,
@@ -631,7 +615,7 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
             to,
         } => {
             if *index {
-                contract.push(
+                out.contract.push(
                     Step::new(
                         Phase::Contract,
                         catalog,
@@ -652,13 +636,14 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
                     )),
                 );
             } else {
-                contract.push(rename_constraint_step(table, from, to, catalog));
+                out.contract
+                    .push(rename_constraint_step(table, from, to, catalog));
             }
         }
         Change::DropNotNull { table, column } => {
             let physical = names.table(table);
             let col = names.column(table, column);
-            expand.push(
+            out.expand.push(
                 Step::new(
                     Phase::Expand,
                     catalog,
@@ -697,7 +682,7 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
                     physical.sql()
                 ),
             };
-            expand.push(
+            out.expand.push(
                 Step::new(
                     Phase::Expand,
                     catalog,
@@ -719,48 +704,51 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
             to,
             ..
         } => {
-            expand.extend(alter_type_steps(input, names, table, column, from, to, d));
+            out.expand
+                .extend(alter_type_steps(input, names, table, column, from, to, d));
         }
         Change::DropConstraint { table, name } => {
-            expand.push(constraint::drop_constraint_step(
+            out.expand.push(constraint::drop_constraint_step(
                 input, names, table, name, catalog,
             ));
         }
         Change::DropIndex { table, index } => {
-            contract.push(index::drop_index_step(table, index, catalog));
+            out.contract
+                .push(index::drop_index_step(table, index, catalog));
         }
         Change::AddIndex { table, index } if index.unique => {
-            contract.extend(unique_index_steps(table, index, None, catalog));
+            out.contract
+                .extend(unique_index_steps(table, index, None, catalog));
         }
         Change::AddUnique { table, unique } => {
-            contract.extend(constraint::unique_constraint_steps(table, unique, catalog));
+            out.contract
+                .extend(constraint::unique_constraint_steps(table, unique, catalog));
         }
         Change::AddCheck { table, check } => {
-            contract.extend(constraint::check_steps(table, check, catalog));
+            out.contract
+                .extend(constraint::check_steps(table, check, catalog));
         }
         Change::AddForeignKey { table, foreign_key } => {
-            contract.extend(constraint::foreign_key_steps(table, foreign_key, catalog));
+            out.contract
+                .extend(constraint::foreign_key_steps(table, foreign_key, catalog));
         }
         Change::SetNotNull {
             table,
             column,
             backfill: None,
         } => {
-            contract.extend(set_not_null_steps(table, column, catalog, false));
+            out.contract
+                .extend(set_not_null_steps(table, column, catalog, false));
         }
         Change::SetNotNull {
             table,
             column,
             backfill: Some(value),
         } => {
-            let fill = NullFill::new(input, names, table, column, value);
-            expand.push(fill.expand_step());
-            early_contract.push(fill.drop_step());
-            contract.extend(set_not_null_steps(table, column, catalog, true));
-            fills.push(fill);
+            notnull::fill_then_set_not_null(input, names, table, column, value, catalog, out);
         }
         Change::ChangePrimaryKey { table, from, to } => {
-            contract.extend(primary_key_steps(table, from, to));
+            out.contract.extend(primary_key_steps(table, from, to));
         }
         // Planned in `expand_creations`, after the main loop, or refused before planning.
         _ => {}
@@ -800,101 +788,6 @@ fn rename_constraint_step(
             quote_ident(from)
         ),
     ))
-}
-
-/// C6: never `SET NOT NULL` first. A CHECK (c IS NOT NULL) NOT VALID, validated without
-/// blocking writers, lets `SET NOT NULL` skip its scan (PG ≥ 12); then the check goes.
-fn set_not_null_steps(
-    table: &QualifiedName,
-    column: &str,
-    catalog: CatalogRow,
-    after_backfill: bool,
-) -> Vec<Step> {
-    let check = sql::generated_name(&[&table.name, column], "not_null");
-    let nulls = format!(
-        "SELECT count(*) FROM {} WHERE {} IS NULL",
-        table.sql(),
-        quote_ident(column)
-    );
-    let failure = if after_backfill {
-        format!(
-            "{table}.{column} still has {} NULL row(s): the backfill is not complete; run it before contract",
-            sql::COUNT_PLACEHOLDER
-        )
-    } else {
-        format!(
-            "{table}.{column} still has {} NULL row(s): fill them before contract makes the column NOT NULL",
-            sql::COUNT_PLACEHOLDER
-        )
-    };
-    let mut steps = vec![check_step(
-        table,
-        catalog,
-        format!("check that {table}.{column} holds no NULL"),
-        format!("check_nulls_{}_{column}", table.name),
-        &nulls,
-        &failure,
-    )];
-    let mut pair = not_valid_then_validate(
-        table,
-        &check,
-        &format!("CHECK ({} IS NOT NULL)", quote_ident(column)),
-        catalog,
-        None,
-    );
-    // The check lives only until SET NOT NULL below drops it: a file of these run again alone
-    // once the column is NOT NULL must neither bring it back nor fail on its absence.
-    let nullable = format!(
-        "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND NOT attnotnull AND NOT attisdropped)",
-        quote_literal(&table.sql()),
-        quote_literal(column)
-    );
-    if let [add, validate] = pair.as_mut_slice() {
-        add.sql = guarded(
-            &format!("NOT {} AND {nullable}", constraint_exists(table, &check)),
-            &format!(
-                "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID;",
-                table.sql(),
-                quote_ident(&check),
-                quote_ident(column)
-            ),
-        );
-        add.idempotency =
-            "catalog probe: only while the check is absent and the column nullable".into();
-        validate.sql = guarded(
-            &constraint_exists(table, &check),
-            &format!(
-                "ALTER TABLE {} VALIDATE CONSTRAINT {};",
-                table.sql(),
-                quote_ident(&check)
-            ),
-        );
-        validate.idempotency =
-            "catalog probe: only while the check exists (SET NOT NULL drops it)".into();
-    }
-    steps.extend(pair);
-    steps.push(
-        Step::new(
-            Phase::Contract,
-            catalog,
-            format!("set {table}.{column} NOT NULL (the valid check spares the scan) and drop the check"),
-            format!("not_null_{}_{column}", table.name),
-            format!(
-                "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;\nALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
-                table.sql(),
-                quote_ident(column),
-                table.sql(),
-                quote_ident(&check)
-            ),
-        )
-        // Its own transaction first: that clears the statement timeout meant for long scans,
-        // and the lock then sets the one every ACCESS EXCLUSIVE step gets (R2).
-        .own_transaction()
-        .lock(LockMode::AccessExclusive, table, false)
-        .guard("SET NOT NULL and DROP CONSTRAINT IF EXISTS are idempotent")
-        .rollback(format!("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL;", table.sql(), quote_ident(column))),
-    );
-    steps
 }
 
 /// C9 (binary-coercible, in place) or an allowed C10. PostgreSQL refuses to change the type of a

@@ -12,6 +12,8 @@ mod group;
 mod index;
 mod input;
 pub mod legacy;
+mod notnull;
+mod planned;
 mod probe;
 mod shadow;
 mod sql_parts;
