@@ -10,21 +10,23 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::CatalogRow;
-use super::backfill::{backfill_job, null_fill_backfills};
+use super::backfill::null_fill_backfills;
 use super::check::check_step;
+use super::column;
 use super::constraint::{self, primary_key_steps, unique_index_steps};
 use super::index::{self, concurrent_index_steps, create_index_step};
 use super::input::{PhysicalNames, PlanInput};
 use super::notnull::{self, set_not_null_steps};
 use super::planned::Planned;
-use super::probe::{column_exists, constraint_exists, own_expand_guard, previous_contract_guard};
+use super::probe::{constraint_exists, own_expand_guard, previous_contract_guard};
 use super::shadow::Shadows;
 use super::sql_parts::{column_definition, column_list, foreign_key_clause, guarded};
 use super::step::{BackfillGate, ChangeSummary, LockMode, Phase, Plan, Step, StepBuilder};
+use super::summary::change_description;
 use super::views::{drop_previous_views, mark_contract_complete, release_views, view_sql};
 use super::{Decision, Verdict};
 use crate::diff::Change;
-use crate::model::{Column, ColumnType, EnumType, ForeignKey, QualifiedName, Table};
+use crate::model::{ColumnType, EnumType, ForeignKey, QualifiedName, Table};
 use crate::sql::{self, quote_ident, quote_literal};
 
 /// Builds the plan for one release.
@@ -205,33 +207,6 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
     plan
 }
 
-/// A one-line description of a safe change for the summary.
-fn change_description(change: &Change) -> String {
-    match change {
-        Change::CreateTable(t) => format!("create table {}", t.name),
-        Change::CreateEnum(e) => format!("create enum type {}", e.name),
-        Change::AddColumn { table, column } => format!("add column {table}.{}", column.name),
-        Change::AddIndex { table, index } => format!("create index {} on {table}", index.name),
-        Change::AlterColumnType {
-            table,
-            column,
-            from,
-            to,
-            ..
-        } => format!("change {table}.{column} from {from} to {to} in place (binary-coercible)"),
-        Change::DropNotNull { table, column } => format!("allow NULL in {table}.{column}"),
-        Change::ChangeDefault {
-            table, column, to, ..
-        } => match to {
-            Some(d) => format!("set the default of {table}.{column} to {d}"),
-            None => format!("drop the default of {table}.{column}"),
-        },
-        Change::DropConstraint { table, name } => format!("drop constraint {name} of {table}"),
-        Change::AddEnumValue { name, value, .. } => format!("add label '{value}' to enum {name}"),
-        other => format!("{other:?}"),
-    }
-}
-
 /// Schemas, enum types (and new labels), and new tables with their indexes.
 fn expand_creations(input: &PlanInput<'_>, decisions: &[&Decision], out: &mut Vec<Step>) {
     let new_tables: Vec<&Table> = decisions
@@ -367,140 +342,10 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
     let catalog = d.catalog;
     match &d.located.change {
         Change::AddColumn { table, column } => {
-            let physical = names.table(table);
-            // C4 with a declared backfill value: the value is the column's default until
-            // contract (the old binary's INSERTs omit the column), planned as C2 or C3.
-            let backfill = column
-                .backfill
-                .as_ref()
-                .filter(|_| column.default.is_none());
-            let column = &Column {
-                default: column.default.clone().or_else(|| backfill.cloned()),
-                ..column.clone()
-            };
-            let drop_default =
-                backfill.map(|value| drop_backfill_default_step(table, &column.name, value));
-            let volatile = column
-                .default
-                .as_deref()
-                .is_some_and(|d| super::volatility(d) == sql::Volatility::Volatile)
-                && matches!(d.verdict, Verdict::Phased { .. });
-            if !volatile {
-                out.expand.push(add_column_step(
-                    &physical,
-                    column,
-                    catalog,
-                    d.allowed_reason(),
-                ));
-                out.contract.extend(drop_default);
-                return;
-            }
-            // C3: add the column without the volatile default (no rewrite), then the default
-            // for new rows, then fill the existing rows in batches.
-            let bare = Column {
-                default: None,
-                nullable: true,
-                ..column.clone()
-            };
-            out.expand
-                .push(add_column_step(&physical, &bare, catalog, None));
-            let default = column.default.clone().unwrap_or_default();
-            out.expand.push(
-                Step::new(
-                    Phase::Expand,
-                    catalog,
-                    format!("set the default of {table}.{} for new rows", column.name),
-                    format!("default_{}_{}", table.name, column.name),
-                    format!(
-                        "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {default};",
-                        physical.sql(),
-                        quote_ident(&column.name)
-                    ),
-                )
-                .lock(LockMode::AccessExclusive, &physical, false)
-                .guard("SET DEFAULT is idempotent")
-                .rollback(format!(
-                    "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
-                    physical.sql(),
-                    quote_ident(&column.name)
-                )),
-            );
-            if let Some(t) = input.declared.table(table) {
-                let col = quote_ident(&column.name);
-                let mut job = backfill_job(
-                    catalog,
-                    t,
-                    &physical,
-                    &|c: &str| names.column(table, c),
-                    &format!("{col} = {default}"),
-                    &|alias: &str| format!("{alias}{col} IS NULL"),
-                    format!(
-                        "fill {}.{} with {default} on the rows that existed before expand",
-                        t.name, column.name
-                    ),
-                );
-                // The new binary cannot decode a NULL in a NOT NULL field.
-                job.before_deploy = !column.nullable;
-                out.backfills.push(job);
-            }
-            if !column.nullable {
-                out.contract
-                    .extend(set_not_null_steps(table, &column.name, catalog, true));
-            }
-            out.contract.extend(drop_default);
+            column::add_column(input, d, names, table, column, out);
         }
         Change::DropColumn { table, column } => {
-            let physical = names.table(table);
-            if !column.nullable && column.default.is_none() {
-                out.expand.push(
-                    Step::new(
-                        Phase::Expand,
-                        catalog,
-                        format!(
-                            "allow NULL in {table}.{} so inserts through the new views succeed",
-                            column.name
-                        ),
-                        format!("nullable_{}_{}", table.name, column.name),
-                        format!(
-                            "ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL;",
-                            physical.sql(),
-                            quote_ident(&column.name)
-                        ),
-                    )
-                    .lock(LockMode::AccessExclusive, &physical, false)
-                    .guard("DROP NOT NULL is idempotent")
-                    .rollback(format!(
-                        "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;",
-                        physical.sql(),
-                        quote_ident(&column.name)
-                    )),
-                );
-            }
-            let mut drop = Step::new(
-                Phase::Contract,
-                catalog,
-                format!("drop column {table}.{}", column.name),
-                format!("drop_{}_{}", table.name, column.name),
-                format!(
-                    "ALTER TABLE {} DROP COLUMN IF EXISTS {};",
-                    table.sql(),
-                    quote_ident(&column.name)
-                ),
-            )
-            .lock(LockMode::AccessExclusive, table, false)
-            .guard("IF EXISTS")
-            .irreversible("the column's data is gone");
-            // Its foreign keys go with it, and with them their triggers on the referenced table.
-            for fk in input
-                .accepted
-                .table(&physical)
-                .iter()
-                .flat_map(|t| &t.foreign_keys)
-                .filter(|fk| fk.columns.contains(&column.name) && fk.references != *table)
-            {
-                drop = drop.lock(LockMode::AccessExclusive, &fk.references, false);
-            }
-            out.contract.push(drop);
+            column::drop_column(input, names, table, column, catalog, out);
         }
         Change::DropTable { table, .. } => {
             for fk in &table.foreign_keys {
@@ -577,36 +422,8 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
             }
         }
         Change::RenameColumn { table, from, to } => {
-            let guard = column_exists(table, from);
-            let undo = column_exists(table, to);
-            out.contract.push(
-                Step::new(
-                    Phase::Contract,
-                    catalog,
-                    format!("rename column {table}.{from} to {to}"),
-                    format!("rename_{}_{from}_{to}", table.name),
-                    guarded(
-                        &guard,
-                        &format!(
-                            "ALTER TABLE {} RENAME COLUMN {} TO {};",
-                            table.sql(),
-                            quote_ident(from),
-                            quote_ident(to)
-                        ),
-                    ),
-                )
-                .lock(LockMode::AccessExclusive, table, false)
-                .guard("catalog probe: runs only while the old name exists")
-                .rollback(guarded(
-                    &undo,
-                    &format!(
-                        "ALTER TABLE {} RENAME COLUMN {} TO {};",
-                        table.sql(),
-                        quote_ident(to),
-                        quote_ident(from)
-                    ),
-                )),
-            );
+            out.contract
+                .push(column::rename_column_step(table, from, to, catalog));
         }
         Change::RenameObject {
             table,
@@ -641,28 +458,8 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
             }
         }
         Change::DropNotNull { table, column } => {
-            let physical = names.table(table);
-            let col = names.column(table, column);
-            out.expand.push(
-                Step::new(
-                    Phase::Expand,
-                    catalog,
-                    format!("allow NULL in {table}.{column}"),
-                    format!("nullable_{}_{column}", table.name),
-                    format!(
-                        "ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL;",
-                        physical.sql(),
-                        quote_ident(&col)
-                    ),
-                )
-                .lock(LockMode::AccessExclusive, &physical, false)
-                .guard("DROP NOT NULL is idempotent")
-                .rollback(format!(
-                    "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;",
-                    physical.sql(),
-                    quote_ident(&col)
-                )),
-            );
+            out.expand
+                .push(column::drop_not_null_step(names, table, column, catalog));
         }
         Change::ChangeDefault {
             table,
@@ -670,30 +467,9 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
             from,
             to,
         } => {
-            let physical = names.table(table);
-            let col = quote_ident(&names.column(table, column));
-            let set = |default: &Option<String>| match default {
-                Some(expr) => format!(
-                    "ALTER TABLE {} ALTER COLUMN {col} SET DEFAULT {expr};",
-                    physical.sql()
-                ),
-                None => format!(
-                    "ALTER TABLE {} ALTER COLUMN {col} DROP DEFAULT;",
-                    physical.sql()
-                ),
-            };
-            out.expand.push(
-                Step::new(
-                    Phase::Expand,
-                    catalog,
-                    change_description(&d.located.change),
-                    format!("default_{}_{column}", table.name),
-                    set(to),
-                )
-                .lock(LockMode::AccessExclusive, &physical, false)
-                .guard("SET/DROP DEFAULT is idempotent")
-                .rollback(set(from)),
-            );
+            out.expand.push(column::change_default_step(
+                d, names, table, column, from, to,
+            ));
         }
         // A phased C10 is planned through its shadow column, never as a bare ALTER TYPE.
         Change::AlterColumnType { .. } if matches!(d.verdict, Verdict::Phased { .. }) => {}
@@ -1041,53 +817,4 @@ fn create_table_step(
     );
     step.guard("IF NOT EXISTS")
         .rollback(format!("DROP TABLE IF EXISTS {};", table.name.sql()))
-}
-
-/// C4: the backfill value stops being the column's default once the old binary is gone.
-fn drop_backfill_default_step(table: &QualifiedName, column: &str, value: &str) -> Step {
-    Step::new(
-        Phase::Contract,
-        CatalogRow::C4,
-        format!("drop the backfill default of {table}.{column}: the old binary is gone"),
-        format!("drop_default_{}_{column}", table.name),
-        format!(
-            "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
-            table.sql(),
-            quote_ident(column)
-        ),
-    )
-    .lock(LockMode::AccessExclusive, table, false)
-    .guard("DROP DEFAULT is idempotent")
-    .rollback(format!(
-        "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {value};",
-        table.sql(),
-        quote_ident(column)
-    ))
-}
-
-fn add_column_step(
-    table: &QualifiedName,
-    column: &Column,
-    catalog: CatalogRow,
-    unsafe_reason: Option<String>,
-) -> Step {
-    Step::new(
-        Phase::Expand,
-        catalog,
-        format!("add column {table}.{}", column.name),
-        format!("add_{}_{}", table.name, column.name),
-        format!(
-            "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {};",
-            table.sql(),
-            column_definition(column)
-        ),
-    )
-    .lock(LockMode::AccessExclusive, table, false)
-    .guard("IF NOT EXISTS")
-    .rollback(format!(
-        "ALTER TABLE {} DROP COLUMN IF EXISTS {};",
-        table.sql(),
-        quote_ident(&column.name)
-    ))
-    .unsafe_reason(unsafe_reason)
 }

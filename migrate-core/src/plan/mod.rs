@@ -7,6 +7,7 @@
 mod backfill;
 mod build;
 mod check;
+mod column;
 mod constraint;
 mod group;
 mod index;
@@ -18,6 +19,7 @@ mod probe;
 mod shadow;
 mod sql_parts;
 mod step;
+mod summary;
 mod views;
 
 pub use build::build_plan;
