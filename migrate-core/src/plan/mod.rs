@@ -20,6 +20,7 @@ mod shadow;
 mod sql_parts;
 mod step;
 mod summary;
+mod table;
 mod views;
 
 pub use build::build_plan;
