@@ -7,7 +7,6 @@
 //! first (R10), then makes the physical schema equal to the new logical one: renames, drops and
 //! the constraints the old binary could have violated.
 
-use super::CatalogRow;
 use super::backfill::null_fill_backfills;
 use super::check::check_step;
 use super::column;
@@ -17,15 +16,15 @@ use super::input::{PhysicalNames, PlanInput};
 use super::notnull::{self, set_not_null_steps};
 use super::planned::Planned;
 use super::probe::{own_expand_guard, previous_contract_guard};
-use super::shadow::Shadows;
-use super::step::{BackfillGate, ChangeSummary, LockMode, Phase, Plan, Step, StepBuilder};
+use super::step::{BackfillGate, ChangeSummary, Phase, Plan, StepBuilder};
 use super::summary::change_description;
 use super::table::{self, expand_creations};
-use super::views::{drop_previous_views, mark_contract_complete, release_views, view_sql};
+use super::type_change;
+use super::type_change::shadow::Shadows;
+use super::views::{drop_previous_views, mark_contract_complete, release_views};
 use super::{Decision, Verdict};
 use crate::diff::Change;
-use crate::model::{ColumnType, QualifiedName};
-use crate::sql::{self, quote_ident};
+use crate::sql::{self};
 
 /// Builds the plan for one release.
 pub fn build_plan(input: &PlanInput<'_>) -> Plan {
@@ -134,7 +133,7 @@ pub fn build_plan(input: &PlanInput<'_>) -> Plan {
         .with_phase(Phase::Expand)
         .own_transaction();
         if let Some(present) = shadows.present(&table) {
-            gate = super::shadow::only_while(&present, gate);
+            gate = super::type_change::shadow::only_while(&present, gate);
         }
         gate.gate = Some(BackfillGate {
             backfills: vec![waits_for.clone()],
@@ -258,8 +257,9 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
             to,
             ..
         } => {
-            out.expand
-                .extend(alter_type_steps(input, names, table, column, from, to, d));
+            out.expand.extend(type_change::alter_type_steps(
+                input, names, table, column, from, to, d,
+            ));
         }
         Change::DropConstraint { table, name } => {
             out.expand.push(constraint::drop_constraint_step(
@@ -307,99 +307,4 @@ fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: 
         // Planned in `expand_creations`, after the main loop, or refused before planning.
         _ => {}
     }
-}
-
-/// C9 (binary-coercible, in place) or an allowed C10. PostgreSQL refuses to change the type of a
-/// column a view uses, so the views over this table are dropped and put back in the same
-/// transaction; other sessions wait on the views for that instant only.
-#[allow(clippy::too_many_arguments)]
-fn alter_type_steps(
-    input: &PlanInput<'_>,
-    names: &PhysicalNames,
-    table: &QualifiedName,
-    column: &str,
-    from: &ColumnType,
-    to: &ColumnType,
-    d: &Decision,
-) -> Vec<Step> {
-    let physical = names.table(table);
-    let col = quote_ident(&names.column(table, column));
-    let declared = match &d.located.change {
-        Change::AlterColumnType {
-            convert: Some(c), ..
-        } => sql::rename_column(&c.to_new, column, &names.column(table, column)),
-        _ => None,
-    };
-    let using = match (d.catalog, declared) {
-        (CatalogRow::C10, Some(expr)) => format!(" USING ({expr})"),
-        (CatalogRow::C10, None) => format!(" USING {col}::{}", to.sql()),
-        _ => String::new(),
-    };
-    let mut drop_views = Vec::new();
-    let mut restore = Vec::new();
-    if input.previous.number > 0 {
-        drop_views.push(format!(
-            "DROP VIEW IF EXISTS {}.{};",
-            quote_ident(&input.previous.views_schema),
-            quote_ident(&physical.name)
-        ));
-        if let Some(accepted) = input.accepted.table(&physical) {
-            restore.push(view_sql(
-                &input.previous.views_schema,
-                accepted,
-                &physical,
-                &|c: &str| c.to_owned(),
-                input.target,
-            ));
-        }
-    }
-    drop_views.push(format!(
-        "DROP VIEW IF EXISTS {}.{};",
-        quote_ident(&input.release.views_schema),
-        quote_ident(&table.name)
-    ));
-    let alter = format!(
-        "ALTER TABLE {} ALTER COLUMN {col} TYPE {}{using};",
-        physical.sql(),
-        to.sql()
-    );
-    let back = format!(
-        "ALTER TABLE {} ALTER COLUMN {col} TYPE {} USING {col}::{};",
-        physical.sql(),
-        from.sql(),
-        from.sql()
-    );
-    let mut sql_text = drop_views.join("\n");
-    sql_text.push('\n');
-    sql_text.push_str(&alter);
-    for view in &restore {
-        sql_text.push('\n');
-        sql_text.push_str(view);
-    }
-    let mut rollback = drop_views.join("\n");
-    rollback.push('\n');
-    rollback.push_str(&back);
-    for view in &restore {
-        rollback.push('\n');
-        rollback.push_str(view);
-    }
-    let step = Step::new(
-        Phase::Expand,
-        d.catalog,
-        format!(
-            "change {table}.{column} from {from} to {to}{}",
-            if d.catalog == CatalogRow::C9 {
-                " in place (no rewrite)"
-            } else {
-                " (rewrites the table)"
-            }
-        ),
-        format!("type_{}_{column}", table.name),
-        sql_text,
-    )
-    .lock(LockMode::AccessExclusive, &physical, false)
-    .guard("re-running sets the same type; views are dropped IF EXISTS and recreated")
-    .rollback(rollback)
-    .unsafe_reason(d.allowed_reason());
-    vec![step]
 }

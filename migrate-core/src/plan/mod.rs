@@ -16,11 +16,11 @@ pub mod legacy;
 mod notnull;
 mod planned;
 mod probe;
-mod shadow;
 mod sql_parts;
 mod step;
 mod summary;
 mod table;
+mod type_change;
 mod views;
 
 pub use build::build_plan;

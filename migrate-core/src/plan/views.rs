@@ -5,9 +5,9 @@
 
 use super::input::{PhysicalNames, PlanInput, Target};
 use super::probe::contract_effects_check;
-use super::shadow::Shadows;
 use super::sql_parts::guarded;
 use super::step::{Phase, Step, StepBuilder};
+use super::type_change::shadow::Shadows;
 use crate::model::{QualifiedName, Table};
 use crate::sql::{self, quote_ident, quote_literal};
 use migrate_contract::CatalogRow;

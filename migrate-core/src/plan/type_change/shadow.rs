@@ -23,23 +23,23 @@
 
 use std::collections::BTreeMap;
 
-use super::CatalogRow;
-use super::backfill::backfill_job;
-use super::check::check_step;
-use super::constraint::not_valid_then_validate;
-use super::index::concurrent_index_steps;
-use super::input::PlanInput;
-use super::probe::column_exists;
-use super::sql_parts::{foreign_key_clause, guarded};
-use super::step::{Backfill, LockMode, Phase, Step, StepBuilder, Transaction};
-use super::{Decision, Verdict};
 use crate::diff::Change;
 use crate::model::{Column, ColumnType, Index, IndexKey, QualifiedName, Table};
+use crate::plan::backfill::backfill_job;
+use crate::plan::check::check_step;
+use crate::plan::constraint::not_valid_then_validate;
+use crate::plan::index::concurrent_index_steps;
+use crate::plan::input::PlanInput;
+use crate::plan::probe::column_exists;
+use crate::plan::sql_parts::{foreign_key_clause, guarded};
+use crate::plan::step::{Backfill, LockMode, Phase, Step, StepBuilder, Transaction};
+use crate::plan::{Decision, Verdict};
 use crate::sql::{self, quote_ident, quote_literal};
+use migrate_contract::CatalogRow;
 
 /// One column changing type through a shadow column.
 #[derive(Debug, Clone)]
-pub(super) struct Shadow {
+pub(in crate::plan) struct Shadow {
     /// The table (not renamed in this release: the verdict refuses that).
     pub table: QualifiedName,
     /// The column's name, before and after.
@@ -56,7 +56,7 @@ pub(super) struct Shadow {
 
 /// The shadow columns of a release, keyed by (table key, column).
 #[derive(Debug, Default)]
-pub(super) struct Shadows(BTreeMap<(String, String), Shadow>);
+pub(in crate::plan) struct Shadows(BTreeMap<(String, String), Shadow>);
 
 impl Shadows {
     /// Every phased C10 decision of the release.
@@ -320,7 +320,7 @@ END"
     }
 
     /// A catalog probe: whether the shadow column still exists (the swap has not run).
-    pub(super) fn present(&self) -> String {
+    pub(in crate::plan) fn present(&self) -> String {
         column_exists(&self.table, &self.shadow)
     }
 
@@ -771,7 +771,7 @@ fn backfill_checked_mark(release: u32) -> String {
 }
 
 /// The step, run only while `condition` holds: its guard gains an outer `IF`.
-pub(super) fn only_while(condition: &str, mut step: Step) -> Step {
+pub(in crate::plan) fn only_while(condition: &str, mut step: Step) -> Step {
     let body = step
         .sql
         .strip_prefix("DO $$\nBEGIN\n")
