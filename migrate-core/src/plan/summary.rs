@@ -1,5 +1,9 @@
 //! The plan's summary of each change: its row, its verdict and the reason the plan gives.
 
+use super::Verdict;
+use super::input::PlanInput;
+use super::step::ChangeSummary;
+use super::type_change::shadow::Shadows;
 use crate::diff::Change;
 
 /// A one-line description of a safe change for the summary.
@@ -27,4 +31,26 @@ pub(super) fn change_description(change: &Change) -> String {
         Change::AddEnumValue { name, value, .. } => format!("add label '{value}' to enum {name}"),
         other => format!("{other:?}"),
     }
+}
+
+/// One summary per decision of the release, planned or not.
+pub(super) fn summaries(input: &PlanInput<'_>, shadows: &Shadows) -> Vec<ChangeSummary> {
+    input
+        .decisions
+        .iter()
+        .map(|d| ChangeSummary {
+            catalog: d.catalog,
+            verdict: d.verdict_kind(),
+            reason: match &d.verdict {
+                Verdict::Phased { why } => why.clone(),
+                Verdict::Allowed { reason, cost } => format!("{cost}; allowed because: {reason}"),
+                _ if shadows.absorbs(&d.located.change) => format!(
+                    "{}, over a column that changes type: done on its shadow column and put in place by the swap in contract",
+                    change_description(&d.located.change)
+                ),
+                _ => change_description(&d.located.change),
+            },
+            warning: d.warning.clone(),
+        })
+        .collect()
 }

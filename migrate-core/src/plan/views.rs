@@ -3,11 +3,12 @@
 //! backfill gates); contract drops the previous release's views first (R10) and, last, marks
 //! the release's contract complete for the next release to wait on (R9).
 
+use super::check::check_step;
 use super::input::{PhysicalNames, PlanInput, Target};
 use super::probe::contract_effects_check;
 use super::sql_parts::guarded;
-use super::step::{Phase, Step, StepBuilder};
-use super::type_change::shadow::Shadows;
+use super::step::{Backfill, BackfillGate, Phase, Step, StepBuilder};
+use super::type_change::shadow::{Shadows, only_while};
 use crate::model::{QualifiedName, Table};
 use crate::sql::{self, quote_ident, quote_literal};
 use migrate_contract::CatalogRow;
@@ -205,4 +206,62 @@ pub(super) fn mark_contract_complete(input: &PlanInput<'_>, contract: &[Step]) -
     )
     .guard("sets the same comment again")
     .rollback(format!("COMMENT ON SCHEMA {schema} IS NULL;"))
+}
+
+/// Expand's last steps: a gate per backfill the new binary must not read around (it could not
+/// decode the rows unfilled), then the new release's views, which check the gates again.
+pub(super) fn gated_release_views(
+    input: &PlanInput<'_>,
+    names: &PhysicalNames,
+    shadows: &Shadows,
+    backfills: &[Backfill],
+) -> Vec<Step> {
+    let mut expand = Vec::new();
+    // The new binary reads through the views: a backfill whose rows it could not decode
+    // unfilled (a NOT NULL column, a shadow) must be complete before they exist.
+    let mut gates = Vec::new();
+    let mut gated = Vec::new();
+    for (i, backfill) in backfills
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.before_deploy)
+    {
+        let table = backfill.table.clone();
+        let waits_for = migrate_contract::backfill_id(input.release.number, i + 1);
+        let mut gate = check_step(
+            &table,
+            backfill.catalog,
+            format!("wait for the backfill of {}: {}", backfill.table, backfill.description),
+            format!("wait_backfill_{}", table.name),
+            &backfill.rows_left_sql,
+            &format!(
+                "{} has {} row(s) the backfill has not filled yet; run the backfill of release {} (see its plan), then run expand again: the new release's views wait for it",
+                backfill.table, sql::COUNT_PLACEHOLDER, input.release.number
+            ),
+        )
+        .with_phase(Phase::Expand)
+        .own_transaction();
+        if let Some(present) = shadows.present(&table) {
+            gate = only_while(&present, gate);
+        }
+        gate.gate = Some(BackfillGate {
+            backfills: vec![waits_for.clone()],
+        });
+        gates.push(gate.sql.clone());
+        gated.push(waits_for);
+        expand.push(gate);
+    }
+    let mut views = release_views(input, names, shadows);
+    // The views step checks the gates again (a catalog-light count, no lock that blocks
+    // writers): files applied by hand past a gate that refused must not create the views the
+    // new binary would read unfilled rows through.
+    if let Some(first) = views.first_mut()
+        && !gates.is_empty()
+    {
+        gates.push(std::mem::take(&mut first.sql));
+        first.sql = gates.join("\n");
+        first.gate = Some(BackfillGate { backfills: gated });
+    }
+    expand.extend(views);
+    expand
 }
