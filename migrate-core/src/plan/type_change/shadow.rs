@@ -385,6 +385,19 @@ END"
     }
 }
 
+/// What the swap puts back over a table's shadowed columns.
+struct Restored {
+    /// Checks, before anything is dropped, that each index copy is valid.
+    validity: Vec<String>,
+    /// Statements that rename or attach the index copies and re-add the CHECKs and foreign
+    /// keys NOT VALID.
+    swap: Vec<String>,
+    /// The re-added constraints' validations, each in a transaction of its own (K4).
+    validations: Vec<Step>,
+    /// The tables the re-added foreign keys reference.
+    parents: Vec<QualifiedName>,
+}
+
 /// The shadowed columns of one table and the objects over them.
 struct TableShadows<'a> {
     columns: Vec<&'a Shadow>,
@@ -500,6 +513,116 @@ impl TableShadows<'_> {
             ..index.clone()
         }
     }
+
+    /// Contract's first step for the table: the backfill checked complete, and each shadow
+    /// column marked as checked (the swap requires the marks).
+    fn backfill_check_step(&self, table: &QualifiedName, mark: &str) -> Step {
+        let pending = self.pending("");
+        let mut check = check_step(
+                table,
+                CatalogRow::C10,
+                format!("check that the backfill filled every shadow column of {table}"),
+                format!("check_shadows_{}", table.name),
+                &format!("SELECT count(*) FROM {} WHERE {pending}", table.sql()),
+                &format!(
+                    "{table} has {} row(s) not yet copied to the new column types: the backfill is not complete; run it before contract",
+                    sql::COUNT_PLACEHOLDER
+                ),
+            )
+            // A full scan: alone, with no statement timeout.
+            .own_transaction();
+        // Passing, the check marks each shadow column, and the swap requires the marks: run by
+        // hand after a check that refused, the swap stops instead of dropping old columns
+        // whose values are not all copied yet.
+        let marks: Vec<String> = self
+            .columns
+            .iter()
+            .map(|s| {
+                format!(
+                    "    COMMENT ON COLUMN {}.{} IS {mark};\n",
+                    table.sql(),
+                    s.shadow_col()
+                )
+            })
+            .collect();
+        if let Some(end) = check.sql.rfind("END\n$$;") {
+            check.sql.insert_str(end, &marks.concat());
+        }
+        // COMMENT takes SHARE UPDATE EXCLUSIVE, which lets writers through.
+        check.lock(LockMode::ShareUpdateExclusive, table, false)
+    }
+
+    /// The declared indexes, CHECKs and foreign keys over the shadowed columns, put back by
+    /// the swap on the new columns.
+    fn restored_objects(&self, input: &PlanInput<'_>, table: &QualifiedName) -> Restored {
+        let mut swap = Vec::new();
+        let mut validations = Vec::new();
+        let mut parents = Vec::new();
+        let mut validity = Vec::new();
+        if let Some(declared) = input.declared.table(table) {
+            for (index, constraint) in self.indexes(declared, input.accepted.table(table)) {
+                let copy = QualifiedName::new(table.schema.clone(), self.copy(&index, &[]).name);
+                // An interrupted CONCURRENTLY build leaves an invalid index; it must not become
+                // the real one. Checked before anything is dropped.
+                validity.push(format!(
+                    "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass({}) AND indisvalid) THEN\n            RAISE EXCEPTION {};\n        END IF;",
+                    quote_literal(&copy.sql()),
+                    sql::raise_message(&format!(
+                        "index {} (the copy of {} on the new column types) is missing or invalid: drop it CONCURRENTLY and run expand again",
+                        copy.name, index.name
+                    ))
+                ));
+                swap.push(match constraint {
+                    Some(name) => format!(
+                        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {};",
+                        table.sql(),
+                        quote_ident(name),
+                        quote_ident(&copy.name)
+                    ),
+                    None => format!(
+                        "ALTER INDEX {} RENAME TO {};",
+                        copy.sql(),
+                        quote_ident(&index.name)
+                    ),
+                });
+            }
+            let checks = declared
+                .checks
+                .iter()
+                .filter(|c| self.involves(&[], &[&c.expr]))
+                .map(|c| (c.name.clone(), format!("CHECK ({})", c.expr), None));
+            let foreign_keys = declared
+                .foreign_keys
+                .iter()
+                .filter(|fk| self.involves(&fk.columns, &[]))
+                .map(|fk| {
+                    (
+                        fk.name.clone(),
+                        foreign_key_clause(fk),
+                        Some(fk.references.clone()),
+                    )
+                });
+            for (name, clause, parent) in checks.chain(foreign_keys) {
+                swap.push(format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} {clause} NOT VALID;",
+                    table.sql(),
+                    quote_ident(&name)
+                ));
+                validations.extend(
+                    not_valid_then_validate(table, &name, &clause, CatalogRow::K4, parent.as_ref())
+                        .into_iter()
+                        .filter(|s| s.transaction == Transaction::Own),
+                );
+                parents.extend(parent);
+            }
+        }
+        Restored {
+            validity,
+            swap,
+            validations,
+            parents,
+        }
+    }
 }
 
 impl Shadows {
@@ -586,40 +709,8 @@ impl Shadows {
     /// VALID), then the validations (K4).
     pub fn contract_steps(&self, input: &PlanInput<'_>, table: &QualifiedName) -> Vec<Step> {
         let group = self.table_shadows(table);
-        let pending = group.pending("");
         let mark = quote_literal(&backfill_checked_mark(input.release.number));
-        let mut check = check_step(
-                table,
-                CatalogRow::C10,
-                format!("check that the backfill filled every shadow column of {table}"),
-                format!("check_shadows_{}", table.name),
-                &format!("SELECT count(*) FROM {} WHERE {pending}", table.sql()),
-                &format!(
-                    "{table} has {} row(s) not yet copied to the new column types: the backfill is not complete; run it before contract",
-                    sql::COUNT_PLACEHOLDER
-                ),
-            )
-            // A full scan: alone, with no statement timeout.
-            .own_transaction();
-        // Passing, the check marks each shadow column, and the swap requires the marks: run by
-        // hand after a check that refused, the swap stops instead of dropping old columns
-        // whose values are not all copied yet.
-        let marks: Vec<String> = group
-            .columns
-            .iter()
-            .map(|s| {
-                format!(
-                    "    COMMENT ON COLUMN {}.{} IS {mark};\n",
-                    table.sql(),
-                    s.shadow_col()
-                )
-            })
-            .collect();
-        if let Some(end) = check.sql.rfind("END\n$$;") {
-            check.sql.insert_str(end, &marks.concat());
-        }
-        // COMMENT takes SHARE UPDATE EXCLUSIVE, which lets writers through.
-        let check = check.lock(LockMode::ShareUpdateExclusive, table, false);
+        let check = group.backfill_check_step(table, &mark);
         let mut steps = vec![check];
         steps.extend(group.columns.iter().flat_map(|s| s.contract_checks()));
         if let Some(present) = self.present(table) {
@@ -630,66 +721,13 @@ impl Shadows {
             .iter()
             .flat_map(|s| s.swap(&input.release.views_schema))
             .collect();
-        let mut validations = Vec::new();
-        let mut parents = Vec::new();
-        let mut validity = Vec::new();
-        if let Some(declared) = input.declared.table(table) {
-            for (index, constraint) in group.indexes(declared, input.accepted.table(table)) {
-                let copy = QualifiedName::new(table.schema.clone(), group.copy(&index, &[]).name);
-                // An interrupted CONCURRENTLY build leaves an invalid index; it must not become
-                // the real one. Checked before anything is dropped.
-                validity.push(format!(
-                    "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass({}) AND indisvalid) THEN\n            RAISE EXCEPTION {};\n        END IF;",
-                    quote_literal(&copy.sql()),
-                    sql::raise_message(&format!(
-                        "index {} (the copy of {} on the new column types) is missing or invalid: drop it CONCURRENTLY and run expand again",
-                        copy.name, index.name
-                    ))
-                ));
-                swap.push(match constraint {
-                    Some(name) => format!(
-                        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {};",
-                        table.sql(),
-                        quote_ident(name),
-                        quote_ident(&copy.name)
-                    ),
-                    None => format!(
-                        "ALTER INDEX {} RENAME TO {};",
-                        copy.sql(),
-                        quote_ident(&index.name)
-                    ),
-                });
-            }
-            let checks = declared
-                .checks
-                .iter()
-                .filter(|c| group.involves(&[], &[&c.expr]))
-                .map(|c| (c.name.clone(), format!("CHECK ({})", c.expr), None));
-            let foreign_keys = declared
-                .foreign_keys
-                .iter()
-                .filter(|fk| group.involves(&fk.columns, &[]))
-                .map(|fk| {
-                    (
-                        fk.name.clone(),
-                        foreign_key_clause(fk),
-                        Some(fk.references.clone()),
-                    )
-                });
-            for (name, clause, parent) in checks.chain(foreign_keys) {
-                swap.push(format!(
-                    "ALTER TABLE {} ADD CONSTRAINT {} {clause} NOT VALID;",
-                    table.sql(),
-                    quote_ident(&name)
-                ));
-                validations.extend(
-                    not_valid_then_validate(table, &name, &clause, CatalogRow::K4, parent.as_ref())
-                        .into_iter()
-                        .filter(|s| s.transaction == Transaction::Own),
-                );
-                parents.extend(parent);
-            }
-        }
+        let Restored {
+            mut validity,
+            swap: restored,
+            validations,
+            parents,
+        } = group.restored_objects(input, table);
+        swap.extend(restored);
         for shadow in &group.columns {
             validity.push(format!(
                 "IF pg_catalog.col_description({}::regclass, (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {})) IS DISTINCT FROM {mark} THEN\n            RAISE EXCEPTION {};\n        END IF;",
