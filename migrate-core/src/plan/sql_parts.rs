@@ -38,6 +38,7 @@ pub(super) fn column_list(columns: &[String]) -> String {
         .join(", ")
 }
 
+/// `FOREIGN KEY (…) REFERENCES … (…)`, with its `ON DELETE` / `ON UPDATE` actions when not the default.
 pub(super) fn foreign_key_clause(fk: &ForeignKey) -> String {
     let mut clause = format!(
         "FOREIGN KEY ({}) REFERENCES {} ({})",
