@@ -276,8 +276,8 @@ fn main() {
             plan::build_plan(&PlanInput {
                 release: &next.release,
                 previous: &empty.release,
-                old: &empty.schema,
-                next: &next.schema,
+                accepted: &empty.schema,
+                declared: &next.schema,
                 decisions: &decisions,
                 target,
             })

@@ -310,8 +310,8 @@ fn next_release(
     let plan = plan::build_plan(&PlanInput {
         release: &release,
         previous: &snapshot.release,
-        old: &snapshot.schema,
-        next: &next_schema,
+        accepted: &snapshot.schema,
+        declared: &next_schema,
         decisions,
         target,
     });

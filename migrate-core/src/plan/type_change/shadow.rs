@@ -23,20 +23,23 @@
 
 use std::collections::BTreeMap;
 
-use super::CatalogRow;
-use super::build::{
-    PlanInput, backfill_job, check_step, column_exists, concurrent_index_steps, foreign_key_clause,
-    guarded, not_valid_then_validate,
-};
-use super::step::{Backfill, LockMode, Phase, Step, StepBuilder, Transaction};
-use super::{Decision, Verdict};
+use crate::decide::{Decision, Verdict};
 use crate::diff::Change;
 use crate::model::{Column, ColumnType, Index, IndexKey, QualifiedName, Table};
+use crate::plan::backfill::backfill_job;
+use crate::plan::check::check_step;
+use crate::plan::constraint::not_valid_then_validate;
+use crate::plan::index::concurrent_index_steps;
+use crate::plan::input::PlanInput;
+use crate::plan::probe::column_exists;
+use crate::plan::sql_parts::{foreign_key_clause, guarded};
+use crate::plan::step::{Backfill, LockMode, Phase, Step, StepBuilder, Transaction};
 use crate::sql::{self, quote_ident, quote_literal};
+use migrate_contract::CatalogRow;
 
 /// One column changing type through a shadow column.
 #[derive(Debug, Clone)]
-pub(super) struct Shadow {
+pub(in crate::plan) struct Shadow {
     /// The table (not renamed in this release: the verdict refuses that).
     pub table: QualifiedName,
     /// The column's name, before and after.
@@ -44,16 +47,16 @@ pub(super) struct Shadow {
     /// The shadow column's name.
     pub shadow: String,
     /// The column as accepted.
-    pub old: Column,
+    pub accepted: Column,
     /// The column as declared.
-    pub new: Column,
+    pub declared: Column,
     trigger: String,
     function: QualifiedName,
 }
 
 /// The shadow columns of a release, keyed by (table key, column).
 #[derive(Debug, Default)]
-pub(super) struct Shadows(BTreeMap<(String, String), Shadow>);
+pub(in crate::plan) struct Shadows(BTreeMap<(String, String), Shadow>);
 
 impl Shadows {
     /// Every phased C10 decision of the release.
@@ -66,12 +69,13 @@ impl Shadows {
             if d.catalog != CatalogRow::C10 || !matches!(d.verdict, Verdict::Phased { .. }) {
                 continue;
             }
-            let (Some(old_table), Some(new_table)) =
-                (input.old.table(table), input.next.table(table))
+            let (Some(accepted_table), Some(declared_table)) =
+                (input.accepted.table(table), input.declared.table(table))
             else {
                 continue;
             };
-            let (Some(old), Some(new)) = (old_table.column(column), new_table.column(column))
+            let (Some(accepted), Some(declared)) =
+                (accepted_table.column(column), declared_table.column(column))
             else {
                 continue;
             };
@@ -86,8 +90,8 @@ impl Shadows {
                     table: table.clone(),
                     column: column.clone(),
                     shadow,
-                    old: old.clone(),
-                    new: new.clone(),
+                    accepted: accepted.clone(),
+                    declared: declared.clone(),
                     function: QualifiedName::new(table.schema.clone(), trigger.clone()),
                     trigger,
                 },
@@ -173,16 +177,16 @@ impl Shadow {
 
     fn trigger_function(&self) -> String {
         let (col, shadow) = (self.col(), self.shadow_col());
-        let convert = self.new.convert.as_ref();
+        let convert = self.declared.convert.as_ref();
         let to_new = self.converted(
             convert.map(|c| c.to_new.as_str()),
             &self.column,
-            &self.new.ty,
+            &self.declared.ty,
         );
         let to_old = self.converted(
             convert.map(|c| c.to_old.as_str()),
             &self.shadow,
-            &self.old.ty,
+            &self.accepted.ty,
         );
         let body = format!(
             "BEGIN
@@ -204,7 +208,7 @@ END"
         );
         // A declared conversion is user SQL: its names resolve by the migration's search_path
         // (`FROM CURRENT`), not by the writing session's, and it cannot end the body early.
-        let (tag, search_path) = match self.new.convert {
+        let (tag, search_path) = match self.declared.convert {
             Some(_) => (
                 sql::dollar_tag("sync", &body),
                 " SET search_path FROM CURRENT",
@@ -224,7 +228,7 @@ END"
             format!(
                 "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {} {};",
                 self.shadow_col(),
-                self.new.ty.sql()
+                self.declared.ty.sql()
             ),
             self.trigger_function(),
             format!(
@@ -244,7 +248,7 @@ END"
                 self.shadow_col()
             ),
         ];
-        if let Some(default) = &self.old.default {
+        if let Some(default) = &self.accepted.default {
             // The old release's default moves from the column to the old release's view.
             sql_text.push(format!(
                 "ALTER TABLE {table} ALTER COLUMN {} DROP DEFAULT;",
@@ -275,7 +279,7 @@ END"
             CatalogRow::C10,
             format!(
                 "add shadow column {}.{} ({}) for {} and the trigger that keeps both in step",
-                self.table, self.shadow, self.new.ty, self.column
+                self.table, self.shadow, self.declared.ty, self.column
             ),
             format!("shadow_{}_{}", self.table.name, self.column),
             sql_text.join("\n"),
@@ -287,7 +291,7 @@ END"
 
     /// The new release's view column default, when the declared column has one.
     pub fn view_default(&self, views_schema: &str) -> Option<String> {
-        self.new.default.as_ref().map(|default| {
+        self.declared.default.as_ref().map(|default| {
             format!(
                 "ALTER TABLE {}.{} ALTER COLUMN {} SET DEFAULT {default};",
                 quote_ident(views_schema),
@@ -300,7 +304,7 @@ END"
     /// The old release's view column default (expand moved the column's default there), for
     /// restoring that release's views when contract is rolled back before the swap.
     pub fn old_view_default(&self, views_schema: &str) -> Option<String> {
-        self.old.default.as_ref().map(|default| {
+        self.accepted.default.as_ref().map(|default| {
             format!(
                 "ALTER TABLE {}.{} ALTER COLUMN {} SET DEFAULT {default};",
                 quote_ident(views_schema),
@@ -311,12 +315,12 @@ END"
     }
 
     fn not_null_check(&self) -> Option<String> {
-        (!self.old.nullable && !self.new.nullable)
+        (!self.accepted.nullable && !self.declared.nullable)
             .then(|| sql::generated_name(&[&self.table.name, &self.shadow], "not_null"))
     }
 
     /// A catalog probe: whether the shadow column still exists (the swap has not run).
-    pub(super) fn present(&self) -> String {
+    pub(in crate::plan) fn present(&self) -> String {
         column_exists(&self.table, &self.shadow)
     }
 
@@ -366,7 +370,7 @@ END"
                 quote_ident(&check)
             ));
         }
-        if let Some(default) = &self.new.default {
+        if let Some(default) = &self.declared.default {
             swap.push(format!(
                 "ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {default};"
             ));
@@ -379,6 +383,19 @@ END"
         }
         swap
     }
+}
+
+/// What the swap puts back over a table's shadowed columns.
+struct Restored {
+    /// Checks, before anything is dropped, that each index copy is valid.
+    validity: Vec<String>,
+    /// Statements that rename or attach the index copies and re-add the CHECKs and foreign
+    /// keys NOT VALID.
+    swap: Vec<String>,
+    /// The re-added constraints' validations, each in a transaction of its own (K4).
+    validations: Vec<Step>,
+    /// The tables the re-added foreign keys reference.
+    parents: Vec<QualifiedName>,
 }
 
 /// The shadowed columns of one table and the objects over them.
@@ -397,10 +414,10 @@ impl TableShadows<'_> {
                 // Only where the new column may hold NULL: a NOT NULL one must wait (and the
                 // rows left be shown) until such values are fixed.
                 let converts_to_a_value = s
-                    .new
+                    .declared
                     .convert
                     .as_ref()
-                    .filter(|_| s.new.nullable)
+                    .filter(|_| s.declared.nullable)
                     .and_then(|c| {
                         sql::qualify_column(
                             &c.to_new,
@@ -430,19 +447,23 @@ impl TableShadows<'_> {
     /// The declared indexes (unique constraints as unique indexes) over a shadowed column,
     /// each with its constraint name when it backs a unique constraint. Unique ones only when
     /// already accepted: a new one waits for contract (I3).
-    fn indexes<'t>(&self, next: &'t Table, old: Option<&Table>) -> Vec<(Index, Option<&'t str>)> {
+    fn indexes<'t>(
+        &self,
+        declared: &'t Table,
+        accepted: Option<&Table>,
+    ) -> Vec<(Index, Option<&'t str>)> {
         let accepted_index =
-            |name: &str| old.is_some_and(|t| t.indexes.iter().any(|i| i.name == name));
+            |name: &str| accepted.is_some_and(|t| t.indexes.iter().any(|i| i.name == name));
         let accepted_unique =
-            |name: &str| old.is_some_and(|t| t.uniques.iter().any(|u| u.name == name));
+            |name: &str| accepted.is_some_and(|t| t.uniques.iter().any(|u| u.name == name));
         let mut out = Vec::new();
-        for index in &next.indexes {
+        for index in &declared.indexes {
             let (columns, exprs) = index_parts(index);
             if self.involves(&columns, &exprs) && (!index.unique || accepted_index(&index.name)) {
                 out.push((index.clone(), None));
             }
         }
-        for unique in next
+        for unique in declared
             .uniques
             .iter()
             .filter(|u| self.involves(&u.columns, &[]) && accepted_unique(&u.name))
@@ -492,6 +513,116 @@ impl TableShadows<'_> {
             ..index.clone()
         }
     }
+
+    /// Contract's first step for the table: the backfill checked complete, and each shadow
+    /// column marked as checked (the swap requires the marks).
+    fn backfill_check_step(&self, table: &QualifiedName, mark: &str) -> Step {
+        let pending = self.pending("");
+        let mut check = check_step(
+                table,
+                CatalogRow::C10,
+                format!("check that the backfill filled every shadow column of {table}"),
+                format!("check_shadows_{}", table.name),
+                &format!("SELECT count(*) FROM {} WHERE {pending}", table.sql()),
+                &format!(
+                    "{table} has {} row(s) not yet copied to the new column types: the backfill is not complete; run it before contract",
+                    sql::COUNT_PLACEHOLDER
+                ),
+            )
+            // A full scan: alone, with no statement timeout.
+            .own_transaction();
+        // Passing, the check marks each shadow column, and the swap requires the marks: run by
+        // hand after a check that refused, the swap stops instead of dropping old columns
+        // whose values are not all copied yet.
+        let marks: Vec<String> = self
+            .columns
+            .iter()
+            .map(|s| {
+                format!(
+                    "    COMMENT ON COLUMN {}.{} IS {mark};\n",
+                    table.sql(),
+                    s.shadow_col()
+                )
+            })
+            .collect();
+        if let Some(end) = check.sql.rfind("END\n$$;") {
+            check.sql.insert_str(end, &marks.concat());
+        }
+        // COMMENT takes SHARE UPDATE EXCLUSIVE, which lets writers through.
+        check.lock(LockMode::ShareUpdateExclusive, table, false)
+    }
+
+    /// The declared indexes, CHECKs and foreign keys over the shadowed columns, put back by
+    /// the swap on the new columns.
+    fn restored_objects(&self, input: &PlanInput<'_>, table: &QualifiedName) -> Restored {
+        let mut swap = Vec::new();
+        let mut validations = Vec::new();
+        let mut parents = Vec::new();
+        let mut validity = Vec::new();
+        if let Some(declared) = input.declared.table(table) {
+            for (index, constraint) in self.indexes(declared, input.accepted.table(table)) {
+                let copy = QualifiedName::new(table.schema.clone(), self.copy(&index, &[]).name);
+                // An interrupted CONCURRENTLY build leaves an invalid index; it must not become
+                // the real one. Checked before anything is dropped.
+                validity.push(format!(
+                    "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass({}) AND indisvalid) THEN\n            RAISE EXCEPTION {};\n        END IF;",
+                    quote_literal(&copy.sql()),
+                    sql::raise_message(&format!(
+                        "index {} (the copy of {} on the new column types) is missing or invalid: drop it CONCURRENTLY and run expand again",
+                        copy.name, index.name
+                    ))
+                ));
+                swap.push(match constraint {
+                    Some(name) => format!(
+                        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {};",
+                        table.sql(),
+                        quote_ident(name),
+                        quote_ident(&copy.name)
+                    ),
+                    None => format!(
+                        "ALTER INDEX {} RENAME TO {};",
+                        copy.sql(),
+                        quote_ident(&index.name)
+                    ),
+                });
+            }
+            let checks = declared
+                .checks
+                .iter()
+                .filter(|c| self.involves(&[], &[&c.expr]))
+                .map(|c| (c.name.clone(), format!("CHECK ({})", c.expr), None));
+            let foreign_keys = declared
+                .foreign_keys
+                .iter()
+                .filter(|fk| self.involves(&fk.columns, &[]))
+                .map(|fk| {
+                    (
+                        fk.name.clone(),
+                        foreign_key_clause(fk),
+                        Some(fk.references.clone()),
+                    )
+                });
+            for (name, clause, parent) in checks.chain(foreign_keys) {
+                swap.push(format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} {clause} NOT VALID;",
+                    table.sql(),
+                    quote_ident(&name)
+                ));
+                validations.extend(
+                    not_valid_then_validate(table, &name, &clause, CatalogRow::K4, parent.as_ref())
+                        .into_iter()
+                        .filter(|s| s.transaction == Transaction::Own),
+                );
+                parents.extend(parent);
+            }
+        }
+        Restored {
+            validity,
+            swap,
+            validations,
+            parents,
+        }
+    }
 }
 
 impl Shadows {
@@ -522,11 +653,11 @@ impl Shadows {
         renamed: &[(String, String)],
     ) -> Vec<Step> {
         let group = self.table_shadows(table);
-        let Some(next) = input.next.table(table) else {
+        let Some(declared) = input.declared.table(table) else {
             return Vec::new();
         };
         group
-            .indexes(next, input.old.table(table))
+            .indexes(declared, input.accepted.table(table))
             .iter()
             .flat_map(|(index, _)| {
                 concurrent_index_steps(table, &group.copy(index, renamed), CatalogRow::C10)
@@ -542,18 +673,18 @@ impl Shadows {
         table: &QualifiedName,
         physical_column: &dyn Fn(&str) -> String,
     ) -> Option<Backfill> {
-        let next = input.next.table(table)?;
+        let declared = input.declared.table(table)?;
         let group = self.table_shadows(table);
         let first = group.columns.first()?;
         let col = first.col();
         let names: Vec<String> = group
             .columns
             .iter()
-            .map(|s| format!("{} ({})", s.column, s.new.ty))
+            .map(|s| format!("{} ({})", s.column, s.declared.ty))
             .collect();
         let mut backfill = backfill_job(
             CatalogRow::C10,
-            next,
+            declared,
             table,
             physical_column,
             &format!("{col} = t.{col}"),
@@ -578,40 +709,8 @@ impl Shadows {
     /// VALID), then the validations (K4).
     pub fn contract_steps(&self, input: &PlanInput<'_>, table: &QualifiedName) -> Vec<Step> {
         let group = self.table_shadows(table);
-        let pending = group.pending("");
         let mark = quote_literal(&backfill_checked_mark(input.release.number));
-        let mut check = check_step(
-                table,
-                CatalogRow::C10,
-                format!("check that the backfill filled every shadow column of {table}"),
-                format!("check_shadows_{}", table.name),
-                &format!("SELECT count(*) FROM {} WHERE {pending}", table.sql()),
-                &format!(
-                    "{table} has {} row(s) not yet copied to the new column types: the backfill is not complete; run it before contract",
-                    sql::COUNT_PLACEHOLDER
-                ),
-            )
-            // A full scan: alone, with no statement timeout.
-            .own_transaction();
-        // Passing, the check marks each shadow column, and the swap requires the marks: run by
-        // hand after a check that refused, the swap stops instead of dropping old columns
-        // whose values are not all copied yet.
-        let marks: Vec<String> = group
-            .columns
-            .iter()
-            .map(|s| {
-                format!(
-                    "    COMMENT ON COLUMN {}.{} IS {mark};\n",
-                    table.sql(),
-                    s.shadow_col()
-                )
-            })
-            .collect();
-        if let Some(end) = check.sql.rfind("END\n$$;") {
-            check.sql.insert_str(end, &marks.concat());
-        }
-        // COMMENT takes SHARE UPDATE EXCLUSIVE, which lets writers through.
-        let check = check.lock(LockMode::ShareUpdateExclusive, table, false);
+        let check = group.backfill_check_step(table, &mark);
         let mut steps = vec![check];
         steps.extend(group.columns.iter().flat_map(|s| s.contract_checks()));
         if let Some(present) = self.present(table) {
@@ -622,66 +721,13 @@ impl Shadows {
             .iter()
             .flat_map(|s| s.swap(&input.release.views_schema))
             .collect();
-        let mut validations = Vec::new();
-        let mut parents = Vec::new();
-        let mut validity = Vec::new();
-        if let Some(next) = input.next.table(table) {
-            for (index, constraint) in group.indexes(next, input.old.table(table)) {
-                let copy = QualifiedName::new(table.schema.clone(), group.copy(&index, &[]).name);
-                // An interrupted CONCURRENTLY build leaves an invalid index; it must not become
-                // the real one. Checked before anything is dropped.
-                validity.push(format!(
-                    "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass({}) AND indisvalid) THEN\n            RAISE EXCEPTION {};\n        END IF;",
-                    quote_literal(&copy.sql()),
-                    sql::raise_message(&format!(
-                        "index {} (the copy of {} on the new column types) is missing or invalid: drop it CONCURRENTLY and run expand again",
-                        copy.name, index.name
-                    ))
-                ));
-                swap.push(match constraint {
-                    Some(name) => format!(
-                        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {};",
-                        table.sql(),
-                        quote_ident(name),
-                        quote_ident(&copy.name)
-                    ),
-                    None => format!(
-                        "ALTER INDEX {} RENAME TO {};",
-                        copy.sql(),
-                        quote_ident(&index.name)
-                    ),
-                });
-            }
-            let checks = next
-                .checks
-                .iter()
-                .filter(|c| group.involves(&[], &[&c.expr]))
-                .map(|c| (c.name.clone(), format!("CHECK ({})", c.expr), None));
-            let foreign_keys = next
-                .foreign_keys
-                .iter()
-                .filter(|fk| group.involves(&fk.columns, &[]))
-                .map(|fk| {
-                    (
-                        fk.name.clone(),
-                        foreign_key_clause(fk),
-                        Some(fk.references.clone()),
-                    )
-                });
-            for (name, clause, parent) in checks.chain(foreign_keys) {
-                swap.push(format!(
-                    "ALTER TABLE {} ADD CONSTRAINT {} {clause} NOT VALID;",
-                    table.sql(),
-                    quote_ident(&name)
-                ));
-                validations.extend(
-                    not_valid_then_validate(table, &name, &clause, CatalogRow::K4, parent.as_ref())
-                        .into_iter()
-                        .filter(|s| s.transaction == Transaction::Own),
-                );
-                parents.extend(parent);
-            }
-        }
+        let Restored {
+            mut validity,
+            swap: restored,
+            validations,
+            parents,
+        } = group.restored_objects(input, table);
+        swap.extend(restored);
         for shadow in &group.columns {
             validity.push(format!(
                 "IF pg_catalog.col_description({}::regclass, (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {})) IS DISTINCT FROM {mark} THEN\n            RAISE EXCEPTION {};\n        END IF;",
@@ -714,7 +760,7 @@ impl Shadows {
         let described: Vec<String> = group
             .columns
             .iter()
-            .map(|s| format!("{} ({} → {})", s.column, s.old.ty, s.new.ty))
+            .map(|s| format!("{} ({} → {})", s.column, s.accepted.ty, s.declared.ty))
             .collect();
         let mut step = Step::new(
             Phase::Contract,
@@ -735,8 +781,8 @@ impl Shadows {
         .irreversible("the old columns are gone; their values live on, converted, in the new ones");
         // Dropping an old column drops its foreign keys, which takes ACCESS EXCLUSIVE on the
         // referenced table too (their triggers go); re-adding one takes SHARE ROW EXCLUSIVE.
-        if let Some(old) = input.old.table(table) {
-            for fk in old
+        if let Some(accepted) = input.accepted.table(table) {
+            for fk in accepted
                 .foreign_keys
                 .iter()
                 .filter(|fk| group.involves(&fk.columns, &[]))
@@ -763,7 +809,7 @@ fn backfill_checked_mark(release: u32) -> String {
 }
 
 /// The step, run only while `condition` holds: its guard gains an outer `IF`.
-pub(super) fn only_while(condition: &str, mut step: Step) -> Step {
+pub(in crate::plan) fn only_while(condition: &str, mut step: Step) -> Step {
     let body = step
         .sql
         .strip_prefix("DO $$\nBEGIN\n")
