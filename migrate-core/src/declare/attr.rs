@@ -15,6 +15,7 @@ use super::{
 };
 use crate::diagnostic::{Ctxt, Diagnostic};
 use crate::model::{ColumnType, Conversion, FkAction, PgType, QualifiedName};
+use crate::model::ParseSqlType as _;
 use crate::sql;
 
 /// The helper attribute's name.

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::model::{ColumnType, IndexKey, PgType, QualifiedName, Schema, Table};
+use crate::model::ParseSqlType as _;
 use crate::sql;
 
 use super::{Snapshot, SnapshotError};
