@@ -20,6 +20,9 @@
 
 pub use migrate_macros::{PgEnum, Table};
 
+pub mod introspect;
+pub mod runner;
+
 /// The plan contract: the typed, versioned plan data (`migrations/plans/NNNN.json`) a runner
 /// reads with [`contract::Plan::from_json`]. Serde-only: reading plans compiles no SQL parser.
 pub use migrate_contract as contract;

@@ -14,8 +14,8 @@ use super::{
     DeclaredTable, DeclaredUnique, Spanned, snake_case,
 };
 use crate::diagnostic::{Ctxt, Diagnostic};
-use crate::model::{ColumnType, Conversion, FkAction, PgType, QualifiedName};
 use crate::model::ParseSqlType as _;
+use crate::model::{ColumnType, Conversion, FkAction, PgType, QualifiedName};
 use crate::sql;
 
 /// The helper attribute's name.

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use crate::model::{ColumnType, IndexKey, PgType, QualifiedName, Schema, Table};
 use crate::model::ParseSqlType as _;
+use crate::model::{ColumnType, IndexKey, PgType, QualifiedName, Schema, Table};
 use crate::sql;
 
 use super::{Snapshot, SnapshotError};
