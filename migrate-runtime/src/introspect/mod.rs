@@ -72,20 +72,23 @@ pub enum IntrospectError {
         index: String,
     },
     /// A column type the model cannot hold.
-    #[error(
-        "column {column} of {table} has type `{spelling}`, which the model cannot hold: {source}"
-    )]
-    Type {
-        /// The table.
-        table: QualifiedName,
-        /// The column.
-        column: String,
-        /// What `format_type` printed.
-        spelling: String,
-        /// Why it was refused.
-        #[source]
-        source: TypeSpellingError,
-    },
+    #[error(transparent)]
+    Type(Box<UnreadableType>),
+}
+
+/// A column whose type the model cannot hold.
+#[derive(Debug, thiserror::Error)]
+#[error("column {column} of {table} has type `{spelling}`, which the model cannot hold: {source}")]
+pub struct UnreadableType {
+    /// The table.
+    pub table: QualifiedName,
+    /// The column.
+    pub column: String,
+    /// What `format_type` printed.
+    pub spelling: String,
+    /// Why it was refused.
+    #[source]
+    pub source: TypeSpellingError,
 }
 
 /// Reads every ordinary table (`relkind = 'r'`) and enum type of the given schemas, as the
@@ -224,11 +227,13 @@ async fn read_columns(
                 },
                 _ => ColumnType::Builtin {
                     ty: PgType::from_canonical(formatted.trim_end_matches("[]")).map_err(
-                        |source| IntrospectError::Type {
-                            table: table.clone(),
-                            column: name.clone(),
-                            spelling: formatted.clone(),
-                            source,
+                        |source| {
+                            IntrospectError::Type(Box::new(UnreadableType {
+                                table: table.clone(),
+                                column: name.clone(),
+                                spelling: formatted.clone(),
+                                source,
+                            }))
                         },
                     )?,
                     array_dims,
