@@ -74,9 +74,10 @@ pub enum Progress {
 ///
 /// Each batch is one statement ([`Backfill::batch_sql`]): it takes the next `batch_size` keys
 /// after the cursor, updates those of their rows that are still unfilled, and returns the last
-/// key, which becomes the cursor. Run on a connection outside a transaction, every batch
-/// commits on its own, so a walk can stop (or be dropped, or crash) between batches or inside
-/// one and lose at most the batch in flight, which then rolled back.
+/// key, which becomes the cursor. The walk ends when a batch returns no row; it cannot loop,
+/// since every key a batch returns is past the cursor. Run on a connection outside a
+/// transaction, every batch commits on its own, so a walk can stop (or be dropped, or crash)
+/// between batches or inside one: the batch in flight commits or rolls back whole.
 ///
 /// A walk that stopped is resumed by a new walk from the first batch: the planner's batch SQL
 /// updates only the rows its job's `rows_left_sql` counts (the UPDATE carries the same

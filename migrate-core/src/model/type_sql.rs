@@ -7,8 +7,8 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Token;
 
-use super::{ColumnType, NumericSize, PgType};
 use crate::sql::Memo;
+use migrate_contract::model::{ColumnType, NumericSize, PgType};
 
 /// Why a declared column type is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
