@@ -1,13 +1,15 @@
 //! The product's runner seed (`migrate_runtime::runner`) on a real PostgreSQL: a backfill
 //! interrupted after some batches (the walk stopped, or its future dropped mid-batch) converges
-//! when run again, and a rollback refuses an irreversible phase before running anything.
+//! when run again, and a rollback refuses an irreversible phase before running anything; and
+//! the product's introspection (`migrate_runtime::introspect`) names what drifted.
 
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use migrate_core::model::QualifiedName;
 use migrate_core::model::Schema;
 use migrate_core::plan::{Phase, Plan, Undo};
-use migrate_runtime::introspect::{introspect, schema_drift};
+use migrate_runtime::introspect::{Drift, IntrospectError, TableDrift, introspect, schema_drift};
 use migrate_runtime::runner::{
     BackfillWalk, Progress, RollbackError, roll_back_phase, rows_left, run_backfill,
 };
@@ -272,4 +274,60 @@ async fn rollback_undoes_last_step_first_and_refuses_irreversible_phases_up_fron
     assert!(!done.undone.is_empty());
     let live = introspect(&mut conn, &["public"]).await.unwrap();
     assert_eq!(schema_drift(&live, &v1), None, "release 1's schema again");
+}
+
+#[tokio::test]
+async fn drift_names_what_was_changed_by_hand_and_invalid_indexes_are_errors() {
+    let scenario = Scenario::new();
+    scenario.accept(USERS_V1);
+    let declared = scenario.snapshot().schema;
+    let db = TestDb::create().await;
+    apply_source(&db.pool, &scenario.migrations()).await;
+    let mut conn = connect(&db).await;
+    let live = introspect(&mut conn, &["public"]).await.unwrap();
+    assert_eq!(schema_drift(&live, &declared), None);
+
+    sqlx::raw_sql(
+        "ALTER TABLE users ADD COLUMN extra integer;
+         ALTER TABLE users ALTER COLUMN legacy DROP NOT NULL;
+         CREATE TYPE mood AS ENUM ('ok');",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let live = introspect(&mut conn, &["public"]).await.unwrap();
+    let drift = schema_drift(&live, &declared).expect("drift");
+    let users = QualifiedName::new("public", "users");
+    let [
+        Drift::Table { name, differences },
+        Drift::UnexpectedEnum(mood),
+    ] = &drift.differences[..]
+    else {
+        panic!("{drift:?}");
+    };
+    assert_eq!(
+        (name, mood),
+        (&users, &QualifiedName::new("public", "mood"))
+    );
+    assert!(matches!(
+        &differences[..],
+        [TableDrift::Column { declared, live }, TableDrift::UnexpectedColumn(extra)]
+            if declared.name == "legacy" && !declared.nullable && live.nullable && extra == "extra"
+    ));
+
+    // An interrupted CONCURRENTLY build leaves an invalid index: an error, not a silent match.
+    sqlx::raw_sql("INSERT INTO users (email, legacy) VALUES ('same', 'a'), ('same', 'b')")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::raw_sql("CREATE UNIQUE INDEX CONCURRENTLY users_email_key2 ON users (email)")
+        .execute(&mut conn)
+        .await
+        .expect_err("duplicate emails");
+    match introspect(&mut conn, &["public"]).await {
+        Err(IntrospectError::InvalidIndex { table, index }) => {
+            assert_eq!((table, index.as_str()), (users, "users_email_key2"));
+        }
+        other => panic!("expected an invalid index, got {other:?}"),
+    }
 }
