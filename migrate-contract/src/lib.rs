@@ -1,6 +1,7 @@
 //! The plan contract: the data the build side (`migrate-build`, through `migrate-core`'s
 //! planner) writes to `migrations/plans/NNNN.json`, and a runner reads. Serde-only, so an
-//! application can read plans without compiling the planner's parsers.
+//! application can read plans without compiling the planner's parsers. The schema [`model`]
+//! (what the snapshot stores) is here too, so a runtime can read a live database back into it.
 //!
 //! # What a reader may rely on
 //!
@@ -29,6 +30,7 @@
 //! ([`VerdictKind`]) are spelled as the safety catalog and the plan summary print them.
 
 mod catalog;
+pub mod model;
 mod name;
 mod plan;
 mod quote;

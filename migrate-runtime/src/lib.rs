@@ -4,6 +4,12 @@
 //! `build.rs` calling `migrate_build::compile()` turns the difference from the checked-in
 //! snapshot into migrations. The attribute reference is in the repository README.
 //!
+//! At run time, [`introspect`] reads a live database back into the schema model and says how
+//! it differs from the declared one, and [`runner`] runs a plan's backfill jobs and rollbacks
+//! on a connection you own. Both use sqlx (PostgreSQL, tokio) and the serde-only [`contract`];
+//! no SQL parser or `syn` is linked into the application (those run only inside the derive
+//! macros, at compile time).
+//!
 //! ```
 //! use migrate_runtime::{PgEnum, Table};
 //!
@@ -19,6 +25,9 @@
 //! ```
 
 pub use migrate_macros::{PgEnum, Table};
+
+pub mod introspect;
+pub mod runner;
 
 /// The plan contract: the typed, versioned plan data (`migrations/plans/NNNN.json`) a runner
 /// reads with [`contract::Plan::from_json`]. Serde-only: reading plans compiles no SQL parser.

@@ -1,13 +1,17 @@
 //! A throwaway crate folder that goes through releases with the real build helper: write the
 //! declarations of release N, run the helper in accept mode, look at what it wrote, apply it.
+//! Backfills and rollbacks run through the product's runner ([`migrate_runtime::runner`]).
 
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use migrate_build::{Config, Error, Mode, Outcome};
-use migrate_core::plan::{Phase, Plan, Undo};
+use migrate_core::plan::{Phase, Plan};
 use migrate_core::snapshot::Snapshot;
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
+
+use migrate_runtime::runner;
 
 /// A temporary crate root with `src/lib.rs`, `src/schema.rs`, `migrate.snapshot.json` and
 /// `migrations/`.
@@ -167,59 +171,35 @@ pub async fn apply_source(pool: &PgPool, source: &Path) -> usize {
     applied_count(pool).await - before
 }
 
-/// Runs every backfill job of a plan to completion, keyset batch by keyset batch, as a runner
-/// would: the cursor is the last key of each batch. Returns the number of batches.
-pub async fn run_backfills(pool: &PgPool, plan: &Plan, batch_size: i64) -> usize {
+/// Runs every backfill job of a plan to completion with the product's runner
+/// ([`runner::run_backfill`], batches of `batch_size` keys) on one connection of `pool`, and
+/// asserts that each left no rows. Returns the number of batches.
+pub async fn run_backfills(pool: &PgPool, plan: &Plan, batch_size: u32) -> u64 {
+    let batch_size = NonZeroU32::new(batch_size).expect("a batch size above 0");
+    let mut conn = pool.acquire().await.expect("a connection from the pool");
     let mut batches = 0;
     for job in &plan.backfills {
-        let mut cursor: Option<Vec<String>> = None;
-        loop {
-            let mut query = sqlx::query(&job.batch_sql);
-            for i in 0..job.key.len() {
-                query = query.bind(cursor.as_ref().map(|c| c[i].clone()));
-            }
-            let row = query
-                .bind(batch_size)
-                .fetch_optional(pool)
-                .await
-                .unwrap_or_else(|e| panic!("backfill batch failed: {e}\n{}", job.batch_sql));
-            match row {
-                Some(row) => {
-                    batches += 1;
-                    cursor = Some(
-                        (0..job.key.len())
-                            .map(|i| sqlx::Row::get::<String, _>(&row, i))
-                            .collect(),
-                    );
-                }
-                None => break,
-            }
-        }
-        let left: i64 = sqlx::query_scalar(&job.rows_left_sql)
-            .fetch_one(pool)
+        let report = runner::run_backfill(&mut conn, job, batch_size)
             .await
-            .expect("rows left");
-        assert_eq!(left, 0, "backfill `{}` left {left} row(s)", job.description);
+            .unwrap_or_else(|e| panic!("{e}\n{}", job.batch_sql));
+        assert!(
+            report.is_complete(),
+            "backfill `{}` left {} row(s)",
+            job.description,
+            report.rows_left
+        );
+        batches += report.batches;
     }
     batches
 }
 
-/// Runs the rollback SQL of one phase's steps, last step first.
-pub async fn roll_back(pool: &PgPool, plan: &Plan, phase: Phase) {
-    for step in plan.steps.iter().rev().filter(|s| s.phase == phase) {
-        let sql = match &step.undo {
-            Some(Undo::Sql(sql)) => sql,
-            Some(Undo::Nothing(_)) => continue,
-            Some(Undo::Irreversible(why)) => {
-                panic!("step `{}` cannot be undone: {why}", step.description)
-            }
-            None => panic!("step `{}` has no rollback", step.description),
-        };
-        sqlx::raw_sql(sql)
-            .execute(pool)
-            .await
-            .unwrap_or_else(|e| panic!("rollback of `{}` failed: {e}\n{sql}", step.description));
-    }
+/// Rolls back one phase of a plan with the product's runner ([`runner::roll_back_phase`]) on
+/// one connection of `pool`; panics when it refuses or fails.
+pub async fn roll_back(pool: &PgPool, plan: &Plan, phase: Phase) -> runner::Rollback {
+    let mut conn = pool.acquire().await.expect("a connection from the pool");
+    runner::roll_back_phase(&mut conn, plan, phase)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Re-runs the files of one release in a sqlx source by hand (a crash-and-rerun); each must

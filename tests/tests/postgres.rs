@@ -468,6 +468,7 @@ const PROBED_TYPES: &[&str] = &[
 ];
 
 fn column_type(text: &str) -> migrate_core::model::ColumnType {
+    use migrate_core::model::ParseSqlType as _;
     migrate_core::model::ColumnType::parse_sql(text).unwrap()
 }
 

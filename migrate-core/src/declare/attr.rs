@@ -14,6 +14,7 @@ use super::{
     DeclaredTable, DeclaredUnique, Spanned, snake_case,
 };
 use crate::diagnostic::{Ctxt, Diagnostic};
+use crate::model::ParseSqlType as _;
 use crate::model::{ColumnType, Conversion, FkAction, PgType, QualifiedName};
 use crate::sql;
 

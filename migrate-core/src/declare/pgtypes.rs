@@ -563,6 +563,7 @@ fn valid_uuid(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ParseSqlType as _;
 
     fn ty(name: &str) -> ColumnType {
         ColumnType::parse_sql(name).unwrap()

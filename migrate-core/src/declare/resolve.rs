@@ -10,6 +10,7 @@ use super::pgtypes::{self, LiteralType};
 use super::{DeclaredEnum, DeclaredKey, DeclaredTable, DeclaredType, Spanned};
 use crate::diagnostic::{Ctxt, Diagnostic};
 use crate::model::FkAction;
+use crate::model::ParseSqlType as _;
 use crate::model::{
     Check, Column, ColumnType, ForeignKey, Index, IndexKey, PgType, QualifiedName, Schema, Table,
     Unique,

@@ -1,12 +1,14 @@
 //! A column type as SQL writes it (`varchar(80)`, `int8`, `timestamptz`, `numeric(12, 2)[]`)
 //! read into a [`PgType`] and its array dimensions, with PostgreSQL's refusals as typed errors.
+//! The types are the contract's; reading SQL needs sqlparser, so it is an extension trait
+//! ([`ParseSqlType`]) of this crate.
 
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Token;
 
-use super::pgtype::{NumericSize, PgType};
 use crate::sql::Memo;
+use migrate_contract::model::{ColumnType, NumericSize, PgType};
 
 /// Why a declared column type is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,15 +69,36 @@ pub enum InvalidType {
 /// PostgreSQL's limit on `character varying(n)` and `character(n)`.
 const MAX_LENGTH: u32 = 10_485_760;
 
-impl PgType {
-    /// Parses a column type as SQL writes it and returns the type (in PostgreSQL's canonical
-    /// form: `int8` is [`PgType::BigInt`], `varchar(80)` prints `character varying(80)`) and
-    /// its number of array dimensions.
-    pub fn parse_sql(text: &str) -> Result<(PgType, u8), InvalidType> {
+/// Reads a column type as SQL writes it (`varchar(80)`, `int8`, `numeric(12, 2)[]`). Bring it
+/// into scope (`use migrate_core::model::ParseSqlType as _;`) to call `PgType::parse_sql` or
+/// `ColumnType::parse_sql`.
+pub trait ParseSqlType: Sized {
+    /// What the text is read into.
+    type Parsed;
+
+    /// Parses a column type as SQL writes it, into PostgreSQL's canonical form: `int8` is
+    /// [`PgType::BigInt`], `varchar(80)` prints `character varying(80)`.
+    fn parse_sql(text: &str) -> Result<Self::Parsed, InvalidType>;
+}
+
+impl ParseSqlType for PgType {
+    /// The type and its number of array dimensions.
+    type Parsed = (PgType, u8);
+
+    fn parse_sql(text: &str) -> Result<(PgType, u8), InvalidType> {
         thread_local! {
             static TYPES: Memo<Result<(PgType, u8), InvalidType>> = Memo::default();
         }
         TYPES.with(|memo| memo.get_or(text, || parse(text)))
+    }
+}
+
+impl ParseSqlType for ColumnType {
+    /// A built-in or extension type (enums are named by their Rust type, not parsed).
+    type Parsed = ColumnType;
+
+    fn parse_sql(text: &str) -> Result<ColumnType, InvalidType> {
+        PgType::parse_sql(text).map(|(ty, array_dims)| ColumnType::Builtin { ty, array_dims })
     }
 }
 
@@ -302,6 +325,18 @@ mod tests {
             let (ty, _) = PgType::parse_sql(input).unwrap();
             assert_eq!(PgType::from_canonical(&ty.to_string()), Ok(ty));
         }
+    }
+
+    #[test]
+    fn column_types_carry_their_array_dimensions() {
+        let ty = ColumnType::parse_sql("varchar(80)[][]").unwrap();
+        assert_eq!(ty.to_string(), "character varying(80)[][]");
+        assert_eq!(ColumnType::from_canonical(&ty.to_string()), Ok(ty));
+        assert!(
+            ColumnType::parse_sql("varchar(80)")
+                .unwrap()
+                .is_binary_coercible_to(&ColumnType::parse_sql("text").unwrap())
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::model::ParseSqlType as _;
 use crate::model::{ColumnType, IndexKey, PgType, QualifiedName, Schema, Table};
 use crate::sql;
 

@@ -4,7 +4,8 @@
 //! [`PgType::from_canonical`] reads it back, so the snapshot stores exactly the text it always
 //! has. A spelling that names none of the built-ins (an extension's type, or text the snapshot
 //! validation refuses later) is kept verbatim in [`PgType::Other`]. This file depends on std
-//! only: the SQL syntax of types (`varchar(80)`, `int8`) is parsed in `type_sql.rs`.
+//! only: the SQL syntax of types (`varchar(80)`, `int8`) is parsed in `migrate-core`, which
+//! has an SQL parser.
 
 use std::fmt;
 
