@@ -143,12 +143,10 @@ async fn a_walk_stopped_after_k_batches_converges_when_run_again() {
     assert_eq!(filled_versions(&mut conn).await, after);
 }
 
-/// The batch SQL's last key should be the batch's greatest key, so batches do not overlap. It
-/// is not yet: the planner's `SELECT "id"::text FROM batch ORDER BY "id" DESC LIMIT 1` sorts
-/// by the output column (the key's text), so `"9"` beats `"50"`. The walk still converges
-/// (the key returned is one of the batch, so the cursor moves forward) but re-reads keys.
+/// The batch SQL's last key is the batch's greatest key, so batches do not overlap. (It once
+/// sorted by the output column, the key's text, so `"9"` beat `"50"`: the walk converged but
+/// re-read keys.)
 #[tokio::test]
-#[ignore = "planner bug: batch_sql orders its last key as text; order by batch.<key> to fix"]
 async fn the_cursor_is_the_greatest_key_of_each_batch() {
     let (_scenario, db, plan, _) = expanded(USERS_V2).await;
     let job = &plan.backfills[0];

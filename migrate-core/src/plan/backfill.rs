@@ -58,7 +58,9 @@ pub(super) fn backfill_job(
         .join(", ");
     let descending = key
         .iter()
-        .map(|(name, _)| format!("{} DESC", quote_ident(name)))
+        // Qualified: a bare name would sort by the `::text` output column of the same name,
+        // and `'9'` sorts after `'50'`.
+        .map(|(name, _)| format!("batch.{} DESC", quote_ident(name)))
         .collect::<Vec<_>>()
         .join(", ");
     let batch_sql = format!(
