@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use migrate_core::model::QualifiedName;
 use migrate_core::model::Schema;
-use migrate_core::plan::{Phase, Plan, Undo};
+use migrate_core::plan::{Phase, Plan, PostCheck, Undo};
 use migrate_runtime::introspect::{Drift, IntrospectError, TableDrift, introspect, schema_drift};
 use migrate_runtime::runner::{
     BackfillWalk, Progress, RollbackError, roll_back_phase, rows_left, run_backfill,
@@ -327,5 +327,70 @@ async fn drift_names_what_was_changed_by_hand_and_invalid_indexes_are_errors() {
             assert_eq!((table, index.as_str()), (users, "users_email_key2"));
         }
         other => panic!("expected an invalid index, got {other:?}"),
+    }
+}
+
+/// Adds a CHECK (K1, validated in contract) and an index (I1, built in expand).
+const USERS_V2_CHECKED: &str = r#"
+#[derive(Table)]
+#[migrate(table_name = "users")]
+#[migrate(index(columns(email)))]
+struct User {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    #[migrate(check = "length(email) > 3")]
+    email: String,
+    legacy: String,
+}
+"#;
+
+/// The plan's post-checks are executable: each is one count that is 0 once its step ran, and
+/// not 0 when what it checks is gone.
+#[tokio::test]
+async fn post_checks_pass_after_their_steps_and_fail_without_them() {
+    let (scenario, db, plan, _) = expanded(USERS_V2_CHECKED).await;
+    apply_source(&db.pool, &scenario.contract_migrations()).await;
+    let checks: Vec<_> = plan
+        .steps
+        .iter()
+        .filter_map(|s| s.post_check.as_ref())
+        .collect();
+    let kinds: Vec<&str> = checks
+        .iter()
+        .map(|c| match c {
+            PostCheck::IndexValid { .. } => "index",
+            PostCheck::ConstraintValidated { .. } => "constraint",
+            PostCheck::NoRowsLeft { .. } => "rows",
+        })
+        .collect();
+    assert!(
+        kinds.contains(&"index") && kinds.contains(&"constraint"),
+        "{kinds:?}"
+    );
+    let mut conn = connect(&db).await;
+    for check in &checks {
+        let count: i64 = sqlx::query_scalar(&check.sql())
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{e}: {}", check.sql()));
+        assert_eq!(count, 0, "{}", check.failure(count));
+    }
+    sqlx::raw_sql(
+        "ALTER TABLE users DROP CONSTRAINT users_email_check; DROP INDEX users_email_idx;",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    for check in &checks {
+        let count: i64 = sqlx::query_scalar(&check.sql())
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(count, 1, "{} should fail once it is gone", check.describe());
+        assert!(
+            check.failure(count).contains("missing"),
+            "{}",
+            check.failure(count)
+        );
     }
 }

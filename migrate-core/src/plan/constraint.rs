@@ -8,7 +8,7 @@ use super::index::concurrent_index_steps;
 use super::input::{PhysicalNames, PlanInput};
 use super::probe::constraint_exists;
 use super::sql_parts::{column_list, constraint_clause, foreign_key_clause, guarded};
-use super::step::{LockMode, Phase, Step, StepBuilder};
+use super::step::{LockMode, Phase, PostCheck, Step, StepBuilder};
 use crate::model::{Check, ForeignKey, Index, IndexKey, QualifiedName, Unique};
 use crate::sql::{self, quote_ident, quote_literal};
 use migrate_contract::CatalogRow;
@@ -210,9 +210,29 @@ pub(super) fn primary_key_steps(
     steps
 }
 
+/// [`not_valid_then_validate`] for a constraint that stays under its name: the VALIDATE step
+/// gets a post-check that it is there and validated. (C6's check is dropped by the step after
+/// it, and a shadow column's checks are renamed by the swap, so a re-run would fail theirs.)
+pub(in crate::plan) fn lasting_constraint_steps(
+    table: &QualifiedName,
+    name: &str,
+    clause: &str,
+    catalog: CatalogRow,
+    referenced: Option<&QualifiedName>,
+) -> Vec<Step> {
+    let mut steps = not_valid_then_validate(table, name, clause, catalog, referenced);
+    if let Some(validate) = steps.last_mut() {
+        validate.post_check = Some(PostCheck::ConstraintValidated {
+            table: table.clone(),
+            name: name.to_owned(),
+        });
+    }
+    steps
+}
+
 /// K1: CHECK NOT VALID, then VALIDATE.
 pub(super) fn check_steps(table: &QualifiedName, check: &Check, catalog: CatalogRow) -> Vec<Step> {
-    not_valid_then_validate(
+    lasting_constraint_steps(
         table,
         &check.name,
         &format!("CHECK ({})", check.expr),
@@ -227,7 +247,7 @@ pub(super) fn foreign_key_steps(
     foreign_key: &ForeignKey,
     catalog: CatalogRow,
 ) -> Vec<Step> {
-    not_valid_then_validate(
+    lasting_constraint_steps(
         table,
         &foreign_key.name,
         &foreign_key_clause(foreign_key),

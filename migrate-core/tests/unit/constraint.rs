@@ -93,6 +93,15 @@ fn assert_not_valid_then_validate(steps: &[&migrate_core::plan::Step]) {
         support::existing_locks(&[validate]),
         [Some(LockMode::ShareUpdateExclusive)]
     );
+    // The constraint stays under its name, so the runner checks it is validated.
+    assert!(
+        matches!(
+            validate.post_check,
+            Some(PostCheck::ConstraintValidated { .. })
+        ),
+        "{:?}",
+        validate.post_check
+    );
 }
 
 #[test]

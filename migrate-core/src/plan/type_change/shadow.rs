@@ -28,7 +28,7 @@ use crate::diff::Change;
 use crate::model::{Column, ColumnType, Index, IndexKey, QualifiedName, Table};
 use crate::plan::backfill::backfill_job;
 use crate::plan::check::check_step;
-use crate::plan::constraint::not_valid_then_validate;
+use crate::plan::constraint::{lasting_constraint_steps, not_valid_then_validate};
 use crate::plan::index::concurrent_index_steps;
 use crate::plan::input::PlanInput;
 use crate::plan::probe::column_exists;
@@ -609,9 +609,15 @@ impl TableShadows<'_> {
                     quote_ident(&name)
                 ));
                 validations.extend(
-                    not_valid_then_validate(table, &name, &clause, CatalogRow::K4, parent.as_ref())
-                        .into_iter()
-                        .filter(|s| s.transaction == Transaction::Own),
+                    lasting_constraint_steps(
+                        table,
+                        &name,
+                        &clause,
+                        CatalogRow::K4,
+                        parent.as_ref(),
+                    )
+                    .into_iter()
+                    .filter(|s| s.transaction == Transaction::Own),
                 );
                 parents.extend(parent);
             }
