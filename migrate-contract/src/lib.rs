@@ -7,17 +7,22 @@
 //!
 //! A [`Plan`] read with [`Plan::from_json`] has been checked:
 //! - its `format` is [`FORMAT_VERSION`] (the first field of the JSON);
-//! - every [`Step`] has a unique id (`RRRR.phase.N`) and its `checksum` matches what it
-//!   executes ([`Step::compute_checksum`]): a step edited by hand is refused;
-//! - every backfill has a unique id (`RRRR.backfill.N`), and every [`BackfillGate`] names
-//!   backfills of the plan;
+//! - every [`Step`] is in expand or contract, its id is its place (`RRRR.phase.N`), and its
+//!   `checksum` matches what it executes ([`Step::compute_checksum`]): a step edited by hand
+//!   is refused;
+//! - every backfill's id is its place (`RRRR.backfill.N`) and its checksum matches its
+//!   queries, and every [`BackfillGate`] names backfills of the plan;
 //! - the [`StepGroup`]s cover every step exactly once, in step order, one phase each; a group
 //!   whose transaction is not [`Transaction::Shared`] holds exactly one step that runs that
 //!   way; a shared group holds only shared steps and, when it holds more than one, they lock
-//!   at most one existing table in a mode that blocks writers (rule R1).
+//!   at most one existing table in a mode that blocks writers (rule R1; a single step may
+//!   lock two, as a foreign key locks its parent too, and then runs in a group of its own);
+//! - each group's checksum covers its file, transaction mode, steps, order check and
+//!   timeouts, and no two groups share a file.
 //!
-//! Running the groups in order, each in one transaction unless it says otherwise, runs the
-//! same statements as applying the migration files with sqlx.
+//! Running the groups in order, each in one transaction unless it says otherwise, with its
+//! timeouts set (`SET LOCAL`) and its order check first, then its steps, runs the same
+//! statements as applying the migration files with sqlx.
 //!
 //! # Version policy
 //!
@@ -69,12 +74,12 @@ pub enum PlanReadError {
         /// The version found (`format`).
         found: serde_json::Value,
     },
-    /// A step's checksum does not match what it executes.
+    /// A step's, backfill's or group's checksum does not match what it executes.
     #[error(
-        "step {id} was edited after it was planned (its checksum does not match its SQL): plans are generated, never edited; regenerate it"
+        "{id} was edited after it was planned (its checksum does not match what it runs): plans are generated, never edited; regenerate it"
     )]
     Edited {
-        /// The step id.
+        /// The step or backfill id, or the group's file.
         id: String,
     },
     /// The plan breaks an invariant of the contract.
@@ -108,10 +113,23 @@ impl Plan {
     /// Checks the invariants a reader relies on (see the crate docs).
     pub fn verify(&self) -> Result<(), PlanReadError> {
         let invalid = |why: String| Err(PlanReadError::Invalid(why));
-        let mut ids = HashSet::new();
+        let release = self.release.number;
+        let mut counts = [0usize; 3];
         for step in &self.steps {
-            if step.id.is_empty() || !ids.insert(step.id.as_str()) {
-                return invalid(format!("step id `{}` is empty or not unique", step.id));
+            if step.phase == Phase::Backfill {
+                return invalid(format!(
+                    "step {} is in the backfill phase, whose work is the plan's backfill jobs",
+                    step.id
+                ));
+            }
+            let n = &mut counts[step.phase as usize];
+            *n += 1;
+            if step.id != step_id(release, step.phase, *n) {
+                return invalid(format!(
+                    "step id `{}` is not its place in the plan (`{}`)",
+                    step.id,
+                    step_id(release, step.phase, *n)
+                ));
             }
             if step.checksum != step.compute_checksum() {
                 return Err(PlanReadError::Edited {
@@ -120,10 +138,18 @@ impl Plan {
             }
         }
         let mut backfills = HashSet::new();
-        for b in &self.backfills {
-            if b.id.is_empty() || !backfills.insert(b.id.as_str()) {
-                return invalid(format!("backfill id `{}` is empty or not unique", b.id));
+        for (i, b) in self.backfills.iter().enumerate() {
+            if b.id != backfill_id(release, i + 1) {
+                return invalid(format!(
+                    "backfill id `{}` is not its place in the plan (`{}`)",
+                    b.id,
+                    backfill_id(release, i + 1)
+                ));
             }
+            if b.checksum != b.compute_checksum() {
+                return Err(PlanReadError::Edited { id: b.id.clone() });
+            }
+            backfills.insert(b.id.as_str());
         }
         for step in &self.steps {
             let unknown = step
@@ -152,9 +178,18 @@ impl Plan {
         if grouped != ordered {
             return invalid("the groups do not hold every step once, in step order".into());
         }
+        let mut files = HashSet::new();
         for group in &self.groups {
             if group.steps.is_empty() {
                 return invalid(format!("group {} is empty", group.file));
+            }
+            if !files.insert(group.file.as_str()) {
+                return invalid(format!("two groups write the file {}", group.file));
+            }
+            if group.checksum != group.compute_checksum() {
+                return Err(PlanReadError::Edited {
+                    id: group.file.clone(),
+                });
             }
             let steps: Vec<&Step> = self.group_steps(group).collect();
             if steps.iter().any(|s| s.phase != group.phase) {

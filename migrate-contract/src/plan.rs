@@ -131,9 +131,10 @@ impl Lock {
 pub enum Transaction {
     /// In a transaction it may share with its neighbours (one file, one transaction).
     Shared,
-    /// In a transaction of its own (VALIDATE never shares one with its NOT VALID add).
+    /// In a transaction of its own (VALIDATE never shares one with its NOT VALID add; ADD
+    /// VALUE, whose label cannot be used before it commits).
     Own,
-    /// Outside any transaction, alone (CONCURRENTLY, ADD VALUE).
+    /// Outside any transaction, alone (CONCURRENTLY).
     None,
 }
 
@@ -293,6 +294,7 @@ pub struct Step {
 /// The fields a step's checksum covers: everything a runner executes or sets.
 #[derive(Serialize)]
 struct Executed<'a> {
+    phase: Phase,
     sql: &'a str,
     transaction: Transaction,
     lock_timeout_ms: Option<u32>,
@@ -340,6 +342,7 @@ impl Step {
     /// not covered: editing them changes no execution.
     pub fn compute_checksum(&self) -> String {
         let executed = Executed {
+            phase: self.phase,
             sql: &self.sql,
             transaction: self.transaction,
             lock_timeout_ms: self.lock_timeout_ms,
@@ -369,6 +372,9 @@ impl Step {
 pub struct Backfill {
     /// Stable id: `RRRR.backfill.N` (see [`Plan::seal`]).
     pub id: String,
+    /// sha256 (hex) of what a runner executes: the table, the key, both queries and the batch
+    /// targets (see [`Backfill::compute_checksum`]).
+    pub checksum: String,
     /// The catalog row it belongs to.
     pub catalog: CatalogRow,
     /// What it does.
@@ -394,6 +400,23 @@ pub struct Backfill {
     pub before_deploy: bool,
 }
 
+impl Backfill {
+    /// The checksum of what a runner executes for this job.
+    pub fn compute_checksum(&self) -> String {
+        let covered = (
+            &self.table,
+            &self.key,
+            &self.batch_sql,
+            &self.rows_left_sql,
+            self.initial_batch_size,
+            self.target_batch_ms,
+            self.before_deploy,
+        );
+        // Strings, numbers and a bool: serialising cannot fail.
+        crate::sha256_hex(&serde_json::to_vec(&covered).unwrap_or_default())
+    }
+}
+
 /// Steps that run together: one migration file, and (unless [`Transaction::None`]) one
 /// transaction. Computed once by the planner; the renderer writes one file per group and a
 /// runner runs the same groups.
@@ -409,6 +432,37 @@ pub struct StepGroup {
     pub transaction: Transaction,
     /// Ids of its steps, in execution order.
     pub steps: Vec<String>,
+    /// R9: for a transactional group after the first of its phase, the check that runs first
+    /// in its transaction (a `DO` block): its phase has begun and is not over. A group that
+    /// runs outside a transaction cannot carry it; the groups before and after it do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_check: Option<String>,
+    /// `SET LOCAL lock_timeout` for the group's transaction: the smallest of its steps'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_timeout_ms: Option<u32>,
+    /// `SET LOCAL statement_timeout` for the group's transaction: the largest of its steps'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement_timeout_ms: Option<u32>,
+    /// sha256 (hex) of everything above (see [`StepGroup::compute_checksum`]).
+    pub checksum: String,
+}
+
+impl StepGroup {
+    /// The checksum of what running the group means: its phase, file, transaction mode, steps,
+    /// order check and timeouts.
+    pub fn compute_checksum(&self) -> String {
+        let covered = (
+            self.phase,
+            &self.file,
+            self.transaction,
+            &self.steps,
+            &self.order_check,
+            self.lock_timeout_ms,
+            self.statement_timeout_ms,
+        );
+        // Strings, numbers and enums: serialising cannot fail.
+        crate::sha256_hex(&serde_json::to_vec(&covered).unwrap_or_default())
+    }
 }
 
 /// One change as the summary lists it.
@@ -499,6 +553,7 @@ impl Plan {
         }
         for (i, backfill) in self.backfills.iter_mut().enumerate() {
             backfill.id = backfill_id(release, i + 1);
+            backfill.checksum = backfill.compute_checksum();
         }
     }
 }

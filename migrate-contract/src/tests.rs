@@ -46,6 +46,7 @@ fn sample() -> Plan {
         ],
         backfills: vec![Backfill {
             id: String::new(),
+            checksum: String::new(),
             catalog: CatalogRow::C6,
             description: "fill users.name".into(),
             table: table("users"),
@@ -66,11 +67,19 @@ fn sample() -> Plan {
     });
     plan.seal();
     let ids: Vec<String> = plan.steps.iter().map(|s| s.id.clone()).collect();
-    let group = |phase, file: &str, transaction, steps: &[&String]| StepGroup {
-        phase,
-        file: file.into(),
-        transaction,
-        steps: steps.iter().map(|s| (*s).clone()).collect(),
+    let group = |phase, file: &str, transaction, steps: &[&String]| {
+        let mut group = StepGroup {
+            phase,
+            file: file.into(),
+            transaction,
+            steps: steps.iter().map(|s| (*s).clone()).collect(),
+            order_check: None,
+            lock_timeout_ms: None,
+            statement_timeout_ms: None,
+            checksum: String::new(),
+        };
+        group.checksum = group.compute_checksum();
+        group
     };
     plan.groups = vec![
         group(
@@ -213,6 +222,9 @@ fn a_lone_step_stays_alone_and_a_shared_group_blocks_one_table() {
     let mut plan = sample();
     let moved = plan.groups.remove(2).steps;
     plan.groups[1].steps.extend(moved);
+    // An edited group is refused by its checksum; recomputed, by the invariant.
+    assert!(matches!(plan.verify(), Err(PlanReadError::Edited { .. })));
+    plan.groups[1].checksum = plan.groups[1].compute_checksum();
     assert!(matches!(plan.verify(), Err(PlanReadError::Invalid(_))));
 
     // R1: two existing tables blocked in one transaction.
@@ -257,4 +269,50 @@ fn post_checks_give_a_count_query_and_a_message() {
     };
     assert_eq!(rows.sql(), "SELECT count(*) FROM t");
     assert_eq!(rows.failure(3), "3 row(s) left: NULL names");
+}
+
+#[test]
+fn ids_are_places_and_backfills_and_groups_are_checksummed() {
+    // A step moved to another phase keeps neither its id nor its checksum.
+    let mut plan = sample();
+    plan.steps[4].phase = Phase::Expand;
+    assert!(plan.verify().is_err());
+
+    // Ids say where a step stands: swapped ids are refused even with fresh checksums.
+    let mut plan = sample();
+    let (a, b) = (plan.steps[0].id.clone(), plan.steps[1].id.clone());
+    plan.steps[0].id = b;
+    plan.steps[1].id = a;
+    let err = plan.verify().unwrap_err();
+    assert!(err.to_string().contains("not its place"), "{err}");
+
+    // A backfill's queries are covered.
+    let mut plan = sample();
+    plan.backfills[0].batch_sql = "UPDATE users SET name = NULL".into();
+    assert!(matches!(
+        plan.verify(),
+        Err(PlanReadError::Edited { ref id }) if id == "0002.backfill.1"
+    ));
+
+    // A group's order check and timeouts are covered.
+    let mut plan = sample();
+    plan.groups[2].lock_timeout_ms = Some(60_000);
+    assert!(matches!(
+        plan.verify(),
+        Err(PlanReadError::Edited { ref id }) if id == "0002003_c.sql"
+    ));
+
+    // Backfill work is jobs, never steps.
+    let mut plan = sample();
+    plan.steps[4].phase = Phase::Backfill;
+    plan.seal();
+    let err = plan.verify().unwrap_err();
+    assert!(err.to_string().contains("backfill phase"), "{err}");
+
+    // Two groups may not write one file.
+    let mut plan = sample();
+    plan.groups[1].file = plan.groups[0].file.clone();
+    plan.groups[1].checksum = plan.groups[1].compute_checksum();
+    let err = plan.verify().unwrap_err();
+    assert!(err.to_string().contains("two groups"), "{err}");
 }

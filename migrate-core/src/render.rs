@@ -13,7 +13,7 @@
 
 use std::fmt::{self, Write as _};
 
-use crate::plan::{Phase, Plan, Step, Transaction, Undo};
+use crate::plan::{Phase, Plan, Step, StepGroup, Transaction, Undo};
 use crate::sql::escape_control;
 
 /// Folder, inside the migrations folder, for plan summaries and plan data (sqlx ignores it).
@@ -29,11 +29,13 @@ pub struct GeneratedFile {
     pub content: String,
 }
 
-/// One migration file and the steps in it.
+/// One migration file: its group and the group's steps.
 #[derive(Debug, Clone)]
 pub struct MigrationFile<'a> {
     /// The path, relative to the migrations folder.
     pub path: String,
+    /// The group it writes.
+    pub group: &'a StepGroup,
     /// Its steps.
     pub steps: Vec<&'a Step>,
 }
@@ -43,6 +45,7 @@ pub fn group_files(plan: &Plan, phase: Phase) -> Vec<MigrationFile<'_>> {
     plan.groups_of(phase)
         .map(|group| MigrationFile {
             path: group.file.clone(),
+            group,
             steps: plan.group_steps(group).collect(),
         })
         .collect()
@@ -69,12 +72,8 @@ pub fn render_file(
         out.push_str("-- PostgreSQL runs this statement only alone, so it cannot check the release order itself: the files before and after it do.\n");
     } else {
         out.push_str(&header);
-        let lock_timeout = file.steps.iter().filter_map(|s| s.lock_timeout_ms).min();
-        let statement_timeout = file
-            .steps
-            .iter()
-            .filter_map(|s| s.statement_timeout_ms)
-            .max();
+        let lock_timeout = file.group.lock_timeout_ms;
+        let statement_timeout = file.group.statement_timeout_ms;
         if lock_timeout.is_some() || statement_timeout.is_some() {
             out.push_str("-- Timeouts hold for this file's transaction only; on a lock timeout, run it again.\n");
         }
@@ -85,11 +84,10 @@ pub fn render_file(
             let _ = writeln!(out, "SET LOCAL statement_timeout = '{ms}ms';");
         }
     }
-    if index > 1 && file.steps.iter().all(|s| s.transaction.is_transactional()) {
+    if let Some(check) = &file.group.order_check {
         let _ = writeln!(
             out,
-            "\n-- R9 every file checks that its phase has begun and is not over (run the files in order)\n{}",
-            crate::plan::file_order_check(&plan.release, &plan.previous, phase)
+            "\n-- R9 every file checks that its phase has begun and is not over (run the files in order)\n{check}"
         );
     }
     for step in &file.steps {

@@ -72,6 +72,7 @@ pub(super) fn backfill_job(
     );
     Backfill {
         id: String::new(),
+        checksum: String::new(),
         catalog,
         description,
         table: physical.clone(),

@@ -1,6 +1,7 @@
 //! Which steps share a file and a transaction, decided once here; the renderer writes one
 //! file per group and a runner runs the same groups.
 
+use super::probe::file_order_check;
 use super::step::{Phase, Plan, Step, StepGroup, Transaction};
 use crate::model::QualifiedName;
 
@@ -12,7 +13,8 @@ pub const CONTRACT_DIR: &str = "contract";
 /// lock must not queue for another); a step that runs alone or in its own transaction (R3)
 /// gets a group of its own.
 pub fn group_steps(plan: &Plan) -> Vec<StepGroup> {
-    [Phase::Expand, Phase::Backfill, Phase::Contract]
+    // Backfill work is the plan's backfill jobs, never steps.
+    [Phase::Expand, Phase::Contract]
         .into_iter()
         .flat_map(|phase| phase_groups(plan, phase))
         .collect()
@@ -52,11 +54,32 @@ fn phase_groups(plan: &Plan, phase: Phase) -> Vec<StepGroup> {
     groups
         .into_iter()
         .enumerate()
-        .map(|(i, steps)| StepGroup {
-            phase,
-            file: format!("{dir}{}", file_name(plan.release.number, first + i, &steps)),
-            transaction: steps[0].transaction,
-            steps: steps.iter().map(|s| s.id.clone()).collect(),
+        .map(|(i, steps)| {
+            let transaction = steps[0].transaction;
+            let transactional = transaction.is_transactional();
+            let mut group = StepGroup {
+                phase,
+                file: format!("{dir}{}", file_name(plan.release.number, first + i, &steps)),
+                transaction,
+                steps: steps.iter().map(|s| s.id.clone()).collect(),
+                // R9: the phase's first group checks the order in its first step already.
+                order_check: (i > 0 && transactional)
+                    .then(|| file_order_check(&plan.release, &plan.previous, phase)),
+                // One transaction, one setting: the strictest wait, the longest statement.
+                lock_timeout_ms: steps
+                    .iter()
+                    .filter_map(|s| s.lock_timeout_ms)
+                    .min()
+                    .filter(|_| transactional),
+                statement_timeout_ms: steps
+                    .iter()
+                    .filter_map(|s| s.statement_timeout_ms)
+                    .max()
+                    .filter(|_| transactional),
+                checksum: String::new(),
+            };
+            group.checksum = group.compute_checksum();
+            group
         })
         .collect()
 }
