@@ -394,3 +394,50 @@ async fn post_checks_pass_after_their_steps_and_fail_without_them() {
         );
     }
 }
+
+/// Types PostgreSQL prints in several words, and arrays of two dimensions, read back as
+/// declared: defaults cast to them and the dimension count are no drift.
+const SPELLINGS: &str = r#"
+#[derive(Table)]
+#[migrate(table_name = "spellings")]
+struct Spelling {
+    #[migrate(primary_key, identity)]
+    id: i64,
+    #[migrate(column_type = "varchar(80)", default = "'x'")]
+    code: String,
+    #[migrate(default = "1.5")]
+    ratio: f64,
+    #[migrate(column_type = "timestamp(3) with time zone", default = "'2020-01-01 00:00:00+00'")]
+    since: chrono::DateTime<chrono::Utc>,
+    #[migrate(column_type = "text[][]")]
+    grid: Option<Vec<Vec<String>>>,
+}
+"#;
+
+#[tokio::test]
+async fn multi_word_types_and_two_dimensional_arrays_read_back_without_drift() {
+    let scenario = Scenario::new();
+    scenario.accept(SPELLINGS);
+    let declared = scenario.snapshot().schema;
+    let db = TestDb::create().await;
+    apply_source(&db.pool, &scenario.migrations()).await;
+    let mut conn = connect(&db).await;
+    let live = introspect(&mut conn, &["public"]).await.unwrap();
+    let table = live.tables.get("public.spellings").expect("the table");
+    let column = |name: &str| table.columns.iter().find(|c| c.name == name).unwrap();
+    // What PostgreSQL prints, so the comparison below has something to normalise.
+    assert_eq!(
+        column("code").default.as_deref(),
+        Some("'x'::character varying")
+    );
+    assert!(
+        column("since")
+            .default
+            .as_deref()
+            .is_some_and(|d| d.ends_with("::timestamp with time zone")),
+        "{:?}",
+        column("since").default
+    );
+    assert_eq!(column("grid").ty.to_string(), "text[][]");
+    assert_eq!(schema_drift(&live, &declared), None);
+}

@@ -357,6 +357,59 @@ pub fn comparable(schema: &Schema) -> Schema {
     out
 }
 
+/// Words that continue a type name PostgreSQL prints in several words (`character varying`,
+/// `double precision`, `timestamp(3) with time zone`, `bit varying`).
+const TYPE_NAME_WORDS: &[&str] = &[
+    "varying",
+    "precision",
+    "with",
+    "without",
+    "time",
+    "zone",
+    "local",
+];
+
+/// Skips the type name after `::`: its words, dots, quotes, a type modifier in parentheses
+/// and array brackets.
+fn skip_type_name(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_' || c == '.' || c == '"';
+    loop {
+        while chars.peek().copied().is_some_and(is_name) {
+            chars.next();
+        }
+        // A modifier, `(80)` or `(12,2)`.
+        if chars.peek() == Some(&'(') {
+            let rest: String = chars.clone().take_while(|c| *c != ')').collect();
+            if rest[1..]
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == ',' || c == ' ')
+            {
+                for _ in 0..=rest.len() {
+                    chars.next();
+                }
+            }
+        }
+        while chars.peek() == Some(&'[') || chars.peek() == Some(&']') {
+            chars.next();
+        }
+        // Another word of the same type name?
+        let ahead: String = chars
+            .clone()
+            .skip_while(|c| *c == ' ')
+            .take_while(|c| is_name(*c))
+            .collect();
+        if chars.peek() == Some(&' ')
+            && TYPE_NAME_WORDS.contains(&ahead.to_ascii_lowercase().as_str())
+        {
+            while chars.peek() == Some(&' ') {
+                chars.next();
+            }
+            continue;
+        }
+        return;
+    }
+}
+
 /// A loose canonical form of an SQL expression, for comparison only: lower-cased outside
 /// string literals, without casts (`::text`, `::jsonb`, `::order_status`), parentheses or
 /// whitespace. Two expressions PostgreSQL prints differently from how they were declared
@@ -377,12 +430,7 @@ pub fn normalize_sql(sql: &str) -> String {
         }
         if c == ':' && chars.peek() == Some(&':') {
             chars.next();
-            // The type name: identifiers, dots, quotes and array brackets.
-            while chars.peek().is_some_and(|c| {
-                c.is_alphanumeric() || *c == '_' || *c == '.' || *c == '"' || *c == '[' || *c == ']'
-            }) {
-                chars.next();
-            }
+            skip_type_name(&mut chars);
             continue;
         }
         if c == '(' || c == ')' || c.is_whitespace() {
@@ -520,5 +568,23 @@ mod tests {
             normalize_sql("lower((email)::text)"),
             normalize_sql("lower(email)")
         );
+    }
+
+    #[test]
+    fn normalize_drops_casts_to_types_of_several_words() {
+        for (printed, declared) in [
+            ("'x'::character varying", "'x'"),
+            ("'x'::character varying(80)", "'x'"),
+            ("'1.5'::double precision", "'1.5'"),
+            ("'2020-01-01'::timestamp with time zone", "'2020-01-01'"),
+            ("now()::timestamp(3) without time zone", "now()"),
+            ("'{}'::integer[]", "'{}'"),
+            ("(price)::numeric(12,2) > 0", "price > 0"),
+            ("'a'::text < name", "'a' < name"),
+        ] {
+            assert_eq!(normalize_sql(printed), normalize_sql(declared), "{printed}");
+        }
+        // A word after a cast that is not part of the type stays.
+        assert_eq!(normalize_sql("a::int or b"), "aorb");
     }
 }

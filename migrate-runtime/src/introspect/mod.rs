@@ -201,7 +201,8 @@ async fn read_columns(
 ) -> Result<Vec<Column>, IntrospectError> {
     let rows = sqlx::query(
         "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, tn.nspname::text, et.typname::text
+                pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, tn.nspname::text, et.typname::text,
+                a.attndims::int4
          FROM pg_catalog.pg_attribute a
          LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
          JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
@@ -218,8 +219,13 @@ async fn read_columns(
             let get = Getter::new(row, CatalogRead::Columns);
             let name: String = get.at(0)?;
             let formatted: String = get.at(1)?;
-            // format_type prints one `[]` per dimension it knows of; PostgreSQL caps them at 6.
-            let array_dims = u8::try_from(formatted.matches("[]").count()).unwrap_or(u8::MAX);
+            // format_type prints a single `[]` however many dimensions were declared; the
+            // declared count is `attndims` (PostgreSQL does not enforce it, and caps it at 6).
+            let declared_dims: i32 = get.at(7)?;
+            let printed_dims = formatted.matches("[]").count();
+            let array_dims =
+                u8::try_from(printed_dims.max(usize::try_from(declared_dims).unwrap_or(0)))
+                    .unwrap_or(u8::MAX);
             let ty = match (get.at::<Option<String>>(5)?, get.at::<Option<String>>(6)?) {
                 (Some(schema), Some(enum_name)) => ColumnType::Enum {
                     name: QualifiedName::new(schema, enum_name),
