@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 use migrate_core::decide::Verdict;
 use migrate_core::pipeline::{self, CratePlan};
-use migrate_core::plan::{FORMAT_VERSION, Plan, PlanReadError, Target, legacy};
+use migrate_core::plan::{FORMAT_VERSION, Plan, PlanReadError, Target, TargetError, legacy};
 use migrate_core::render::{self, GeneratedFile, PLANS_DIR};
 use migrate_core::snapshot::{self, DEFAULT_FILE_NAME, Snapshot, SnapshotError};
 
@@ -351,8 +351,8 @@ impl std::fmt::Display for Stale {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// [`Config::postgres_version`] was given a version the planner does not target.
-    #[error("{0}")]
-    PostgresVersion(String),
+    #[error(transparent)]
+    PostgresVersion(#[from] TargetError),
     /// The snapshot or the migrations folder lies outside the crate.
     #[error(
         "the {what} {path} is outside the crate {root}; keep it inside, so the snapshot's file list means the same on every machine"

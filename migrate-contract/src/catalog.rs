@@ -96,7 +96,8 @@ catalog_rows! {
     X1 = "X1",
     /// The release model: each release reads and writes through its own schema of views.
     R = "R",
-    /// Rule 1: a short lock timeout (and retry) for every step that blocks writers.
+    /// Rule 1: a short lock timeout for every step that blocks writers, and a retry when it
+    /// expires; one write-blocked existing table per shared transaction.
     R1 = "R1",
     /// Rule 2: a statement timeout on ACCESS EXCLUSIVE steps, none on long non-blocking ones.
     R2 = "R2",
@@ -104,7 +105,7 @@ catalog_rows! {
     R3 = "R3",
     /// Rule 4: a trigger is created and dropped in the same transaction as the column it serves.
     R4 = "R4",
-    /// Rule 5: every step can be re-run after a crash.
+    /// Rule 5: every step can be re-run after a crash at any point.
     R5 = "R5",
     /// Rule 6: one runner at a time, serialised by polling an advisory lock.
     R6 = "R6",

@@ -184,7 +184,9 @@ pub enum PostCheck {
         /// The constraint name.
         name: String,
     },
-    /// A count of rows still to fix; must be 0.
+    /// A count of rows still to fix; must be 0. This planner writes none yet: a backfill
+    /// job's own `rows_left_sql` serves after a backfill, and contract's checks run before
+    /// their steps ([`PreCheck`]).
     NoRowsLeft {
         /// `SELECT count(*) …`.
         sql: String,

@@ -1,4 +1,4 @@
-//! Stage 5, *render*: a [`Plan`] becomes files.
+//! Stage 6, *render*: a [`Plan`] becomes files.
 //!
 //! - Expand steps go to the migrations folder in the layout `sqlx migrate run` accepts:
 //!   `<version>_<description>.sql`, consecutive transactional steps in one file (sqlx wraps it

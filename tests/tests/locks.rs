@@ -46,10 +46,12 @@ fn declared_rank(mode: LockMode) -> usize {
 async fn check_phase(db: &TestDb, plan: &Plan, phase: Phase) -> usize {
     let mut conn = db.connection().await;
     let mut checked = 0;
+    let mut backfilled = false;
     for step in plan.steps.iter().filter(|s| s.phase == phase) {
-        if step.slug.starts_with("wait_backfill") {
-            // The new release's views wait for the backfill; a deploy runs it here.
+        if step.gate.is_some() && !backfilled {
+            // The step waits for backfills (its gate); a deploy runs them here.
             run_backfills(&db.pool, plan, 100).await;
+            backfilled = true;
         }
         if !step.transaction.is_transactional() {
             // CONCURRENTLY cannot run in a transaction; later steps need it.

@@ -27,22 +27,29 @@ impl Default for Target {
     }
 }
 
+/// Why a target PostgreSQL version was not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// Not `15` or `14.4`.
+    #[error("`{0}` is not a PostgreSQL version; write it as `15` or `14.4`")]
+    NotAVersion(String),
+    /// Before 12.
+    #[error("PostgreSQL {0} is not supported; the plans need PostgreSQL 12 or later")]
+    TooOld(u32),
+}
+
 impl Target {
     /// Parses `15`, `14.4`, …; versions before 12 are refused.
-    pub fn parse(text: &str) -> Result<Target, String> {
+    pub fn parse(text: &str) -> Result<Target, TargetError> {
         let (major, minor) = match text.trim().split_once('.') {
             Some((a, b)) => (a.parse::<u32>(), b.parse::<u32>()),
             None => (text.trim().parse::<u32>(), Ok(0)),
         };
         let (Ok(major), Ok(minor)) = (major, minor) else {
-            return Err(format!(
-                "`{text}` is not a PostgreSQL version; write it as `15` or `14.4`"
-            ));
+            return Err(TargetError::NotAVersion(text.to_owned()));
         };
         if major < 12 {
-            return Err(format!(
-                "PostgreSQL {major} is not supported; the plans need PostgreSQL 12 or later"
-            ));
+            return Err(TargetError::TooOld(major));
         }
         Ok(Target { major, minor })
     }

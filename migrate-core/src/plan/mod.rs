@@ -30,7 +30,7 @@ mod type_change;
 mod views;
 
 pub use group::{CONTRACT_DIR, group_steps};
-pub use input::{PlanInput, Target};
+pub use input::{PlanInput, Target, TargetError};
 pub use migrate_contract::{CatalogRow, FORMAT_VERSION, PlanReadError, VerdictKind};
 pub use probe::file_order_check;
 pub use sql_parts::column_definition;
