@@ -92,6 +92,11 @@ impl Plan {
     /// contract's invariants (see the crate docs).
     pub fn from_json(text: &str) -> Result<Plan, PlanReadError> {
         let value: serde_json::Value = serde_json::from_str(text)?;
+        if !value.is_object() {
+            return Err(PlanReadError::Invalid(
+                "plan data is a JSON object; this is not one".into(),
+            ));
+        }
         match value.get("format") {
             None => return Err(PlanReadError::Unversioned),
             Some(v) if v.as_u64() == Some(u64::from(FORMAT_VERSION)) => {}

@@ -109,6 +109,7 @@ impl LockMode {
 
 /// One lock a step takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Lock {
     /// The mode.
     pub mode: LockMode,
@@ -159,6 +160,7 @@ pub enum Undo {
 
 /// A query to run before a step: the step must not run while it returns a non-zero count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PreCheck {
     /// `SELECT count(*) …` of the rows that would make the step fail.
     pub sql: String,
@@ -242,6 +244,7 @@ impl PostCheck {
 /// Backfills a step waits for: it must not run until each has no rows left (the new
 /// release's views, which the new binary reads unfilled rows through).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BackfillGate {
     /// Ids of the [`Backfill`]s, in plan order.
     pub backfills: Vec<String>,
@@ -249,6 +252,7 @@ pub struct BackfillGate {
 
 /// One executable step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Step {
     /// Stable id: `RRRR.phase.N`, N counting the phase's steps from 1 (see [`Plan::seal`]).
     pub id: String,
@@ -371,6 +375,7 @@ impl Step {
 /// A batched backfill (rule R7): walk the primary key in keyset order and set a column on the
 /// rows that existed before expand. Rows written since are covered by the column's default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Backfill {
     /// Stable id: `RRRR.backfill.N` (see [`Plan::seal`]).
     pub id: String,
@@ -423,6 +428,7 @@ impl Backfill {
 /// transaction. Computed once by the planner; the renderer writes one file per group and a
 /// runner runs the same groups.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StepGroup {
     /// The phase of every step in it.
     pub phase: Phase,
@@ -469,6 +475,7 @@ impl StepGroup {
 
 /// One change as the summary lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChangeSummary {
     /// Catalog row.
     pub catalog: CatalogRow,
@@ -483,6 +490,7 @@ pub struct ChangeSummary {
 
 /// The plan for one release.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Plan {
     /// The plan format version ([`crate::FORMAT_VERSION`] when written by this crate).
     pub format: u32,

@@ -175,7 +175,7 @@ fn missing_and_unknown_versions_are_refused() {
     }
     assert!(matches!(
         Plan::from_json("[1]"),
-        Err(PlanReadError::Unversioned)
+        Err(PlanReadError::Invalid(_))
     ));
     assert!(matches!(Plan::from_json("{"), Err(PlanReadError::Json(_))));
 }
@@ -315,4 +315,33 @@ fn ids_are_places_and_backfills_and_groups_are_checksummed() {
     plan.groups[1].checksum = plan.groups[1].compute_checksum();
     let err = plan.verify().unwrap_err();
     assert!(err.to_string().contains("two groups"), "{err}");
+}
+
+#[test]
+fn fields_this_format_does_not_define_and_non_objects_are_refused() {
+    let json = sample().to_json();
+    let extra = json.replacen("\"format\": 1,", "\"format\": 1,\n  \"retry\": true,", 1);
+    assert!(matches!(
+        Plan::from_json(&extra),
+        Err(PlanReadError::Json(_))
+    ));
+    let extra_in_step = json.replacen(
+        "\"phase\": \"expand\",",
+        "\"phase\": \"expand\", \"run_as\": \"root\",",
+        1,
+    );
+    assert_ne!(extra_in_step, json);
+    assert!(matches!(
+        Plan::from_json(&extra_in_step),
+        Err(PlanReadError::Json(_))
+    ));
+    for not_an_object in ["[]", "1", "\"plan\"", "null"] {
+        assert!(
+            matches!(
+                Plan::from_json(not_an_object),
+                Err(PlanReadError::Invalid(_))
+            ),
+            "{not_an_object}"
+        );
+    }
 }
