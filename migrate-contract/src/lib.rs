@@ -39,6 +39,7 @@ pub mod model;
 mod name;
 mod plan;
 mod quote;
+mod verify;
 
 pub use catalog::{CatalogRow, UnknownCatalogRow, VerdictKind};
 pub use name::QualifiedName;
@@ -47,8 +48,8 @@ pub use plan::{
     Release, Step, StepGroup, Transaction, Undo, backfill_id, step_id,
 };
 pub use quote::{push_quoted, quote_ident, quote_literal};
+pub use verify::PlanInvariant;
 
-use std::collections::HashSet;
 
 use sha2::{Digest, Sha256};
 
@@ -84,7 +85,7 @@ pub enum PlanReadError {
     },
     /// The plan breaks an invariant of the contract.
     #[error("the plan data is inconsistent: {0}")]
-    Invalid(String),
+    Invalid(#[from] PlanInvariant),
 }
 
 impl Plan {
@@ -93,9 +94,7 @@ impl Plan {
     pub fn from_json(text: &str) -> Result<Plan, PlanReadError> {
         let value: serde_json::Value = serde_json::from_str(text)?;
         if !value.is_object() {
-            return Err(PlanReadError::Invalid(
-                "plan data is a JSON object; this is not one".into(),
-            ));
+            return Err(PlanInvariant::NotAnObject.into());
         }
         match value.get("format") {
             None => return Err(PlanReadError::Unversioned),
@@ -113,121 +112,6 @@ impl Plan {
         let mut json = serde_json::to_string_pretty(self).unwrap_or_default();
         json.push('\n');
         json
-    }
-
-    /// Checks the invariants a reader relies on (see the crate docs).
-    pub fn verify(&self) -> Result<(), PlanReadError> {
-        let invalid = |why: String| Err(PlanReadError::Invalid(why));
-        let release = self.release.number;
-        let mut counts = [0usize; 3];
-        for step in &self.steps {
-            if step.phase == Phase::Backfill {
-                return invalid(format!(
-                    "step {} is in the backfill phase, whose work is the plan's backfill jobs",
-                    step.id
-                ));
-            }
-            let n = &mut counts[step.phase as usize];
-            *n += 1;
-            if step.id != step_id(release, step.phase, *n) {
-                return invalid(format!(
-                    "step id `{}` is not its place in the plan (`{}`)",
-                    step.id,
-                    step_id(release, step.phase, *n)
-                ));
-            }
-            if step.checksum != step.compute_checksum() {
-                return Err(PlanReadError::Edited {
-                    id: step.id.clone(),
-                });
-            }
-        }
-        let mut backfills = HashSet::new();
-        for (i, b) in self.backfills.iter().enumerate() {
-            if b.id != backfill_id(release, i + 1) {
-                return invalid(format!(
-                    "backfill id `{}` is not its place in the plan (`{}`)",
-                    b.id,
-                    backfill_id(release, i + 1)
-                ));
-            }
-            if b.checksum != b.compute_checksum() {
-                return Err(PlanReadError::Edited { id: b.id.clone() });
-            }
-            backfills.insert(b.id.as_str());
-        }
-        for step in &self.steps {
-            let unknown = step
-                .gate
-                .iter()
-                .flat_map(|g| &g.backfills)
-                .find(|id| !backfills.contains(id.as_str()));
-            if let Some(id) = unknown {
-                return invalid(format!(
-                    "step {} waits for unknown backfill `{id}`",
-                    step.id
-                ));
-            }
-        }
-        self.verify_groups()
-    }
-
-    fn verify_groups(&self) -> Result<(), PlanReadError> {
-        let invalid = |why: String| Err(PlanReadError::Invalid(why));
-        let grouped: Vec<&str> = self
-            .groups
-            .iter()
-            .flat_map(|g| g.steps.iter().map(String::as_str))
-            .collect();
-        let ordered: Vec<&str> = self.steps.iter().map(|s| s.id.as_str()).collect();
-        if grouped != ordered {
-            return invalid("the groups do not hold every step once, in step order".into());
-        }
-        let mut files = HashSet::new();
-        for group in &self.groups {
-            if group.steps.is_empty() {
-                return invalid(format!("group {} is empty", group.file));
-            }
-            if !files.insert(group.file.as_str()) {
-                return invalid(format!("two groups write the file {}", group.file));
-            }
-            if group.checksum != group.compute_checksum() {
-                return Err(PlanReadError::Edited {
-                    id: group.file.clone(),
-                });
-            }
-            let steps: Vec<&Step> = self.group_steps(group).collect();
-            if steps.iter().any(|s| s.phase != group.phase) {
-                return invalid(format!("group {} mixes phases", group.file));
-            }
-            if steps.iter().any(|s| s.transaction != group.transaction) {
-                return invalid(format!(
-                    "group {} holds a step that runs in another transaction mode",
-                    group.file
-                ));
-            }
-            if group.transaction != Transaction::Shared && steps.len() != 1 {
-                return invalid(format!(
-                    "group {} runs alone or in its own transaction but holds {} steps",
-                    group.file,
-                    steps.len()
-                ));
-            }
-            let mut blocked: Vec<&QualifiedName> =
-                steps.iter().flat_map(|s| s.blocking_tables()).collect();
-            blocked.sort_unstable();
-            blocked.dedup();
-            // One step may need two tables (a swap that re-adds a foreign key); steps that
-            // share a transaction may not add up to two.
-            if steps.len() > 1 && blocked.len() > 1 {
-                return invalid(format!(
-                    "group {} blocks writers on {} existing tables in one transaction (R1 allows one)",
-                    group.file,
-                    blocked.len()
-                ));
-            }
-        }
-        Ok(())
     }
 }
 
