@@ -455,7 +455,28 @@ pub struct StepGroup {
     pub checksum: String,
 }
 
+/// The `SET LOCAL` statements (no trailing `;`) that give a transaction these timeouts: the
+/// one spelling the migration files and a runner both use.
+pub fn set_local_timeouts(
+    lock_timeout_ms: Option<u32>,
+    statement_timeout_ms: Option<u32>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(ms) = lock_timeout_ms {
+        out.push(format!("SET LOCAL lock_timeout = '{ms}ms'"));
+    }
+    if let Some(ms) = statement_timeout_ms {
+        out.push(format!("SET LOCAL statement_timeout = '{ms}ms'"));
+    }
+    out
+}
+
 impl StepGroup {
+    /// The `SET LOCAL` statements its transaction starts with.
+    pub fn timeout_statements(&self) -> Vec<String> {
+        set_local_timeouts(self.lock_timeout_ms, self.statement_timeout_ms)
+    }
+
     /// The checksum of what running the group means: its phase, file, transaction mode, steps,
     /// order check and timeouts.
     pub fn compute_checksum(&self) -> String {

@@ -77,11 +77,8 @@ pub fn render_file(
         if lock_timeout.is_some() || statement_timeout.is_some() {
             out.push_str("-- Timeouts hold for this file's transaction only; on a lock timeout, run it again.\n");
         }
-        if let Some(ms) = lock_timeout {
-            let _ = writeln!(out, "SET LOCAL lock_timeout = '{ms}ms';");
-        }
-        if let Some(ms) = statement_timeout {
-            let _ = writeln!(out, "SET LOCAL statement_timeout = '{ms}ms';");
+        for statement in file.group.timeout_statements() {
+            let _ = writeln!(out, "{statement};");
         }
     }
     if let Some(check) = &file.group.order_check {

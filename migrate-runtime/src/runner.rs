@@ -5,7 +5,7 @@
 
 use std::num::NonZeroU32;
 
-use migrate_contract::{Backfill, Phase, Plan, Step, Transaction, Undo};
+use migrate_contract::{Backfill, Phase, Plan, Step, Transaction, Undo, set_local_timeouts};
 use sqlx::{Connection, PgConnection, Row};
 
 /// Why a backfill job stopped.
@@ -250,7 +250,7 @@ pub struct Rollback {
 /// those back first). Refuses before running anything when a step of the phase is
 /// [`Undo::Irreversible`] (the error names the reason) or has no undo; [`Undo::Nothing`]
 /// steps are skipped. The undo of a step that ran in a transaction runs in one, with the
-/// step's `lock_timeout` (its undo locks the same tables); the undo of a step that ran outside
+/// step's timeouts (its undo locks the same tables); the undo of a step that ran outside
 /// any (`DROP INDEX CONCURRENTLY` undoing a concurrent build) runs outside any.
 ///
 /// Interrupted, each undo committed or rolled back as a whole, and a rerun starts from the
@@ -309,8 +309,8 @@ async fn undo_step(conn: &mut PgConnection, step: &Step, sql: &str) -> Result<()
         return Ok(());
     }
     let mut tx = conn.begin().await?;
-    if let Some(ms) = step.lock_timeout_ms {
-        let set = format!("SET LOCAL lock_timeout = '{ms}ms'");
+    // The undo locks what the step locked: the step's timeouts hold for it too.
+    for set in set_local_timeouts(step.lock_timeout_ms, step.statement_timeout_ms) {
         sqlx::raw_sql(&set).execute(&mut *tx).await?;
     }
     sqlx::raw_sql(sql).execute(&mut *tx).await?;
