@@ -966,6 +966,13 @@ fn upgrade_plan_data(
         let Ok(plan) = legacy::upgrade_unversioned(&text, &accepted.schema) else {
             continue;
         };
+        // Only plan data the snapshot accepted: a file of a later release, or one its manifest
+        // does not list, is nobody's accepted plan.
+        if plan.release.number > accepted.release.number
+            || !accepted.generated.contains_key(&relative(root, &path))
+        {
+            continue;
+        }
         let rendered = render::render_release(&plan);
         let json_path = format!("{PLANS_DIR}/{:04}.json", plan.release.number);
         let same = plan.verify().is_ok()
