@@ -6,7 +6,8 @@
 //! # What a reader may rely on
 //!
 //! A [`Plan`] read with [`Plan::from_json`] has been checked:
-//! - its `format` is [`FORMAT_VERSION`] (the first field of the JSON);
+//! - its `format` is [`FORMAT_VERSION`] or an older one in [`READABLE_FORMATS`] (the first
+//!   field of the JSON), and in the current format every backfill has its bounds query;
 //! - every [`Step`] is in expand or contract, its id is its place (`RRRR.phase.N`), and its
 //!   `checksum` matches what it executes ([`Step::compute_checksum`]): a step edited by hand
 //!   is refused;
@@ -53,7 +54,12 @@ pub use verify::PlanInvariant;
 use sha2::{Digest, Sha256};
 
 /// The plan format this crate reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// Older formats this crate still reads. Format 1 differs only in its backfill jobs: they
+/// have no bounds query and their batches take other parameters, so a runner refuses to
+/// walk them, and the build helper converts them in accept mode.
+pub const READABLE_FORMATS: &[u32] = &[1, FORMAT_VERSION];
 
 /// Why plan data cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +74,7 @@ pub enum PlanReadError {
     Unversioned,
     /// A version this crate does not know.
     #[error(
-        "the plan data has format {found}, and this migrate reads only format {FORMAT_VERSION}: use the migrate that wrote it, or regenerate it with this one"
+        "the plan data has format {found}, and this migrate reads formats 1 and {FORMAT_VERSION}: use the migrate that wrote it, or regenerate it with this one"
     )]
     UnknownVersion {
         /// The version found (`format`).
@@ -97,7 +103,9 @@ impl Plan {
         }
         match value.get("format") {
             None => return Err(PlanReadError::Unversioned),
-            Some(v) if v.as_u64() == Some(u64::from(FORMAT_VERSION)) => {}
+            Some(v)
+                if v.as_u64()
+                    .is_some_and(|v| READABLE_FORMATS.iter().any(|&f| u64::from(f) == v)) => {}
             Some(v) => return Err(PlanReadError::UnknownVersion { found: v.clone() }),
         }
         let plan: Plan = serde_json::from_value(value)?;

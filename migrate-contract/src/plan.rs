@@ -390,9 +390,23 @@ pub struct Backfill {
     pub table: QualifiedName,
     /// Primary-key columns, the keyset order.
     pub key: Vec<String>,
-    /// One batch: parameters `$1..$k` are the last key of the previous batch as text (all NULL
-    /// for the first batch), `$k+1` the batch size. Returns the batch's last key as text
-    /// columns, or no row when the walk is done.
+    /// The walk's bounds, read once when it starts: one row of `2k` text columns, the first
+    /// key then the last key (in key order, not text order), or no row when the table is
+    /// empty. Rows inserted after it ran are past the last key or are filled by the expand
+    /// phase's default or trigger, so a walk up to that key ends while inserts go on.
+    /// Empty in format 1 plan data, whose batches took no bounds.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub bounds_sql: String,
+    /// One batch. Format 2: parameters `$1..$k` are the batch's first key (inclusive) as
+    /// text, `$k+1..$2k` the walk's last key (inclusive, from [`Backfill::bounds_sql`]),
+    /// `$2k+1` the batch size (bigint). Every parameter is non-NULL, so a generic plan keeps
+    /// the primary key's index range. It updates the pending rows in the key range of the
+    /// first `size` keys and returns one row: `k` text columns holding the key the next
+    /// batch starts at (all NULL when the walk is past its last key), then the keys it read
+    /// and the rows it updated (bigint).
+    ///
+    /// Format 1 (older plan data): `$1..$k` the last key of the previous batch (NULL for the
+    /// first), `$k+1` the size; it returns the batch's last key, or no row when done.
     pub batch_sql: String,
     /// `SELECT count(*)` of the rows still to fill; contract refuses while it is not zero.
     pub rows_left_sql: String,
@@ -408,19 +422,45 @@ pub struct Backfill {
 }
 
 impl Backfill {
-    /// The checksum of what a runner executes for this job.
+    /// The checksum of what a runner executes for this job: the table, the key, both
+    /// queries (all three in format 2), and the batch targets.
     pub fn compute_checksum(&self) -> String {
-        let covered = (
-            &self.table,
-            &self.key,
-            &self.batch_sql,
-            &self.rows_left_sql,
+        let targets = (
             self.initial_batch_size,
             self.target_batch_ms,
             self.before_deploy,
         );
-        // Strings, numbers and a bool: serialising cannot fail.
-        crate::sha256_hex(&serde_json::to_vec(&covered).unwrap_or_default())
+        // Strings, numbers and a bool: serialising cannot fail. Format 1 data has no bounds
+        // query, and its checksums cover exactly what they covered when it was written.
+        let bytes = if self.bounds_sql.is_empty() {
+            serde_json::to_vec(&(
+                &self.table,
+                &self.key,
+                &self.batch_sql,
+                &self.rows_left_sql,
+                targets.0,
+                targets.1,
+                targets.2,
+            ))
+        } else {
+            serde_json::to_vec(&(
+                &self.table,
+                &self.key,
+                &self.bounds_sql,
+                &self.batch_sql,
+                &self.rows_left_sql,
+                targets.0,
+                targets.1,
+                targets.2,
+            ))
+        };
+        crate::sha256_hex(&bytes.unwrap_or_default())
+    }
+
+    /// Whether its queries are format 2 (bounded batches a runner can walk); format 1 data
+    /// must be converted first (`MIGRATE_ACCEPT=1 cargo build`).
+    pub fn has_bounds(&self) -> bool {
+        !self.bounds_sql.is_empty()
     }
 }
 

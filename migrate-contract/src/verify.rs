@@ -33,6 +33,26 @@ pub enum PlanInvariant {
         /// The id its place gives.
         expected: String,
     },
+    /// A backfill of the current format without its bounds query, or one with no key.
+    #[error(
+        "backfill {id} has no {missing}: plan format {format} backfills walk their key between bounds"
+    )]
+    IncompleteBackfill {
+        /// The backfill id.
+        id: String,
+        /// What is missing.
+        missing: &'static str,
+        /// The plan's format.
+        format: u32,
+    },
+    /// A group file that is not a plain relative path inside the migrations folder.
+    #[error(
+        "group file `{file}` is not a relative path of plain names inside the migrations folder"
+    )]
+    UnsafeGroupFile {
+        /// The file as the plan gives it.
+        file: String,
+    },
     /// A gate naming a backfill the plan does not have.
     #[error("step {step} waits for unknown backfill `{backfill}`")]
     UnknownGate {
@@ -129,6 +149,21 @@ impl Plan {
             if b.checksum != b.compute_checksum() {
                 return Err(PlanReadError::Edited { id: b.id.clone() });
             }
+            let missing = if b.key.is_empty() {
+                Some("key")
+            } else if self.format >= 2 && !b.has_bounds() {
+                Some("bounds query")
+            } else {
+                None
+            };
+            if let Some(missing) = missing {
+                return Err(PlanInvariant::IncompleteBackfill {
+                    id: b.id.clone(),
+                    missing,
+                    format: self.format,
+                }
+                .into());
+            }
             backfills.insert(b.id.as_str());
         }
         for step in &self.steps {
@@ -163,6 +198,9 @@ impl Plan {
             let file = || group.file.clone();
             if group.steps.is_empty() {
                 return Err(PlanInvariant::EmptyGroup { file: file() }.into());
+            }
+            if !is_plain_relative_path(&group.file) {
+                return Err(PlanInvariant::UnsafeGroupFile { file: file() }.into());
             }
             if !files.insert(group.file.as_str()) {
                 return Err(PlanInvariant::SharedFile { file: file() }.into());
@@ -200,4 +238,18 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+/// `name.sql` or `dir/name.sql`: segments of ASCII letters, digits, `_`, `-` and `.`, none of
+/// them empty, `.` or `..`.
+fn is_plain_relative_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.split('/').all(|segment| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        })
 }
