@@ -92,6 +92,25 @@ impl ToTokens for SchemaConstants<'_> {
     }
 }
 
+/// `PLANS`: the plan data of every accepted release, oldest first, embedded with
+/// `include_str!` (so editing a plan file rebuilds the crate), for
+/// `migrate_runtime::migrator::Migrator::embedded(PLANS)`.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedPlans<'a> {
+    /// Absolute paths of the plan files (`migrations/plans/NNNN.json`), in release order.
+    pub files: &'a [String],
+}
+
+impl ToTokens for EmbeddedPlans<'_> {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        let files = self.files.iter().map(|f| Literal::string(f));
+        tokens.extend(quote! {
+            /// The plan data of every accepted release, oldest first: what the runner applies.
+            pub const PLANS: &[&str] = &[#(::core::include_str!(#files)),*];
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{GeneratedModule, SchemaConstants};

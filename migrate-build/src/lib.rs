@@ -41,7 +41,7 @@ use migrate_core::snapshot::{self, DEFAULT_FILE_NAME, Snapshot, SnapshotError};
 
 pub use cfg::Cfg;
 pub use codegen::CodegenError;
-use codegen::{GeneratedModule, SchemaConstants};
+use codegen::{EmbeddedPlans, GeneratedModule, SchemaConstants};
 pub use discover::{Declarations, SourceFile};
 pub use migrate_core::manifest::Manifest;
 
@@ -1113,7 +1113,37 @@ fn generated_rust(
         plan_summary: &summary,
         pending,
     });
+    let files = embedded_plan_files(accepted, &plans)?;
+    module.push(EmbeddedPlans { files: &files });
     Ok(module.render()?)
+}
+
+/// The accepted releases' plan files, in release order, as absolute paths for
+/// `include_str!`. A release without one (accepted before plans were written) is skipped;
+/// the runner then refuses the gap by name.
+fn embedded_plan_files(accepted: &Snapshot, plans: &Path) -> Result<Vec<String>, Error> {
+    let mut files = Vec::new();
+    for number in 1..=accepted.release.number {
+        let path = plans.join(format!("{number:04}.json"));
+        if !path.is_file() {
+            continue;
+        }
+        let absolute = std::fs::canonicalize(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let Some(text) = absolute.to_str() else {
+            return Err(Error::Io {
+                path: absolute.clone(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "the path is not UTF-8, so include_str! cannot name it; move the project to a UTF-8 path",
+                ),
+            });
+        };
+        files.push(text.to_owned());
+    }
+    Ok(files)
 }
 
 fn relative(root: &Path, path: &Path) -> String {

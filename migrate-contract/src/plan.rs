@@ -214,6 +214,22 @@ impl PostCheck {
         }
     }
 
+    /// For an index check: the index, if it exists and is invalid (a count, 0 or 1), and the
+    /// statement that drops it without blocking writers, so the step's concurrent build can
+    /// run again. `None` for the other checks, which nothing repairs.
+    pub fn invalid_index_repair(&self) -> Option<(String, String)> {
+        match self {
+            PostCheck::IndexValid { index } => Some((
+                format!(
+                    "SELECT count(*) FROM pg_catalog.pg_index WHERE indexrelid = to_regclass({}) AND NOT indisvalid",
+                    quote_literal(&index.sql())
+                ),
+                format!("DROP INDEX CONCURRENTLY IF EXISTS {}", index.sql()),
+            )),
+            PostCheck::ConstraintValidated { .. } | PostCheck::NoRowsLeft { .. } => None,
+        }
+    }
+
     /// What to tell the operator when the check fails (`count` is what [`PostCheck::sql`] returned).
     pub fn failure(&self, count: i64) -> String {
         match self {

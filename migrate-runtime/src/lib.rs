@@ -27,6 +27,7 @@
 pub use migrate_macros::{PgEnum, Table};
 
 pub mod introspect;
+pub mod migrator;
 pub mod runner;
 
 /// The plan contract: the typed, versioned plan data (`migrations/plans/NNNN.json`) a runner

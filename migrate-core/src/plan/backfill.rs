@@ -77,6 +77,7 @@ pub(super) fn backfill_job(
         description,
         table: physical.clone(),
         key: key.into_iter().map(|(name, _)| name).collect(),
+        bounds_sql: String::new(),
         batch_sql,
         rows_left_sql: format!(
             "SELECT count(*) FROM {} WHERE {}",
