@@ -279,6 +279,47 @@ impl TestDb {
         TestDb { pool, name, url }
     }
 
+    /// `pg_dump --schema-only` of the database, without the runner's tracking schema and
+    /// sqlx's table (bookkeeping, not schema), and without the random `\restrict` lines
+    /// newer pg_dump releases print.
+    pub fn schema_dump(&self) -> String {
+        let pg_dump = find_tool("pg_dump").unwrap_or_else(|| {
+            panic!("pg_dump is not on PATH nor in /usr/lib/postgresql/*/bin; install the PostgreSQL client tools")
+        });
+        let out = Command::new(pg_dump)
+            .args([
+                "--schema-only",
+                "--no-owner",
+                "--no-privileges",
+                "--exclude-schema=migrate",
+                "--exclude-table=public._sqlx_migrations",
+                "-d",
+                &self.url,
+            ])
+            .output()
+            .expect("run pg_dump");
+        assert!(
+            out.status.success(),
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// A pool of its own on the test database (for a concurrent runner).
+    pub async fn new_pool(&self) -> PgPool {
+        let options: PgConnectOptions = self.url.parse().expect("test url");
+        PgPoolOptions::new()
+            .max_connections(3)
+            .connect_with(options)
+            .await
+            .expect("connect to the test database")
+    }
+
     /// A dedicated connection (for a concurrent session).
     pub async fn connection(&self) -> PgConnection {
         let options: PgConnectOptions = self.url.parse().expect("test url");

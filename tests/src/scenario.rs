@@ -145,6 +145,11 @@ impl Scenario {
         self.migrations().join(migrate_core::render::CONTRACT_DIR)
     }
 
+    /// The plan data of every accepted release, in order (what the build helper embeds).
+    pub fn plans(&self) -> Vec<Plan> {
+        plans_in(&self.migrations())
+    }
+
     /// The plan data of one release.
     pub fn plan(&self, release: u32) -> Plan {
         let path = self.migrations().join(format!("plans/{release:04}.json"));
@@ -231,6 +236,12 @@ pub async fn try_apply_source(url: &str, source: &Path) -> Result<(), String> {
 /// Applies every release of a migrations folder in deploy order: expand of release N, then its
 /// contract, then release N+1. Returns the number of releases.
 pub async fn apply_releases(pool: &PgPool, migrations: &Path) -> u32 {
+    apply_releases_through(pool, migrations, u32::MAX).await
+}
+
+/// [`apply_releases`], for the releases up to `through` only. Returns the last release the
+/// folder has.
+pub async fn apply_releases_through(pool: &PgPool, migrations: &Path, through: u32) -> u32 {
     let list = |dir: &Path| -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
             .map(|d| {
@@ -251,7 +262,7 @@ pub async fn apply_releases(pool: &PgPool, migrations: &Path) -> u32 {
     let expand = list(migrations);
     let contract = list(&migrations.join(migrate_core::render::CONTRACT_DIR));
     let last = expand.iter().filter_map(release_of).max().unwrap_or(0);
-    for release in 1..=last {
+    for release in 1..=last.min(through) {
         for files in [&expand, &contract] {
             let stage = tempfile::tempdir().expect("temporary folder");
             for f in files.iter().filter(|f| release_of(f) == Some(release)) {
@@ -262,4 +273,20 @@ pub async fn apply_releases(pool: &PgPool, migrations: &Path) -> u32 {
         }
     }
     last
+}
+
+/// The plan data of every release in a migrations folder, in order.
+pub fn plans_in(migrations: &Path) -> Vec<Plan> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(migrations.join("plans"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    files.sort();
+    files
+        .iter()
+        .map(|p| {
+            Plan::from_json(&std::fs::read_to_string(p).expect("plan data"))
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        })
+        .collect()
 }

@@ -132,7 +132,7 @@ async fn transactional(
     steps: &[&Step],
     attempt: u32,
 ) -> Result<(), Failure> {
-    let db = |doing: &str| {
+    let db = |doing: &'static str| {
         let doing = format!("{doing} ({})", group.file);
         move |source| Failure::Fatal(RunError::Database { doing, source })
     };
@@ -141,22 +141,19 @@ async fn transactional(
         .await
         .map_err(db("starting the group's transaction"))?;
     for set in group.timeout_statements() {
-        sqlx::raw_sql(&set)
-            .execute(&mut *tx)
+        sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(&set))
             .await
             .map_err(db("setting the timeouts"))?;
     }
     if let Some(check) = &group.order_check {
-        sqlx::raw_sql(check)
-            .execute(&mut *tx)
+        sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(check))
             .await
             .map_err(|source| step_failure(steps[0], attempt, source))?;
     }
     for step in steps {
         let began = Instant::now();
         pre_check(&mut tx, step).await?;
-        sqlx::raw_sql(&step.sql)
-            .execute(&mut *tx)
+        sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(&step.sql))
             .await
             .map_err(|source| step_failure(step, attempt, source))?;
         post_check(&mut tx, step).await?;
@@ -199,7 +196,7 @@ async fn alone(
     attempt: u32,
 ) -> Result<(), Failure> {
     debug_assert_eq!(step.transaction, Transaction::None);
-    let db = |doing: &str| {
+    let db = |doing: &'static str| {
         let doing = format!("{doing} ({})", step.id);
         move |source| Failure::Fatal(RunError::Database { doing, source })
     };
@@ -211,8 +208,7 @@ async fn alone(
         step.lock_timeout_ms.unwrap_or(0),
         step.statement_timeout_ms.unwrap_or(0)
     );
-    sqlx::raw_sql(&session)
-        .execute(&mut *conn)
+    sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(&session))
         .await
         .map_err(db("setting the timeouts"))?;
     let repair = step
@@ -239,8 +235,7 @@ async fn alone(
                 }
                 rebuilds += 1;
                 tracing::warn!(step = %step.id, rebuild = rebuilds, "an interrupted concurrent build left an invalid index; dropping it CONCURRENTLY to build it again");
-                sqlx::raw_sql(drop_sql)
-                    .execute(&mut *conn)
+                sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(drop_sql))
                     .await
                     .map_err(|s| step_failure(step, attempt, s))?;
             }
@@ -257,7 +252,7 @@ async fn alone(
             .await
             .map_err(db("recording the step's start"))?;
         let began = Instant::now();
-        let ran = sqlx::raw_sql(&step.sql).execute(&mut *conn).await;
+        let ran = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(&step.sql)).await;
         if let Err(source) = ran {
             reset_session(conn).await;
             return Err(step_failure(step, attempt, source));
@@ -300,8 +295,7 @@ async fn alone(
 }
 
 async fn reset_session(conn: &mut PgConnection) {
-    let _ = sqlx::raw_sql("SET lock_timeout = 0; SET statement_timeout = 0")
-        .execute(&mut *conn)
+    let _ = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql("SET lock_timeout = 0; SET statement_timeout = 0"))
         .await;
 }
 
@@ -370,3 +364,4 @@ fn step_failure(step: &Step, attempt: u32, source: sqlx::Error) -> Failure {
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
+

@@ -211,7 +211,7 @@ pub(crate) async fn walk(
         resumed: false,
         rows_left: 0,
     };
-    let db = |doing: &str| RunError::db(format!("{doing} of backfill {id}"));
+    let db = |doing: &'static str| RunError::db(format!("{doing} of backfill {id}"));
     let same = record.filter(|r| r.checksum == job.checksum());
     let mut position = match same {
         Some(r) if r.complete => None,
@@ -265,7 +265,7 @@ async fn start(
     release: u32,
     job: &dyn BackfillJob,
 ) -> Result<Option<(Key, Key)>, RunError> {
-    let db = |doing: &str| RunError::db(format!("{doing} of backfill {}", job.id()));
+    let db = |doing: &'static str| RunError::db(format!("{doing} of backfill {}", job.id()));
     let bounds = job.bounds(conn).await.map_err(db("reading the bounds"))?;
     tables
         .start_backfill(
@@ -353,7 +353,7 @@ async fn run_batch_with_retries(
                 "SET LOCAL lock_timeout = '{}ms'",
                 options.batch_lock_timeout.as_millis().max(1)
             );
-            sqlx::raw_sql(&set).execute(&mut *tx).await?;
+            sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(&set)).await?;
             let outcome = job.run_batch(&mut tx, from, end, size).await?;
             tables
                 .advance_backfill(

@@ -220,8 +220,7 @@ impl Migrator {
             .map_err(RunError::db("opening the work session"))?;
         // Its own session: the timeouts it sets never reach the application's pool.
         let mut conn = pooled.detach();
-        sqlx::raw_sql("SET lock_timeout = 0; SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0")
-            .execute(&mut conn)
+        sqlx::Executor::execute(&mut conn, sqlx::raw_sql("SET lock_timeout = 0; SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0"))
             .await
             .map_err(RunError::db("setting up the work session"))?;
         let tables = Tables::new(&self.options.tracking_schema);
@@ -435,7 +434,8 @@ impl Run<'_> {
 
     /// Runs a phase's groups that are not applied, each after the backfills it waits for.
     async fn run_phase(&mut self, plan: &Plan, phase: Phase) -> Result<(), RunError> {
-        for group in plan.groups_of(phase) {
+        let groups: Vec<_> = plan.groups_of(phase).collect();
+        for group in groups {
             let applied = group.steps.iter().all(|id| {
                 self.tracked
                     .steps
@@ -508,4 +508,13 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
+
+/// The operations' futures are `Send`, so they run on a multi-threaded runtime or in
+/// `tokio::spawn`.
+#[allow(dead_code)]
+fn operations_are_send(migrator: &Migrator, pool: &PgPool) {
+    fn is_send<T: Send>(_: T) {}
+    is_send(migrator.up(pool));
+    is_send(migrator.status(pool));
 }

@@ -86,7 +86,8 @@ pub(crate) async fn take_over(
         .map_err(RunError::db("recording the takeover"))?;
     let mut adopted = Vec::new();
     for (plan, group) in &order[..done] {
-        for step in plan.group_steps(group) {
+        let steps: Vec<_> = plan.group_steps(group).collect();
+        for step in steps {
             tables
                 .record_step(
                     &mut tx,

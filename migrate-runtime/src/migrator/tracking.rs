@@ -150,8 +150,7 @@ CREATE TABLE IF NOT EXISTS {backfills} (
             steps = self.steps,
             backfills = self.backfills,
         );
-        sqlx::raw_sql(&ddl)
-            .execute(conn)
+        sqlx::Executor::execute(conn, sqlx::raw_sql(&ddl))
             .await
             .map_err(RunError::db("creating the tracking tables"))?;
         Ok(())
