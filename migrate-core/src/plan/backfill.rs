@@ -88,7 +88,7 @@ pub struct BackfillParts {
 
 impl BackfillParts {
     /// The key columns, quoted, each prefixed with `alias`, comma-separated.
-    fn columns(&self, alias: &str) -> String {
+    pub(super) fn columns(&self, alias: &str) -> String {
         self.key
             .iter()
             .map(|c| format!("{alias}{}", quote_ident(&c.name)))
@@ -97,7 +97,7 @@ impl BackfillParts {
     }
 
     /// The key columns, quoted and prefixed, each followed by `suffix` (` DESC`, `::text`).
-    fn columns_with(&self, alias: &str, suffix: &str) -> String {
+    pub(super) fn columns_with(&self, alias: &str, suffix: &str) -> String {
         self.key
             .iter()
             .map(|c| format!("{alias}{}{suffix}", quote_ident(&c.name)))
@@ -106,7 +106,7 @@ impl BackfillParts {
     }
 
     /// Text parameters `$first..` cast to the key's types, one per key column.
-    fn params(&self, first: usize) -> Vec<String> {
+    pub(super) fn params(&self, first: usize) -> Vec<String> {
         self.key
             .iter()
             .enumerate()
