@@ -914,9 +914,10 @@ impl Config {
 }
 
 /// Warnings for accepted plan data (`plans/NNNN.json`) that this version's reader refuses,
-/// such as files written before plans carried a format version. They are never rewritten: the
-/// SQL files are the accepted migrations, and the snapshot keeps checking both; the release
-/// still applies with sqlx, only a runner cannot use its plan data.
+/// such as files written before plans carried a format version, or whose backfills a runner
+/// cannot walk (format 1). Outside accept mode they are never rewritten: the SQL files are the
+/// accepted migrations, and the snapshot keeps checking both; the release still applies with
+/// sqlx, only a runner cannot use its plan data.
 fn unreadable_plan_data(root: &Path, migrations: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(migrations.join(PLANS_DIR)) else {
         return Vec::new();
@@ -930,16 +931,26 @@ fn unreadable_plan_data(root: &Path, migrations: &Path) -> Vec<String> {
         .into_iter()
         .filter_map(|path| {
             let text = std::fs::read_to_string(&path).ok()?;
-            let e = Plan::from_json(&text).err()?;
-            Some(format!("{}: {e}", relative(root, &path)))
+            let path = relative(root, &path);
+            match Plan::from_json(&text) {
+                Err(e) => Some(format!("{path}: {e}")),
+                Ok(plan) if plan.backfills.iter().any(|b| !b.has_bounds()) => Some(format!(
+                    "{path}: plan format {}: its backfills cannot be run by the runner (they have no bounds query and take the old batch parameters); convert the plan data with `{ACCEPT_ENV}=1 cargo build` (the release's SQL files are not changed)",
+                    plan.format
+                )),
+                Ok(_) => None,
+            }
         })
         .collect()
 }
 
-/// Accept mode: converts accepted plan data of the unversioned format to the current one, when
-/// the converted plan renders every other file of its release (SQL migrations and summary)
-/// byte for byte as accepted; updates the snapshot's manifest for the rewritten files. Plan
-/// data that does not convert exactly is left as it is (and reported).
+/// Accept mode: converts accepted plan data of an older format to the current one. Unversioned
+/// data converts to format 1 only when that plan renders every other file of its release (SQL
+/// migrations and summary) byte for byte as accepted; format 1 converts to format 2 (its
+/// backfills get bounded batches, [`legacy::upgrade_format1`]) only when the release's SQL
+/// files render byte for byte and its summary either does too or changes only in its backfill
+/// SQL, in which case the summary is rewritten as well. Updates the snapshot's manifest for the
+/// rewritten files. Plan data that does not convert exactly is left as it is (and reported).
 fn upgrade_plan_data(
     root: &Path,
     migrations: &Path,
@@ -960,45 +971,117 @@ fn upgrade_plan_data(
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
-        if !matches!(Plan::from_json(&text), Err(PlanReadError::Unversioned)) {
-            continue;
-        }
-        let Ok(plan) = legacy::upgrade_unversioned(&text, &accepted.schema) else {
-            continue;
+        let (old, unversioned) = match Plan::from_json(&text) {
+            Err(PlanReadError::Unversioned) => {
+                match legacy::upgrade_unversioned(&text, &accepted.schema) {
+                    Ok(plan) => (plan, true),
+                    Err(_) => continue,
+                }
+            }
+            Ok(plan) if plan.format < FORMAT_VERSION => (plan, false),
+            _ => continue,
         };
+        let key = relative(root, &path);
         // Only plan data the snapshot accepted: a file of a later release, or one its manifest
         // does not list, is nobody's accepted plan.
-        if plan.release.number > accepted.release.number
-            || !accepted.generated.contains_key(&relative(root, &path))
-        {
+        if old.release.number > accepted.release.number || !accepted.generated.contains_key(&key) {
             continue;
         }
+        let json_path = format!("{PLANS_DIR}/{:04}.json", old.release.number);
+        let md_path = format!("{PLANS_DIR}/{:04}.md", old.release.number);
+        if migrations.join(&json_path) != path {
+            continue;
+        }
+        let on_disk = |file: &str| std::fs::read_to_string(migrations.join(file)).ok();
+        // The older plan must render the release's files as accepted: then it describes them.
+        let old_rendered = render::render_release(&old);
+        let old_same = old.verify().is_ok()
+            && old_rendered
+                .iter()
+                .filter(|f| f.path != json_path)
+                .all(|f| on_disk(&f.path).as_deref() == Some(f.content.as_str()));
+        if unversioned && !old_same {
+            continue;
+        }
+        let plan = match legacy::upgrade_format1(&old) {
+            Ok(plan) => plan,
+            Err(e) => {
+                messages.push(format!(
+                    "{key}: plan format {} is kept as it is: {e}",
+                    old.format
+                ));
+                continue;
+            }
+        };
         let rendered = render::render_release(&plan);
-        let json_path = format!("{PLANS_DIR}/{:04}.json", plan.release.number);
-        let same = plan.verify().is_ok()
-            && rendered.iter().filter(|f| f.path != json_path).all(|f| {
-                std::fs::read_to_string(migrations.join(&f.path)).is_ok_and(|c| c == f.content)
-            });
-        let Some(json) = rendered.iter().find(|f| f.path == json_path) else {
+        let summary = |files: &[render::GeneratedFile]| {
+            files
+                .iter()
+                .find(|f| f.path == md_path)
+                .map(|f| f.content.clone())
+        };
+        let (old_summary, new_summary) = (summary(&old_rendered), summary(&rendered));
+        let sql_same = plan.verify().is_ok()
+            && rendered
+                .iter()
+                .filter(|f| f.path != json_path && f.path != md_path)
+                .all(|f| on_disk(&f.path).as_deref() == Some(f.content.as_str()));
+        let accepted_summary = on_disk(&md_path);
+        let summary_same = accepted_summary == new_summary;
+        // The summary may change only in its backfill SQL: the older plan rendered it as
+        // accepted, and the two renderings agree outside their backfills.
+        let summary_fills_only = old_same
+            && accepted_summary == old_summary
+            && old_summary.as_deref().map(without_backfills)
+                == new_summary.as_deref().map(without_backfills);
+        let (Some(json), Some(new_summary)) =
+            (rendered.iter().find(|f| f.path == json_path), new_summary)
+        else {
             continue;
         };
-        if !same || migrations.join(&json_path) != path {
+        if !sql_same || !(summary_same || summary_fills_only) {
+            messages.push(format!(
+                "{key}: plan format {} is kept as it is: converted, it does not render the release's accepted files",
+                old.format
+            ));
             continue;
         }
         write_atomically(&path, &json.content)?;
-        let key = relative(root, &path);
         generated.insert(key.clone(), snapshot::content_hash(&json.content));
-        messages.push(format!(
-            "{key}: converted to plan format {FORMAT_VERSION} (the release's SQL files and summary are unchanged)"
-        ));
+        if summary_same {
+            messages.push(format!(
+                "{key}: converted to plan format {FORMAT_VERSION} (the release's SQL files and summary are unchanged)"
+            ));
+        } else {
+            let md = migrations.join(&md_path);
+            write_atomically(&md, &new_summary)?;
+            let md_key = relative(root, &md);
+            generated.insert(md_key.clone(), snapshot::content_hash(&new_summary));
+            messages.push(format!(
+                "{key}: converted to plan format {FORMAT_VERSION}, and {md_key} rewritten with its backfill SQL (the release's SQL files are unchanged)"
+            ));
+        }
     }
-    if !messages.is_empty() {
+    if generated != accepted.generated {
         write_atomically(
             snapshot_path,
             &accepted.to_canonical_string_with(&generated),
         )?;
     }
     Ok(messages)
+}
+
+/// A plan summary without its backfills section (from `## Backfills` to the next `## `).
+fn without_backfills(summary: &str) -> String {
+    const HEADING: &str = "\n## Backfills\n";
+    let Some(start) = summary.find(HEADING) else {
+        return summary.to_owned();
+    };
+    let after = start + HEADING.len();
+    let end = summary[after..]
+        .find("\n## ")
+        .map_or(summary.len(), |i| after + i);
+    format!("{}{}", &summary[..start], &summary[end..])
 }
 
 /// How many `.sql` migration files the expand and contract folders hold, if any.

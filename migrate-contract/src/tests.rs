@@ -51,6 +51,7 @@ fn sample() -> Plan {
             description: "fill users.name".into(),
             table: table("users"),
             key: vec!["id".into()],
+            bounds_sql: "SELECT … bounds".into(),
             batch_sql: "SELECT …".into(),
             rows_left_sql: "SELECT count(*) …".into(),
             initial_batch_size: 1000,
@@ -114,7 +115,7 @@ fn sample() -> Plan {
 fn a_plan_round_trips_through_its_json() {
     let plan = sample();
     let json = plan.to_json();
-    assert!(json.starts_with("{\n  \"format\": 1,\n"), "{json}");
+    assert!(json.starts_with("{\n  \"format\": 2,\n"), "{json}");
     assert!(json.ends_with("}\n"));
     let read = Plan::from_json(&json).unwrap();
     assert_eq!(read, plan);
@@ -156,15 +157,15 @@ fn ids_are_stable_per_phase() {
 #[test]
 fn missing_and_unknown_versions_are_refused() {
     let json = sample().to_json();
-    let old = json.replacen("  \"format\": 1,\n", "", 1);
+    let old = json.replacen("  \"format\": 2,\n", "", 1);
     let err = Plan::from_json(&old).unwrap_err();
     assert!(matches!(err, PlanReadError::Unversioned));
     assert!(
         err.to_string().contains("written by an older migrate"),
         "{err}"
     );
-    for other in ["2", "0", "\"1\"", "null"] {
-        let text = json.replacen("\"format\": 1", &format!("\"format\": {other}"), 1);
+    for other in ["3", "0", "\"2\"", "null"] {
+        let text = json.replacen("\"format\": 2", &format!("\"format\": {other}"), 1);
         assert!(
             matches!(
                 Plan::from_json(&text),
@@ -320,7 +321,7 @@ fn ids_are_places_and_backfills_and_groups_are_checksummed() {
 #[test]
 fn fields_this_format_does_not_define_and_non_objects_are_refused() {
     let json = sample().to_json();
-    let extra = json.replacen("\"format\": 1,", "\"format\": 1,\n  \"retry\": true,", 1);
+    let extra = json.replacen("\"format\": 2,", "\"format\": 2,\n  \"retry\": true,", 1);
     assert!(matches!(
         Plan::from_json(&extra),
         Err(PlanReadError::Json(_))

@@ -244,6 +244,10 @@ pub fn render_summary(plan: &Plan) -> String {
                 b.target_batch_ms,
                 md_code(&b.rows_left_sql),
             );
+            if b.has_bounds() {
+                push_code_block(&mut out, &b.bounds_sql);
+                out.push('\n');
+            }
             push_code_block(&mut out, &b.batch_sql);
         }
     }

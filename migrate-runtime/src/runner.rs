@@ -4,9 +4,14 @@
 //! timeouts, a journal of what ran); what is here does only what the plan data spells out.
 
 use std::num::NonZeroU32;
+use std::ops::RangeInclusive;
 
 use migrate_contract::{Backfill, Phase, Plan, Step, Transaction, Undo, set_local_timeouts};
 use sqlx::{Connection, PgConnection, Row};
+
+/// The batch sizes a walk runs (keys per batch): a larger size asked for is run as the
+/// largest. The planner's batch SQL is checked to keep its index plans across this range.
+pub const BATCH_SIZES: RangeInclusive<u32> = 1..=20_000;
 
 /// Why a backfill job stopped.
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +21,23 @@ pub enum BackfillError {
     NoKey {
         /// The backfill id.
         id: String,
+    },
+    /// The job is format-1 plan data: no bounds query, and batches of the old shape.
+    #[error(
+        "backfill {id} is plan format 1 (no bounds query): convert its plan data with `MIGRATE_ACCEPT=1 cargo build`"
+    )]
+    NoBounds {
+        /// The backfill id.
+        id: String,
+    },
+    /// Reading the walk's bounds failed.
+    #[error("reading the bounds of backfill {id} failed: {source}")]
+    Bounds {
+        /// The backfill id.
+        id: String,
+        /// The database's error.
+        #[source]
+        source: sqlx::Error,
     },
     /// One batch failed; the batches before it are committed.
     #[error("batch {batch} of backfill {id} failed: {source}")]
@@ -44,8 +66,10 @@ pub enum BackfillError {
 pub struct BackfillReport {
     /// The backfill id.
     pub id: String,
-    /// How many batches returned a key (the last, empty one is not counted).
+    /// How many batches ran.
     pub batches: u64,
+    /// How many rows the batches updated.
+    pub rows_updated: u64,
     /// What `rows_left_sql` counted after the walk: 0 unless writers made rows pending again
     /// during the walk (a binary that writes what the plan does not cover).
     pub rows_left: u64,
@@ -61,10 +85,15 @@ impl BackfillReport {
 /// What one step of a walk did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Progress {
-    /// A batch ran and committed; the walk goes on after this key (the key columns as text).
+    /// A batch ran and committed.
     Batch {
-        /// The last key of the batch.
-        last_key: Vec<String>,
+        /// The key the next batch starts at (the key columns as text); `None` when this batch
+        /// reached the walk's last key.
+        next_key: Option<Vec<String>>,
+        /// How many keys the batch read.
+        keys_read: u64,
+        /// How many rows it updated.
+        rows_updated: u64,
     },
     /// The walk is past the last key; nothing ran.
     Done,
@@ -72,12 +101,16 @@ pub enum Progress {
 
 /// A keyset walk over one backfill job's table, batch by batch.
 ///
-/// Each batch is one statement ([`Backfill::batch_sql`]): it takes the next `batch_size` keys
-/// after the cursor, updates those of their rows that are still unfilled, and returns the last
-/// key, which becomes the cursor. The walk ends when a batch returns no row; it cannot loop,
-/// since every key a batch returns is past the cursor. Run on a connection outside a
-/// transaction, every batch commits on its own, so a walk can stop (or be dropped, or crash)
-/// between batches or inside one: the batch in flight commits or rolls back whole.
+/// The first step reads the walk's bounds once ([`Backfill::bounds_sql`]): the first and the
+/// last key (an empty table has none, and the walk is done). Each batch is one statement
+/// ([`Backfill::batch_sql`]): from the cursor (inclusive) it takes the next `batch_size` keys
+/// up to the last key, updates those of their rows that are still unfilled, and returns the
+/// key after them, which becomes the cursor, or NULL once past the last key, which ends the
+/// walk. It cannot loop, since every key a batch returns is past the keys it read, and rows
+/// inserted after the bounds were read lie past the last key or are filled by the expand
+/// phase. Run on a connection outside a transaction, every batch commits on its own, so a
+/// walk can stop (or be dropped, or crash) between batches or inside one: the batch in flight
+/// commits or rolls back whole.
 ///
 /// A walk that stopped is resumed by a new walk from the first batch: the planner's batch SQL
 /// updates only the rows its job's `rows_left_sql` counts (the UPDATE carries the same
@@ -86,21 +119,30 @@ pub enum Progress {
 #[derive(Debug, Clone)]
 pub struct BackfillWalk<'a> {
     job: &'a Backfill,
+    /// The walk's last key, once the bounds are read.
+    last: Option<Vec<String>>,
+    /// The key the next batch starts at, once the bounds are read.
     cursor: Option<Vec<String>>,
     batches: u64,
+    rows_updated: u64,
     done: bool,
 }
 
 impl<'a> BackfillWalk<'a> {
-    /// A walk from the first key. Refuses a job with no key columns.
+    /// A walk from the first key. Refuses a job with no key columns, and a format-1 job.
     pub fn new(job: &'a Backfill) -> Result<Self, BackfillError> {
         if job.key.is_empty() {
             return Err(BackfillError::NoKey { id: job.id.clone() });
         }
+        if !job.has_bounds() {
+            return Err(BackfillError::NoBounds { id: job.id.clone() });
+        }
         Ok(BackfillWalk {
             job,
+            last: None,
             cursor: None,
             batches: 0,
+            rows_updated: 0,
             done: false,
         })
     }
@@ -110,7 +152,7 @@ impl<'a> BackfillWalk<'a> {
         self.job
     }
 
-    /// The last key of the last batch, `None` before the first.
+    /// The key the next batch starts at; `None` before the first batch and once done.
     pub fn cursor(&self) -> Option<&[String]> {
         self.cursor.as_deref()
     }
@@ -120,47 +162,91 @@ impl<'a> BackfillWalk<'a> {
         self.batches
     }
 
+    /// How many rows the batches have updated.
+    pub fn rows_updated(&self) -> u64 {
+        self.rows_updated
+    }
+
     /// Whether the walk is past the last key.
     pub fn is_done(&self) -> bool {
         self.done
     }
 
-    /// Runs the next batch of at most `batch_size` keys. Once it returns [`Progress::Done`]
-    /// it runs nothing more.
+    /// Reads the bounds: the cursor starts at the first key, and the walk ends at the last.
+    async fn read_bounds(&mut self, conn: &mut PgConnection) -> Result<(), BackfillError> {
+        let k = self.job.key.len();
+        let bounds_error = |source| BackfillError::Bounds {
+            id: self.job.id.clone(),
+            source,
+        };
+        let row = sqlx::query(&self.job.bounds_sql)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(bounds_error)?;
+        let Some(row) = row else {
+            self.done = true;
+            return Ok(());
+        };
+        let keys = (0..2 * k)
+            .map(|i| row.try_get::<String, _>(i))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(bounds_error)?;
+        self.cursor = Some(keys[..k].to_vec());
+        self.last = Some(keys[k..].to_vec());
+        Ok(())
+    }
+
+    /// Runs the next batch of at most `batch_size` keys, within [`BATCH_SIZES`] (reading the
+    /// bounds first, on the first call). Once it returns [`Progress::Done`] it runs nothing more.
     pub async fn next_batch(
         &mut self,
         conn: &mut PgConnection,
         batch_size: NonZeroU32,
     ) -> Result<Progress, BackfillError> {
-        if self.done {
-            return Ok(Progress::Done);
+        if self.last.is_none() && !self.done {
+            self.read_bounds(conn).await?;
         }
+        let (Some(cursor), Some(last), false) = (&self.cursor, &self.last, self.done) else {
+            self.done = true;
+            return Ok(Progress::Done);
+        };
+        let k = self.job.key.len();
         let batch_error = |source| BackfillError::Batch {
             id: self.job.id.clone(),
             batch: self.batches + 1,
             source,
         };
-        // `$1..$k`: the cursor as text, all NULL for the first batch; `$k+1`: the batch size.
+        // `$1..$k`: the cursor, `$k+1..$2k`: the last key, as text; `$2k+1`: the batch size.
         let mut query = sqlx::query(&self.job.batch_sql);
-        for i in 0..self.job.key.len() {
-            query = query.bind(self.cursor.as_ref().map(|c| c[i].clone()));
+        for key in cursor.iter().chain(last) {
+            query = query.bind(key.as_str());
         }
+        let size = batch_size.get().min(*BATCH_SIZES.end());
         let row = query
-            .bind(i64::from(batch_size.get()))
-            .fetch_optional(&mut *conn)
+            .bind(i64::from(size))
+            .fetch_one(&mut *conn)
             .await
             .map_err(batch_error)?;
-        let Some(row) = row else {
-            self.done = true;
-            return Ok(Progress::Done);
-        };
-        let last_key = (0..self.job.key.len())
-            .map(|i| row.try_get::<String, _>(i))
-            .collect::<Result<Vec<_>, _>>()
+        let next = (0..k)
+            .map(|i| row.try_get::<Option<String>, _>(i))
+            .collect::<Result<Option<Vec<_>>, _>>()
             .map_err(batch_error)?;
+        let keys_read: i64 = row.try_get(k).map_err(batch_error)?;
+        let rows_updated: i64 = row.try_get(k + 1).map_err(batch_error)?;
+        // Counts are never negative.
+        let (keys_read, rows_updated) = (
+            u64::try_from(keys_read).unwrap_or_default(),
+            u64::try_from(rows_updated).unwrap_or_default(),
+        );
         self.batches += 1;
-        self.cursor = Some(last_key.clone());
-        Ok(Progress::Batch { last_key })
+        self.rows_updated += rows_updated;
+        self.done = next.is_none();
+        self.cursor.clone_from(&next);
+        Ok(Progress::Batch {
+            next_key: next,
+            keys_read,
+            rows_updated,
+        })
     }
 }
 
@@ -181,6 +267,7 @@ pub async fn run_backfill(
     Ok(BackfillReport {
         id: job.id.clone(),
         batches: walk.batches(),
+        rows_updated: walk.rows_updated(),
         rows_left: rows_left(conn, job).await?,
     })
 }

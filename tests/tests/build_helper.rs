@@ -1229,7 +1229,7 @@ fn accepted_plan_data_of_an_older_format_is_reported_then_converted_exactly() {
         outcome
             .messages
             .iter()
-            .any(|m| m.starts_with("migrations/plans/0003.json: converted to plan format 1")),
+            .any(|m| m.starts_with("migrations/plans/0003.json: converted to plan format 2")),
         "{:?}",
         outcome.messages
     );
@@ -1264,7 +1264,7 @@ fn plan_data_that_does_not_convert_exactly_is_kept() {
     let s = example_scenario();
     let path = s.migrations().join("plans/0002.json");
     let current = read(&path);
-    let old = current.replacen("  \"format\": 1,\n", "", 1);
+    let old = current.replacen("  \"format\": 2,\n", "", 1);
     std::fs::write(&path, &old).unwrap();
     let snapshot = read(s.snapshot_path()).replace(
         &migrate_core::snapshot::content_hash(&current),
@@ -1281,4 +1281,132 @@ fn plan_data_that_does_not_convert_exactly_is_kept() {
         outcome.messages
     );
     assert_eq!(read(&path), old, "accepted plan data was rewritten");
+}
+
+/// The batch query the format-1 planner wrote for `tests/golden/phased-release`.
+const FORMAT1_BATCH: &str = "WITH batch AS (\n    SELECT \"id\" FROM \"public\".\"users\"\n    WHERE $1::text IS NULL OR (\"id\") > ($1::text::bigint)\n    ORDER BY \"id\"\n    LIMIT $2\n), filled AS (\n    UPDATE \"public\".\"users\" AS t SET \"public_id\" = gen_random_uuid()\n    FROM batch WHERE (t.\"id\") = (batch.\"id\") AND (t.\"public_id\" IS NULL)\n)\nSELECT \"id\"::text FROM batch ORDER BY batch.\"id\" DESC LIMIT 1";
+
+/// The golden phased release accepted by today's planner, then its plan data and summary put
+/// back as the format-1 planner wrote them (its batch query, no bounds), the snapshot's
+/// manifest following; the format-2 plan data and summary of today.
+fn format1_scenario(batch_sql: &str) -> (Scenario, String, String) {
+    let s = Scenario::new();
+    s.accept(include_str!("../golden/phased-release/release-1.rs"));
+    s.accept(include_str!("../golden/phased-release/release-2.rs"));
+    let json_path = s.migrations().join("plans/0002.json");
+    let md_path = s.migrations().join("plans/0002.md");
+    let (current_json, current_md) = (read(&json_path), read(&md_path));
+    let mut plan = s.plan(2);
+    assert_eq!(plan.backfills.len(), 1, "{:?}", plan.backfills);
+    plan.format = 1;
+    plan.backfills[0].bounds_sql.clear();
+    plan.backfills[0].batch_sql = batch_sql.to_owned();
+    plan.seal();
+    let rendered = migrate_core::render::render_release(&plan);
+    let file = |path: &str| {
+        rendered
+            .iter()
+            .find(|f| f.path == path)
+            .map(|f| f.content.clone())
+            .unwrap()
+    };
+    let (old_json, old_md) = (file("plans/0002.json"), file("plans/0002.md"));
+    assert_ne!(old_md, current_md, "the summary shows the backfill SQL");
+    std::fs::write(&json_path, &old_json).unwrap();
+    std::fs::write(&md_path, &old_md).unwrap();
+    let hash = migrate_core::snapshot::content_hash;
+    let snapshot = read(s.snapshot_path())
+        .replace(&hash(&current_json), &hash(&old_json))
+        .replace(&hash(&current_md), &hash(&old_md));
+    std::fs::write(s.snapshot_path(), snapshot).unwrap();
+    (s, current_json, current_md)
+}
+
+/// A release's SQL files (expand and contract), by path.
+fn sql_files(s: &Scenario) -> std::collections::BTreeMap<std::path::PathBuf, String> {
+    s.release_files(2)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .map(|p| (p.clone(), read(&p)))
+        .collect()
+}
+
+/// Format-1 plan data with a backfill: check and review keep it and warn that a runner cannot
+/// walk it; accept converts it to what the planner writes today, rewrites the summary's
+/// backfill SQL, names both files, and changes no SQL file.
+#[test]
+fn format1_plan_data_with_a_backfill_converts_to_what_the_planner_writes_today() {
+    let (s, current_json, current_md) = format1_scenario(FORMAT1_BATCH);
+    let json_path = s.migrations().join("plans/0002.json");
+    let md_path = s.migrations().join("plans/0002.md");
+    let (old_json, old_md, old_snapshot) =
+        (read(&json_path), read(&md_path), read(s.snapshot_path()));
+    let sql = sql_files(&s);
+    assert!(!sql.is_empty());
+    assert_eq!(
+        migrate_core::plan::Plan::from_json(&old_json)
+            .unwrap()
+            .format,
+        1
+    );
+    for mode in [Mode::Check, Mode::Review] {
+        let outcome = s.run(mode).unwrap_or_else(|e| panic!("{mode:?}: {e}"));
+        assert!(
+            outcome.messages.iter().any(|m| m.starts_with("migrations/plans/0002.json: plan format 1: its backfills cannot be run by the runner")
+                && m.contains("MIGRATE_ACCEPT=1 cargo build")),
+            "{mode:?}: {:?}",
+            outcome.messages
+        );
+        assert_eq!(
+            (read(&json_path), read(&md_path)),
+            (old_json.clone(), old_md.clone())
+        );
+        assert_eq!(read(s.snapshot_path()), old_snapshot);
+    }
+    let outcome = s.run(Mode::Accept).unwrap();
+    assert!(
+        outcome.messages.iter().any(|m| m
+            .starts_with("migrations/plans/0002.json: converted to plan format 2")
+            && m.contains("migrations/plans/0002.md")),
+        "{:?}",
+        outcome.messages
+    );
+    assert_eq!(
+        read(&json_path),
+        current_json,
+        "the planner's plan data of today"
+    );
+    assert_eq!(read(&md_path), current_md, "the planner's summary of today");
+    assert_eq!(sql_files(&s), sql, "no SQL file changed");
+    assert!(s.plan(2).backfills[0].has_bounds());
+    // Nothing is left to report or to convert.
+    let outcome = s.run(Mode::Check).unwrap();
+    assert!(
+        !outcome.messages.iter().any(|m| m.contains("plans/")),
+        "{:?}",
+        outcome.messages
+    );
+}
+
+/// A format-1 batch query that is not the format-1 template (edited by hand, then resealed)
+/// cannot be converted: accept keeps the file and the snapshot, and says why.
+#[test]
+fn a_hand_edited_format1_batch_query_is_refused_and_kept() {
+    let edited = FORMAT1_BATCH.replace("ORDER BY \"id\"\n", "ORDER BY \"id\" DESC\n");
+    assert_ne!(edited, FORMAT1_BATCH);
+    let (s, _, _) = format1_scenario(&edited);
+    let json_path = s.migrations().join("plans/0002.json");
+    let md_path = s.migrations().join("plans/0002.md");
+    let (old_json, old_md, old_snapshot) =
+        (read(&json_path), read(&md_path), read(s.snapshot_path()));
+    let outcome = s.run(Mode::Accept).unwrap();
+    assert!(
+        outcome.messages.iter().any(|m| m
+            .starts_with("migrations/plans/0002.json: plan format 1 is kept as it is")
+            && m.contains("backfill 0002.backfill.1")),
+        "{:?}",
+        outcome.messages
+    );
+    assert_eq!((read(&json_path), read(&md_path)), (old_json, old_md));
+    assert_eq!(read(s.snapshot_path()), old_snapshot);
 }

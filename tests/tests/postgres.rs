@@ -418,11 +418,17 @@ async fn r7_one_backfill_batch_touches_at_most_its_batch_size() {
         .expect_err("expand waits for the backfill");
     let nulls = "SELECT count(*) FROM users WHERE nickname IS NULL OR token IS NULL";
     let before: i64 = sqlx::query_scalar(nulls).fetch_one(&db.pool).await.unwrap();
-    let mut batch = sqlx::query(&job.batch_sql);
-    for _ in &job.key {
-        batch = batch.bind(None::<String>);
-    }
-    batch.bind(10_i64).fetch_optional(&db.pool).await.unwrap();
+    let (first, last): (String, String) = sqlx::query_as(&job.bounds_sql)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query(&job.batch_sql)
+        .bind(first)
+        .bind(last)
+        .bind(10_i64)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     let after: i64 = sqlx::query_scalar(nulls).fetch_one(&db.pool).await.unwrap();
     assert_eq!((before, before - after), (1000, 10), "one batch of 10 rows");
 }

@@ -92,17 +92,20 @@ async fn a_walk_stopped_after_k_batches_converges_when_run_again() {
     assert_eq!(rows_left(&mut conn, job).await.unwrap(), ROWS);
 
     // Three batches of 50, then the loop stops: each batch committed on its own, and the
-    // cursor, a key of the batch, moved forward each time.
+    // cursor, the key after the batch, moved forward each time.
     let mut walk = BackfillWalk::new(job).unwrap();
     let mut keys = Vec::new();
     for _ in 0..3 {
         match walk.next_batch(&mut conn, size(50)).await.unwrap() {
-            Progress::Batch { last_key } => keys.push(last_key[0].parse::<i64>().unwrap()),
-            Progress::Done => panic!("the walk ended early"),
+            Progress::Batch {
+                next_key: Some(next),
+                ..
+            } => keys.push(next[0].parse::<i64>().unwrap()),
+            other => panic!("the walk ended early: {other:?}"),
         }
     }
     assert!(
-        keys.is_sorted() && keys[0] >= 1 && keys[2] <= 150,
+        keys.is_sorted() && keys[0] > 1 && keys[2] <= 151,
         "{keys:?}"
     );
     assert_eq!(walk.batches(), 3);
@@ -143,11 +146,11 @@ async fn a_walk_stopped_after_k_batches_converges_when_run_again() {
     assert_eq!(filled_versions(&mut conn).await, after);
 }
 
-/// The batch SQL's last key is the batch's greatest key, so batches do not overlap. (It once
-/// sorted by the output column, the key's text, so `"9"` beat `"50"`: the walk converged but
-/// re-read keys.)
+/// The batch SQL's next key is the key after the batch's greatest key, so batches do not
+/// overlap. (The format-1 batch once sorted by the output column, the key's text, so `"9"`
+/// beat `"50"`: the walk converged but re-read keys.)
 #[tokio::test]
-async fn the_cursor_is_the_greatest_key_of_each_batch() {
+async fn the_cursor_is_the_key_after_the_greatest_key_of_each_batch() {
     let (_scenario, db, plan, _) = expanded(USERS_V2).await;
     let job = &plan.backfills[0];
     let mut conn = connect(&db).await;
@@ -156,13 +159,18 @@ async fn the_cursor_is_the_greatest_key_of_each_batch() {
         assert_eq!(
             walk.next_batch(&mut conn, size(50)).await.unwrap(),
             Progress::Batch {
-                last_key: vec![(k * 50).to_string()]
+                next_key: Some(vec![(k * 50 + 1).to_string()]),
+                keys_read: 50,
+                rows_updated: 50,
             }
         );
     }
     assert_eq!(rows_left(&mut conn, job).await.unwrap(), ROWS - 150);
     let report = run_backfill(&mut conn, job, size(50)).await.unwrap();
-    assert_eq!((report.batches, report.rows_left), (ROWS / 50, 0));
+    assert_eq!(
+        (report.batches, report.rows_updated, report.rows_left),
+        (ROWS / 50, ROWS - 150, 0)
+    );
 }
 
 #[tokio::test]

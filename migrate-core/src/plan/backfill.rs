@@ -25,60 +25,32 @@ pub(super) fn backfill_job(
     pending: &dyn Fn(&str) -> String,
     description: String,
 ) -> Backfill {
-    let key: Vec<(String, &Column)> = table
+    let key: Vec<KeyColumn> = table
         .primary_key
         .iter()
-        .filter_map(|k| Some((physical_column(k), table.column(k)?)))
+        .filter_map(|k| {
+            let column: &Column = table.column(k)?;
+            Some(KeyColumn {
+                name: physical_column(k),
+                ty: column.ty.sql(),
+            })
+        })
         .collect();
-    let k = key.len();
-    let key_list = key
-        .iter()
-        .map(|(name, _)| quote_ident(name))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let params: Vec<String> = key
-        .iter()
-        .enumerate()
-        .map(|(i, (_, c))| format!("${}::text::{}", i + 1, c.ty.sql()))
-        .collect();
-    let qualified_key = key
-        .iter()
-        .map(|(name, _)| format!("t.{}", quote_ident(name)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let batch_key = key
-        .iter()
-        .map(|(name, _)| format!("batch.{}", quote_ident(name)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let as_text = key
-        .iter()
-        .map(|(name, _)| format!("{}::text", quote_ident(name)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let descending = key
-        .iter()
-        // Qualified: a bare name would sort by the `::text` output column of the same name,
-        // and `'9'` sorts after `'50'`.
-        .map(|(name, _)| format!("batch.{} DESC", quote_ident(name)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let batch_sql = format!(
-        "WITH batch AS (\n    SELECT {key_list} FROM {table}\n    WHERE $1::text IS NULL OR ({key_list}) > ({params})\n    ORDER BY {key_list}\n    LIMIT ${limit}\n), filled AS (\n    UPDATE {table} AS t SET {assignment}\n    FROM batch WHERE ({qualified_key}) = ({batch_key}) AND ({pending})\n)\nSELECT {as_text} FROM batch ORDER BY {descending} LIMIT 1",
-        table = physical.sql(),
-        params = params.join(", "),
-        limit = k + 1,
-        pending = pending("t."),
-    );
+    let parts = BackfillParts {
+        table: physical.clone(),
+        key,
+        assignment: assignment.to_owned(),
+        pending: pending("t."),
+    };
     Backfill {
         id: String::new(),
         checksum: String::new(),
         catalog,
         description,
         table: physical.clone(),
-        key: key.into_iter().map(|(name, _)| name).collect(),
-        bounds_sql: String::new(),
-        batch_sql,
+        key: parts.key.iter().map(|c| c.name.clone()).collect(),
+        bounds_sql: bounds_sql(&parts),
+        batch_sql: batch_sql(&parts),
         rows_left_sql: format!(
             "SELECT count(*) FROM {} WHERE {}",
             physical.sql(),
@@ -88,6 +60,131 @@ pub(super) fn backfill_job(
         target_batch_ms: 50,
         before_deploy: false,
     }
+}
+
+/// One primary-key column of a backfill's walk: its physical name and its SQL type (what a
+/// text parameter is cast to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyColumn {
+    /// The physical column name.
+    pub name: String,
+    /// Its type as SQL (`bigint`, `varchar(80)`).
+    pub ty: String,
+}
+
+/// What a backfill's queries are made of; [`bounds_sql`] and [`batch_sql`] build them, and
+/// the format-1 conversion recovers them from older plan data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackfillParts {
+    /// The physical table.
+    pub table: QualifiedName,
+    /// The primary key, in key order.
+    pub key: Vec<KeyColumn>,
+    /// `SET` list of the UPDATE (may read the row as `t.`).
+    pub assignment: String,
+    /// The pending predicate over the row as `t.`.
+    pub pending: String,
+}
+
+impl BackfillParts {
+    /// The key columns, quoted, each prefixed with `alias`, comma-separated.
+    pub(super) fn columns(&self, alias: &str) -> String {
+        self.key
+            .iter()
+            .map(|c| format!("{alias}{}", quote_ident(&c.name)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The key columns, quoted and prefixed, each followed by `suffix` (` DESC`, `::text`).
+    pub(super) fn columns_with(&self, alias: &str, suffix: &str) -> String {
+        self.key
+            .iter()
+            .map(|c| format!("{alias}{}{suffix}", quote_ident(&c.name)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Text parameters `$first..` cast to the key's types, one per key column.
+    pub(super) fn params(&self, first: usize) -> Vec<String> {
+        self.key
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("${}::text::{}", first + i, c.ty))
+            .collect()
+    }
+
+    /// Scalar subqueries reading each key column from the one-row CTE `from`.
+    fn read_from(&self, from: &str) -> Vec<String> {
+        self.key
+            .iter()
+            .map(|c| format!("(SELECT {} FROM {from})", quote_ident(&c.name)))
+            .collect()
+    }
+
+    /// `key <op> lower AND key <= upper`, in a form the primary key's btree index takes as
+    /// index conditions: scalar comparisons for one column; for several, row comparisons
+    /// whose right side is a ROW of parameters or scalar subqueries (a row sublink,
+    /// `(a, b) <= (SELECT …)`, is not indexable), after bounds on the leading column that
+    /// keep the planner's row estimate low without statistics.
+    fn range(&self, alias: &str, op: &str, lower: &[String], upper: &[String]) -> String {
+        let lead = format!("{alias}{}", quote_ident(&self.key[0].name));
+        if self.key.len() == 1 {
+            return format!("{lead} {op} {} AND {lead} <= {}", lower[0], upper[0]);
+        }
+        let columns = self.columns(alias);
+        format!(
+            "{lead} >= {} AND {lead} <= {} AND ({columns}) {op} ({}) AND ({columns}) <= ({})",
+            lower[0],
+            upper[0],
+            lower.join(", "),
+            upper.join(", ")
+        )
+    }
+}
+
+/// Format 2 `bounds_sql`: one row of the first key then the last key, as text, in key order
+/// (both read off the primary key's index); no row when the table is empty.
+pub fn bounds_sql(parts: &BackfillParts) -> String {
+    let table = parts.table.sql();
+    let columns = parts.columns("");
+    format!(
+        "SELECT {lo}, {hi}\nFROM (SELECT {columns} FROM {table} ORDER BY {columns} LIMIT 1) AS lo,\n     (SELECT {columns} FROM {table} ORDER BY {descending} LIMIT 1) AS hi",
+        lo = parts.columns_with("lo.", "::text"),
+        hi = parts.columns_with("hi.", "::text"),
+        descending = parts.columns_with("", " DESC"),
+    )
+}
+
+/// Format 2 `batch_sql`: `$1..$k` the batch's first key, `$k+1..$2k` the walk's last key (both
+/// inclusive, text), `$2k+1` the batch size. The UPDATE selects its rows by a key range on the
+/// primary key, from the first key to the last of the batch's `size` keys (never a join, which
+/// turns into a hash join over a sequential scan on large batches), and by the pending
+/// predicate. Returns one row: the key the next batch starts at, as text (all NULL when the
+/// walk is past its last key), the keys read and the rows updated.
+pub fn batch_sql(parts: &BackfillParts) -> String {
+    let k = parts.key.len();
+    let table = parts.table.sql();
+    let columns = parts.columns("");
+    let first = parts.params(1);
+    let last = parts.params(k + 1);
+    let batch_end = parts.read_from("batch_end");
+    format!(
+        "WITH batch AS (\n    SELECT {columns} FROM {table}\n    WHERE {batch_range}\n    ORDER BY {columns}\n    LIMIT ${size}\n), batch_end AS (\n    SELECT {columns} FROM batch ORDER BY {descending} LIMIT 1\n), filled AS (\n    UPDATE {table} AS t SET {assignment}\n    WHERE {update_range} AND ({pending})\n    RETURNING 1\n), next_key AS (\n    SELECT {columns} FROM {table}\n    WHERE {next_range}\n    ORDER BY {columns}\n    LIMIT 1\n)\nSELECT {next}, (SELECT count(*) FROM batch) AS keys_read, (SELECT count(*) FROM filled) AS rows_updated",
+        batch_range = parts.range("", ">=", &first, &last),
+        size = 2 * k + 1,
+        descending = parts.columns_with("", " DESC"),
+        assignment = parts.assignment,
+        update_range = parts.range("t.", ">=", &first, &batch_end),
+        pending = parts.pending,
+        next_range = parts.range("", ">", &batch_end, &last),
+        next = parts
+            .key
+            .iter()
+            .map(|c| format!("(SELECT {}::text FROM next_key)", quote_ident(&c.name)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
 }
 
 /// C6 with a declared `backfill`: the column's NULLs get the value before the new binary, which

@@ -1,12 +1,16 @@
-//! Plan data written before plans carried a format version, converted to the current format.
-//! Only the build helper uses it, and only after checking that the converted plan renders the
-//! accepted files byte for byte (so the conversion is proven to describe the same steps).
+//! Older plan data converted to the current format: data written before plans carried a
+//! format version ([`upgrade_unversioned`], to format 1), and format 1 ([`upgrade_format1`],
+//! to format 2). Only the build helper uses them, and only after checking that the converted
+//! plan renders the accepted files as accepted (so the conversion is proven to describe the
+//! same steps).
 
 use serde_json::{Map, Value};
 
+use super::backfill::{BackfillParts, KeyColumn, batch_sql, bounds_sql};
 use super::group::group_steps;
-use super::step::{BackfillGate, Plan, PostCheck};
+use super::step::{Backfill, BackfillGate, Plan, PostCheck};
 use crate::model::{QualifiedName, Schema};
+use crate::sql::quote_ident;
 
 /// Why old plan data cannot be converted.
 #[derive(Debug, thiserror::Error)]
@@ -17,11 +21,25 @@ pub enum UpgradeError {
     /// The converted plan does not read as the current format.
     #[error("the converted plan does not read: {0}")]
     Read(#[from] serde_json::Error),
+    /// Not format 1 plan data.
+    #[error("not plan data of format 1 (it has format {0})")]
+    NotFormat1(u32),
+    /// A format-1 backfill whose batch query is not the one the format-1 planner wrote.
+    #[error(
+        "backfill {id}: its batch query is not the one the format-1 planner wrote (edited by hand?), so its format-2 queries cannot be derived from it"
+    )]
+    UnknownBatch {
+        /// The backfill id.
+        id: String,
+    },
 }
 
 const INDEX_VALID_SUFFIX: &str = ": an interrupted CONCURRENTLY build leaves an invalid index that IF NOT EXISTS would keep; drop it CONCURRENTLY and rebuild";
 
-/// Converts unversioned plan data: the two transaction flags, the rollback fields and the
+/// The plan format [`upgrade_unversioned`] converts to.
+pub const UNVERSIONED_TO: u32 = 1;
+
+/// Converts unversioned plan data to format 1 ([`upgrade_format1`] takes it on): the two transaction flags, the rollback fields and the
 /// `-- nothing to undo` marker, the prose index check, `schema.name` table strings (resolved
 /// against `schema` where a table of that key exists, else split at the first dot) and the
 /// backfill gates the older planner expressed only in SQL (the views step waits for every
@@ -36,10 +54,7 @@ pub fn upgrade_unversioned(text: &str, schema: &Schema) -> Result<Plan, UpgradeE
     if root.contains_key("format") {
         return Err(shape("it has a format version"));
     }
-    root.insert(
-        "format".into(),
-        Value::from(migrate_contract::FORMAT_VERSION),
-    );
+    root.insert("format".into(), Value::from(UNVERSIONED_TO));
     let table = |v: &Value| -> Result<Value, UpgradeError> {
         let key = v.as_str().ok_or_else(|| shape("a table is not a string"))?;
         let name = match schema.tables.get(key) {
@@ -156,4 +171,96 @@ fn upgrade_step(
         step.insert("post_check".into(), serde_json::to_value(check)?);
     }
     Ok(())
+}
+
+/// Converts format-1 plan data to format 2. Steps and groups are the same in both; each
+/// backfill's format-1 batch query was written by one fixed template, so its parts (table,
+/// key columns and their types, assignment, pending predicate) are recovered by matching that
+/// template, and must render it again byte for byte; the format-2 queries are then built from
+/// them as the planner builds them. Ids and checksums are sealed again.
+pub fn upgrade_format1(plan: &Plan) -> Result<Plan, UpgradeError> {
+    if plan.format != 1 {
+        return Err(UpgradeError::NotFormat1(plan.format));
+    }
+    let mut plan = plan.clone();
+    for b in &mut plan.backfills {
+        let parts = format1_parts(b)
+            .filter(|parts| format1_batch_sql(parts) == b.batch_sql)
+            .ok_or_else(|| UpgradeError::UnknownBatch { id: b.id.clone() })?;
+        b.bounds_sql = bounds_sql(&parts);
+        b.batch_sql = batch_sql(&parts);
+    }
+    plan.format = 2;
+    plan.seal();
+    Ok(plan)
+}
+
+/// The format-1 template: `$1..$k` the last key of the previous batch (all NULL for the
+/// first), `$k+1` the size; returns the batch's last key, or no row when done.
+fn format1_batch_sql(parts: &BackfillParts) -> String {
+    let columns = parts.columns("");
+    format!(
+        "WITH batch AS (\n    SELECT {columns} FROM {table}\n    WHERE $1::text IS NULL OR ({columns}) > ({params})\n    ORDER BY {columns}\n    LIMIT ${limit}\n), filled AS (\n    UPDATE {table} AS t SET {assignment}\n    FROM batch WHERE ({qualified}) = ({batch}) AND ({pending})\n)\nSELECT {as_text} FROM batch ORDER BY {descending} LIMIT 1",
+        table = parts.table.sql(),
+        params = parts.params(1).join(", "),
+        limit = parts.key.len() + 1,
+        assignment = parts.assignment,
+        qualified = parts.columns("t."),
+        batch = parts.columns("batch."),
+        pending = parts.pending,
+        as_text = parts.columns_with("", "::text"),
+        descending = parts.columns_with("batch.", " DESC"),
+    )
+}
+
+/// The parts of a format-1 backfill, read off its batch query by the format-1 template (the
+/// caller checks that they render it again).
+fn format1_parts(b: &Backfill) -> Option<BackfillParts> {
+    let k = b.key.len();
+    let table = b.table.sql();
+    let list = |alias: &str, suffix: &str| {
+        b.key
+            .iter()
+            .map(|c| format!("{alias}{}{suffix}", quote_ident(c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let columns = list("", "");
+    let rest = b.batch_sql.strip_prefix(&format!(
+        "WITH batch AS (\n    SELECT {columns} FROM {table}\n    WHERE $1::text IS NULL OR ({columns}) > ("
+    ))?;
+    let (mut params, rest) = rest.split_once(&format!(
+        ")\n    ORDER BY {columns}\n    LIMIT ${}\n), filled AS (\n    UPDATE {table} AS t SET ",
+        k + 1
+    ))?;
+    let mut key = Vec::with_capacity(k);
+    for (i, name) in b.key.iter().enumerate() {
+        params = params.strip_prefix(&format!("${}::text::", i + 1))?;
+        let end = if i + 1 < k {
+            params.find(&format!(", ${}::text::", i + 2))?
+        } else {
+            params.len()
+        };
+        key.push(KeyColumn {
+            name: name.clone(),
+            ty: params[..end].to_owned(),
+        });
+        params = params[end..].strip_prefix(", ").unwrap_or_default();
+    }
+    let (assignment, rest) = rest.split_once(&format!(
+        "\n    FROM batch WHERE ({}) = ({}) AND (",
+        list("t.", ""),
+        list("batch.", "")
+    ))?;
+    let pending = rest.strip_suffix(&format!(
+        ")\n)\nSELECT {} FROM batch ORDER BY {} LIMIT 1",
+        list("", "::text"),
+        list("batch.", " DESC")
+    ))?;
+    Some(BackfillParts {
+        table: b.table.clone(),
+        key,
+        assignment: assignment.to_owned(),
+        pending: pending.to_owned(),
+    })
 }

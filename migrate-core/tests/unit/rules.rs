@@ -250,11 +250,15 @@ fn r7_backfills_walk_the_primary_key_in_batches() {
         for b in &plan.backfills {
             seen += 1;
             assert_eq!(b.key, ["id"], "{name}: keyset order is the primary key");
+            // Format 2: the first key, the walk's last key, the size.
             assert!(
-                b.batch_sql.contains("$1") && b.batch_sql.contains("$2"),
+                b.batch_sql.contains("$1::text::")
+                    && b.batch_sql.contains("$2::text::")
+                    && b.batch_sql.contains("LIMIT $3"),
                 "{name}: {}",
                 b.batch_sql
             );
+            assert!(b.has_bounds(), "{name}: format 2 backfills have bounds");
             assert!(
                 b.rows_left_sql.starts_with("SELECT count(*)"),
                 "{name}: {}",
