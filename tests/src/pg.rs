@@ -260,8 +260,9 @@ impl TestDb {
             format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
             format!("CREATE DATABASE \"{name}\""),
         ] {
-            sqlx::raw_sql(&statement)
-                .execute(&mut admin)
+            // Executor::execute: RawSql::execute's future is not Send for every lifetime,
+            // and tests create databases inside spawned tasks.
+            sqlx::Executor::execute(&mut admin, sqlx::raw_sql(&statement))
                 .await
                 .expect("create the test database");
         }
@@ -294,7 +295,8 @@ impl TestDb {
                 "--exclude-schema=migrate",
                 "--exclude-table=public._sqlx_migrations",
                 "-d",
-                &self.url,
+                // sqlx's own URL parameters mean nothing to libpq.
+                self.url.split('?').next().unwrap_or(&self.url),
             ])
             .output()
             .expect("run pg_dump");

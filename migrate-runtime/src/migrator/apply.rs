@@ -295,8 +295,11 @@ async fn alone(
 }
 
 async fn reset_session(conn: &mut PgConnection) {
-    let _ = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql("SET lock_timeout = 0; SET statement_timeout = 0"))
-        .await;
+    let _ = sqlx::Executor::execute(
+        &mut *conn,
+        sqlx::raw_sql("SET lock_timeout = 0; SET statement_timeout = 0"),
+    )
+    .await;
 }
 
 async fn pre_check(conn: &mut PgConnection, step: &Step) -> Result<(), Failure> {
@@ -364,4 +367,3 @@ fn step_failure(step: &Step, attempt: u32, source: sqlx::Error) -> Failure {
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
-

@@ -19,9 +19,7 @@ use super::progress::WalkProgress;
 use super::retry::is_retryable;
 use super::tracking::{BackfillRecord, Tables};
 
-/// The batch sizes a walk may choose, inclusive. The planner's batch SQL keeps an index
-/// range scan over this whole range (a test EXPLAINs it at both ends).
-pub const BATCH_SIZE_RANGE: (u32, u32) = (1, 20_000);
+use crate::runner::BATCH_SIZES;
 
 /// A key: the key columns as text, in key order.
 pub type Key = Vec<String>;
@@ -184,12 +182,12 @@ pub struct BackfillSummary {
 }
 
 /// The next batch size: scaled towards the target duration, at most doubling or halving
-/// per batch, within [`BATCH_SIZE_RANGE`].
+/// per batch, within [`BATCH_SIZES`].
 pub fn next_batch_size(size: u32, took: Duration, target: Duration) -> u32 {
     let took = took.as_secs_f64().max(0.000_1);
     let scaled = f64::from(size) * target.as_secs_f64() / took;
     let bounded = scaled.clamp(f64::from(size) / 2.0, f64::from(size) * 2.0);
-    (bounded.round() as u32).clamp(BATCH_SIZE_RANGE.0, BATCH_SIZE_RANGE.1)
+    (bounded.round() as u32).clamp(*BATCH_SIZES.start(), *BATCH_SIZES.end())
 }
 
 /// Walks one job to its end and counts what it left. Resumes the recorded walk when there is
@@ -294,7 +292,7 @@ async fn walk_range(
     let mut cursor = Some(from);
     let mut size = job
         .initial_batch_size()
-        .clamp(BATCH_SIZE_RANGE.0, BATCH_SIZE_RANGE.1);
+        .clamp(*BATCH_SIZES.start(), *BATCH_SIZES.end());
     let mut progress = WalkProgress::start(conn, options.progress, job).await;
     let started = Instant::now();
     let mut keys_total: u64 = 0;

@@ -391,8 +391,11 @@ impl Run<'_> {
             ));
         }
         let plan = self.plan(release).clone();
+        // Once a contract step ran, the backfills were complete (checked before it), and the
+        // columns their counts read may be gone.
+        let started = next.contract.applied > 0;
         let mut left = Vec::new();
-        for job in &plan.backfills {
+        for job in plan.backfills.iter().filter(|_| !started) {
             let rows = SqlJob(job)
                 .rows_left(&mut self.conn)
                 .await
