@@ -876,3 +876,93 @@ async fn a_killed_backfill_resumes_at_its_cursor_and_redoes_no_row() {
         20_000
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// The README's runner walk through the example.
+
+/// The README's walk through the example's release 4 with the runner, command by command, on
+/// the example's accepted plans (what its binary embeds), with rows added at release 3.
+#[tokio::test]
+async fn example_shop_readme_runner_walk_takes_release_4_through_every_phase() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
+    let walk = readme
+        .split("<!-- runner walk -->")
+        .nth(1)
+        .expect("the README marks the runner walk");
+    let commands: Vec<Vec<String>> = walk
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("<!--"))
+        .filter_map(|l| l.split_once("-- migrate "))
+        .map(|(_, rest)| {
+            rest.split('#')
+                .next()
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect();
+    assert_eq!(commands.len(), 5, "{commands:?}");
+    let shop = root.join("examples/shop");
+    let plans = plans_in(&shop.join("migrations"));
+    let db = TestDb::create().await;
+    let mut walked = Vec::new();
+    for words in &commands {
+        let through = words
+            .iter()
+            .position(|w| w == "--through")
+            .map(|i| words[i + 1].parse::<u32>().expect("a release"));
+        let mut m = with(plans.clone(), quiet());
+        if let Some(release) = through {
+            m = m.through(release);
+        }
+        let report = match words[0].as_str() {
+            "up" => m.up(&db.pool).await,
+            "status" => {
+                let status = m.status(&db.pool).await.expect("status");
+                assert_eq!(status.due, Due::Expand(4), "{status}");
+                continue;
+            }
+            "expand" => m.expand(&db.pool).await,
+            "backfill" => m.backfill(&db.pool).await,
+            "contract" => m.contract(&db.pool).await,
+            other => panic!("the walk runs `migrate {other}`, which the test does not know"),
+        }
+        .unwrap_or_else(|e| panic!("migrate {}: {e}", words.join(" ")));
+        if through == Some(3) {
+            sqlx::Executor::execute(
+                &db.pool,
+                sqlx::raw_sql(
+                    "INSERT INTO customers (email, display_name) SELECT 'c' || g || '@example.com', 'c' || g FROM generate_series(1, 3000) g;
+                     INSERT INTO orders (customer_id) SELECT g % 3000 + 1 FROM generate_series(1, 9000) g;",
+                ),
+            )
+            .await
+            .expect("rows at release 3");
+        }
+        walked.push((words[0].clone(), report));
+    }
+    let filled: u64 = walked
+        .iter()
+        .flat_map(|(_, r)| &r.backfills)
+        .map(|b| b.rows_updated)
+        .sum();
+    assert_eq!(filled, 3000 + 9000, "both backfills filled their rows");
+    let status = migrator(plans).status(&db.pool).await.expect("status");
+    assert_eq!(status.due, Due::Nothing, "{status}");
+    let snapshot = migrate_core::snapshot::Snapshot::load(&shop.join("migrate.snapshot.json"))
+        .expect("snapshot")
+        .expect("a snapshot");
+    let live = migrate_tests::introspect::introspect(&db.pool, &["public"]).await;
+    migrate_tests::introspect::assert_same_schema(&live, &snapshot.schema);
+    assert_eq!(
+        scalar_i64(
+            &db.pool,
+            "SELECT count(*) FROM orders WHERE public_ref IS NULL"
+        )
+        .await,
+        0
+    );
+}

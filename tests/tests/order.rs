@@ -496,7 +496,7 @@ async fn example_shop_readme_walk_applies_one_release_at_a_time() {
     let snapshot = migrate_core::snapshot::Snapshot::load(&shop.join("migrate.snapshot.json"))
         .unwrap()
         .unwrap();
-    assert_eq!((commands.len(), release), (6, snapshot.release.number));
+    assert_eq!((commands.len(), release), (8, snapshot.release.number));
     let live = introspect(&db.pool, &["public"]).await;
     assert_same_schema(&live, &snapshot.schema);
 }

@@ -34,6 +34,9 @@ enum Command {
         /// A pause after every backfill batch, in milliseconds.
         #[arg(long, global = true, default_value_t = 0)]
         pause_ms: u64,
+        /// Only the releases up to this one (default: every release this binary embeds).
+        #[arg(long, global = true)]
+        through: Option<u32>,
     },
 }
 
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
             no_wait,
             max_rows_per_sec,
             pause_ms,
+            through,
         }) => {
             tracing_subscriber::fmt()
                 .with_writer(std::io::stderr)
@@ -84,7 +88,7 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            match runtime.block_on(migrate(phase, options)) {
+            match runtime.block_on(migrate(phase, options, through)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(message) => {
                     eprintln!("error: {message}");
@@ -95,12 +99,16 @@ fn main() -> ExitCode {
     }
 }
 
-async fn migrate(phase: Phase, options: RunOptions) -> Result<(), String> {
+async fn migrate(phase: Phase, options: RunOptions, through: Option<u32>) -> Result<(), String> {
     let url = std::env::var("DATABASE_URL").map_err(|_| {
         "set DATABASE_URL to the database to migrate (postgres://user@host:5432/db)".to_owned()
     })?;
     let migrator = Migrator::embedded(PLANS)
         .and_then(|m| m.with_options(options))
+        .map(|m| match through {
+            Some(release) => m.through(release),
+            None => m,
+        })
         .map_err(|e| e.to_string())?;
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(3)

@@ -29,9 +29,11 @@ pub struct Customer {
     pub created_at: chrono::DateTime<Utc>,
     /// Added in release 2: nullable, so old binaries' inserts still work.
     pub phone: Option<String>,
-    /// Added in release 2: a constant default is metadata-only on PostgreSQL 11+.
+    /// Added in release 2: a constant default is metadata-only on PostgreSQL 11+. Widened to
+    /// bigint in release 4: a shadow column kept in step by a trigger, filled by a batched
+    /// backfill, swapped in at contract.
     #[migrate(default = "0")]
-    pub loyalty_points: i32,
+    pub loyalty_points: i64,
 }
 
 /// Something for sale.
@@ -68,10 +70,14 @@ pub struct Order {
     pub status: OrderStatus,
     #[migrate(default = "now()")]
     pub placed_at: chrono::DateTime<Utc>,
-    /// Renamed in release 3: the new views call it `customer_note` at once, contract renames
-    /// the column. The hint may go in release 4.
-    #[migrate(renamed_from = "note")]
+    /// Renamed in release 3: the new views called it `customer_note` at once, and contract
+    /// renamed the column. The `renamed_from` hint went in release 4.
     pub customer_note: Option<String>,
+    /// Added in release 4 with a volatile default: new rows get theirs from the default at
+    /// once, and a batched backfill, which the new binary does not wait for, fills the rows
+    /// that existed before.
+    #[migrate(default = "gen_random_uuid()")]
+    pub public_ref: Option<uuid::Uuid>,
 }
 
 /// One line of an order.

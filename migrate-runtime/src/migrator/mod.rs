@@ -143,6 +143,13 @@ impl Migrator {
         Ok(self)
     }
 
+    /// The same migrator, with only the releases up to `release`: a deploy pipeline that
+    /// promotes one release at a time, or a database brought to an older release.
+    pub fn through(mut self, release: u32) -> Migrator {
+        self.plans.truncate(release as usize);
+        self
+    }
+
     /// The plans, release 1 first.
     pub fn plans(&self) -> &[Plan] {
         &self.plans
@@ -369,7 +376,10 @@ impl Run<'_> {
         let span = tracing::info_span!("backfill", release = next.release);
         async {
             for job in &plan.backfills {
-                self.run_backfill(&plan, &job.id).await?;
+                let complete = next.backfills.iter().any(|b| b.id == job.id && b.complete);
+                if !complete {
+                    self.run_backfill(&plan, &job.id).await?;
+                }
             }
             Ok(())
         }
