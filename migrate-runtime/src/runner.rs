@@ -4,14 +4,12 @@
 //! timeouts, a journal of what ran); what is here does only what the plan data spells out.
 
 use std::num::NonZeroU32;
-use std::ops::RangeInclusive;
 
 use migrate_contract::{Backfill, Phase, Plan, Step, Transaction, Undo, set_local_timeouts};
-use sqlx::{Connection, PgConnection, Row};
+use sqlx::{Connection, PgConnection};
 
-/// The batch sizes a walk runs (keys per batch): a larger size asked for is run as the
-/// largest. The planner's batch SQL is checked to keep its index plans across this range.
-pub const BATCH_SIZES: RangeInclusive<u32> = 1..=20_000;
+pub use crate::migrator::backfill::BATCH_SIZES;
+use crate::migrator::backfill::{BackfillJob as _, SqlJob};
 
 /// Why a backfill job stopped.
 #[derive(Debug, thiserror::Error)]
@@ -174,25 +172,21 @@ impl<'a> BackfillWalk<'a> {
 
     /// Reads the bounds: the cursor starts at the first key, and the walk ends at the last.
     async fn read_bounds(&mut self, conn: &mut PgConnection) -> Result<(), BackfillError> {
-        let k = self.job.key.len();
-        let bounds_error = |source| BackfillError::Bounds {
-            id: self.job.id.clone(),
-            source,
-        };
-        let row = sqlx::query(&self.job.bounds_sql)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(bounds_error)?;
-        let Some(row) = row else {
-            self.done = true;
-            return Ok(());
-        };
-        let keys = (0..2 * k)
-            .map(|i| row.try_get::<String, _>(i))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(bounds_error)?;
-        self.cursor = Some(keys[..k].to_vec());
-        self.last = Some(keys[k..].to_vec());
+        let bounds =
+            SqlJob(self.job)
+                .bounds(conn)
+                .await
+                .map_err(|source| BackfillError::Bounds {
+                    id: self.job.id.clone(),
+                    source,
+                })?;
+        match bounds {
+            Some((first, last)) => {
+                self.cursor = Some(first);
+                self.last = Some(last);
+            }
+            None => self.done = true,
+        }
         Ok(())
     }
 
@@ -210,33 +204,20 @@ impl<'a> BackfillWalk<'a> {
             self.done = true;
             return Ok(Progress::Done);
         };
-        let k = self.job.key.len();
-        let batch_error = |source| BackfillError::Batch {
-            id: self.job.id.clone(),
-            batch: self.batches + 1,
-            source,
-        };
-        // `$1..$k`: the cursor, `$k+1..$2k`: the last key, as text; `$2k+1`: the batch size.
-        let mut query = sqlx::query(&self.job.batch_sql);
-        for key in cursor.iter().chain(last) {
-            query = query.bind(key.as_str());
-        }
         let size = batch_size.get().min(*BATCH_SIZES.end());
-        let row = query
-            .bind(i64::from(size))
-            .fetch_one(&mut *conn)
+        let outcome = SqlJob(self.job)
+            .run_batch(conn, cursor, last, size)
             .await
-            .map_err(batch_error)?;
-        let next = (0..k)
-            .map(|i| row.try_get::<Option<String>, _>(i))
-            .collect::<Result<Option<Vec<_>>, _>>()
-            .map_err(batch_error)?;
-        let keys_read: i64 = row.try_get(k).map_err(batch_error)?;
-        let rows_updated: i64 = row.try_get(k + 1).map_err(batch_error)?;
+            .map_err(|source| BackfillError::Batch {
+                id: self.job.id.clone(),
+                batch: self.batches + 1,
+                source,
+            })?;
+        let next = outcome.next;
         // Counts are never negative.
         let (keys_read, rows_updated) = (
-            u64::try_from(keys_read).unwrap_or_default(),
-            u64::try_from(rows_updated).unwrap_or_default(),
+            u64::try_from(outcome.keys_read).unwrap_or_default(),
+            u64::try_from(outcome.rows_updated).unwrap_or_default(),
         );
         self.batches += 1;
         self.rows_updated += rows_updated;
