@@ -4,9 +4,11 @@
 //! `build.rs` calling `migrate_build::compile()` turns the difference from the checked-in
 //! snapshot into migrations. The attribute reference is in the repository README.
 //!
-//! At run time, [`introspect`] reads a live database back into the schema model and says how
-//! it differs from the declared one, and [`runner`] runs a plan's backfill jobs and rollbacks
-//! on a connection you own. Both use sqlx (PostgreSQL, tokio) and the serde-only [`contract`];
+//! At run time, [`migrator`] applies the embedded plans (`PLANS`, see [`include_schema!`])
+//! phase by phase: expand, backfill, contract, under one runner lock, with a tracking schema,
+//! lock-timeout retries and resumable backfills. [`introspect`] reads a live database back
+//! into the schema model and says how it differs from the declared one, and [`runner`] walks
+//! one backfill job or rolls back one phase on a connection you own. Both use sqlx (PostgreSQL, tokio) and the serde-only [`contract`];
 //! no SQL parser or `syn` is linked into the application (those run only inside the derive
 //! macros, at compile time).
 //!
@@ -64,7 +66,8 @@ pub trait PgEnum: Sized + 'static {
 }
 
 /// Includes what the build helper generated for this crate (`OUT_DIR/migrate_schema.rs`):
-/// `RELEASE`, `VIEWS_SCHEMA`, `PLAN_SUMMARY` and `PENDING`.
+/// `RELEASE`, `VIEWS_SCHEMA`, `PLAN_SUMMARY`, `PENDING` and `PLANS` (every accepted release's
+/// plan data, for [`migrator::Migrator::embedded`]).
 #[macro_export]
 macro_rules! include_schema {
     () => {

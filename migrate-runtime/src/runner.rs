@@ -1,7 +1,7 @@
 //! Runs what a plan's data says, on a connection the caller owns: a backfill job walked to
 //! completion ([`run_backfill`], [`BackfillWalk`]), and the rollback of one phase
-//! ([`roll_back_phase`]). A seed that the runner issue grows (ordering, gates, checks,
-//! timeouts, a journal of what ran); what is here does only what the plan data spells out.
+//! ([`roll_back_phase`]). Low-level pieces with no lock and no record; the runner that
+//! applies releases, with both, is [`crate::migrator`], whose batch executor this walk uses.
 
 use std::num::NonZeroU32;
 

@@ -41,7 +41,9 @@ pub(crate) async fn run_group(
             let result = if group.transaction.is_transactional() {
                 transactional(conn, tables, options, plan, group, &steps, attempt).await
             } else {
-                alone(conn, tables, options, plan, steps[0], attempt).await
+                alone(conn, tables, options, plan, steps[0], attempt)
+                    .instrument(tracing::info_span!("step", id = %steps[0].id))
+                    .await
             };
             match result {
                 Ok(()) => {
@@ -151,38 +153,59 @@ async fn transactional(
             .map_err(|source| step_failure(steps[0], attempt, source))?;
     }
     for step in steps {
-        let began = Instant::now();
-        pre_check(&mut tx, step).await?;
-        sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(&step.sql))
-            .await
-            .map_err(|source| step_failure(step, attempt, source))?;
-        post_check(&mut tx, step).await?;
-        tables
-            .record_step(
-                &mut tx,
-                step,
-                plan.release.number,
-                StepOutcome::Applied,
-                attempt,
-                Some(millis(began.elapsed())),
-            )
-            .await
-            .map_err(db("recording a step"))?;
-        tracing::info!(step = %step.id, description = %step.description, duration_ms = millis(began.elapsed()), "step ran");
-        match options.at(Checkpoint::StepRan {
-            step: step.id.clone(),
-        }) {
-            CheckpointAction::Continue => {}
-            action => {
-                return Err(Failure::Fatal(
-                    interrupt(&mut tx, action, &format!("after step {}", step.id)).await,
-                ));
-            }
-        }
+        let span = tracing::info_span!("step", id = %step.id);
+        step_in_transaction(&mut tx, tables, options, plan, step, attempt)
+            .instrument(span)
+            .await?;
     }
     tx.commit()
         .await
         .map_err(|source| step_failure(steps[steps.len() - 1], attempt, source))?;
+    Ok(())
+}
+
+/// One step of a transactional group, inside its transaction: pre-check, SQL, post-check,
+/// record, checkpoint.
+async fn step_in_transaction(
+    tx: &mut PgConnection,
+    tables: &Tables,
+    options: &RunOptions,
+    plan: &Plan,
+    step: &Step,
+    attempt: u32,
+) -> Result<(), Failure> {
+    let db = |doing: &'static str| {
+        let doing = format!("{doing} ({})", step.id);
+        move |source| Failure::Fatal(RunError::Database { doing, source })
+    };
+    let began = Instant::now();
+    pre_check(&mut *tx, step).await?;
+    sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(&step.sql))
+        .await
+        .map_err(|source| step_failure(step, attempt, source))?;
+    post_check(&mut *tx, step).await?;
+    tables
+        .record_step(
+            &mut *tx,
+            step,
+            plan.release.number,
+            StepOutcome::Applied,
+            attempt,
+            Some(millis(began.elapsed())),
+        )
+        .await
+        .map_err(db("recording a step"))?;
+    tracing::info!(step = %step.id, description = %step.description, duration_ms = millis(began.elapsed()), "step ran");
+    match options.at(Checkpoint::StepRan {
+        step: step.id.clone(),
+    }) {
+        CheckpointAction::Continue => {}
+        action => {
+            return Err(Failure::Fatal(
+                interrupt(&mut *tx, action, &format!("after step {}", step.id)).await,
+            ));
+        }
+    }
     Ok(())
 }
 
