@@ -214,18 +214,22 @@ impl PostCheck {
         }
     }
 
-    /// For an index check: the index, if it exists and is invalid (a count, 0 or 1), and the
-    /// statement that drops it without blocking writers, so the step's concurrent build can
-    /// run again. `None` for the other checks, which nothing repairs.
-    pub fn invalid_index_repair(&self) -> Option<(String, String)> {
+    /// For an index check, the queries that repair what an interrupted concurrent build left
+    /// ([`IndexRepair`]); `None` for the other checks, which nothing repairs.
+    pub fn invalid_index_repair(&self) -> Option<IndexRepair> {
         match self {
-            PostCheck::IndexValid { index } => Some((
-                format!(
-                    "SELECT count(*) FROM pg_catalog.pg_index WHERE indexrelid = to_regclass({}) AND NOT indisvalid",
-                    quote_literal(&index.sql())
-                ),
-                format!("DROP INDEX CONCURRENTLY IF EXISTS {}", index.sql()),
-            )),
+            PostCheck::IndexValid { index } => {
+                let literal = quote_literal(&index.sql());
+                Some(IndexRepair {
+                    invalid_sql: format!(
+                        "SELECT count(*) FROM pg_catalog.pg_index WHERE indexrelid = to_regclass({literal}) AND NOT indisvalid"
+                    ),
+                    building_sql: format!(
+                        "SELECT pid FROM pg_catalog.pg_stat_progress_create_index WHERE index_relid = to_regclass({literal}) AND pid <> pg_backend_pid() LIMIT 1"
+                    ),
+                    drop_sql: format!("DROP INDEX CONCURRENTLY IF EXISTS {}", index.sql()),
+                })
+            }
             PostCheck::ConstraintValidated { .. } | PostCheck::NoRowsLeft { .. } => None,
         }
     }
@@ -255,6 +259,18 @@ impl PostCheck {
             PostCheck::NoRowsLeft { what, .. } => format!("no rows left: {what}"),
         }
     }
+}
+
+/// The repair of an index a concurrent build left invalid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexRepair {
+    /// A count: 1 when the index exists and is invalid.
+    pub invalid_sql: String,
+    /// The backend still building it, if any (an index is invalid during its build too; a
+    /// runner whose host died may leave its build running): it must not be dropped then.
+    pub building_sql: String,
+    /// Drops it without blocking writers, so the build can run again.
+    pub drop_sql: String,
 }
 
 /// Backfills a step waits for: it must not run until each has no rows left (the new

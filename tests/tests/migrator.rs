@@ -375,12 +375,12 @@ async fn an_interrupted_concurrent_build_is_dropped_and_rebuilt_on_the_rerun() {
         let plans = plans.clone();
         tokio::spawn(async move { with(plans, quiet()).expand(&pool).await })
     };
-    // Cancel the build while it waits.
+    // Kill the runner's backend while its build waits, as a crash of its host would.
     let mut canceller = db.connection().await;
     let started = Instant::now();
     loop {
         let cancelled: Option<bool> = sqlx::query_scalar(
-            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'",
         )
         .fetch_optional(&mut canceller)
         .await

@@ -150,7 +150,16 @@ async fn transactional(
     if let Some(check) = &group.order_check {
         sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(check))
             .await
-            .map_err(|source| step_failure(steps[0], attempt, source))?;
+            .map_err(|source| {
+                if is_retryable(&source) {
+                    step_failure(steps[0], attempt, source)
+                } else {
+                    Failure::Fatal(RunError::OrderCheck {
+                        file: group.file.clone(),
+                        source,
+                    })
+                }
+            })?;
     }
     for step in steps {
         let span = tracing::info_span!("step", id = %step.id);
@@ -242,8 +251,8 @@ async fn alone(
     let mut tries = 0;
     loop {
         tries += 1;
-        if let Some((invalid_sql, drop_sql)) = &repair {
-            let invalid: i64 = sqlx::query_scalar(invalid_sql)
+        if let Some(repair) = &repair {
+            let invalid: i64 = sqlx::query_scalar(&repair.invalid_sql)
                 .fetch_one(&mut *conn)
                 .await
                 .map_err(db("checking for an invalid index"))?;
@@ -256,9 +265,21 @@ async fn alone(
                         ),
                     }));
                 }
+                let building: Option<i32> = sqlx::query_scalar(&repair.building_sql)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(db("checking for a build in progress"))?;
+                if let Some(pid) = building {
+                    return Err(Failure::Fatal(RunError::PostCheck {
+                        step: step.id.clone(),
+                        message: format!(
+                            "the index is invalid because backend pid {pid} is still building it (a runner that was cut off leaves its build running); wait for it to finish, or cancel it with pg_cancel_backend({pid}), and run again"
+                        ),
+                    }));
+                }
                 rebuilds += 1;
                 tracing::warn!(step = %step.id, rebuild = rebuilds, "an interrupted concurrent build left an invalid index; dropping it CONCURRENTLY to build it again");
-                sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(drop_sql))
+                sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(&repair.drop_sql))
                     .await
                     .map_err(|s| step_failure(step, attempt, s))?;
             }
@@ -320,7 +341,8 @@ async fn alone(
 async fn reset_session(conn: &mut PgConnection) {
     let _ = sqlx::Executor::execute(
         &mut *conn,
-        sqlx::raw_sql("SET lock_timeout = 0; SET statement_timeout = 0"),
+        // Back to the session's own lock_timeout (the server's or the role's default).
+        sqlx::raw_sql("RESET lock_timeout; SET statement_timeout = 0"),
     )
     .await;
 }

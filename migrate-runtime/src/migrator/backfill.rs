@@ -14,6 +14,7 @@ use migrate_contract::{Backfill, QualifiedName};
 use sqlx::{Connection, PgConnection, Row};
 
 use super::error::RunError;
+use super::lock::LockProbe;
 use super::options::{Checkpoint, CheckpointAction, RunOptions, jitter};
 use super::progress::WalkProgress;
 use super::retry::is_retryable;
@@ -199,6 +200,7 @@ pub(crate) async fn walk(
     conn: &mut PgConnection,
     tables: &Tables,
     options: &RunOptions,
+    probe: &LockProbe,
     release: u32,
     job: &dyn BackfillJob,
     record: Option<&BackfillRecord>,
@@ -231,7 +233,7 @@ pub(crate) async fn walk(
     let mut passes = 0;
     loop {
         if let Some((from, end)) = position.take() {
-            walk_range(conn, tables, options, job, from, end, &mut summary).await?;
+            walk_range(conn, tables, options, probe, job, from, end, &mut summary).await?;
         }
         let left = job
             .rows_left(conn)
@@ -282,10 +284,12 @@ async fn start(
 }
 
 /// Walks `from..=end`, batch by batch, each committed with its cursor.
+#[allow(clippy::too_many_arguments)]
 async fn walk_range(
     conn: &mut PgConnection,
     tables: &Tables,
     options: &RunOptions,
+    probe: &LockProbe,
     job: &dyn BackfillJob,
     from: Key,
     end: Key,
@@ -300,9 +304,11 @@ async fn walk_range(
     let mut keys_total: u64 = 0;
     while let Some(from) = cursor.take() {
         let batch_number = summary.batches + 1;
-        let (outcome, took) =
+        probe.check(conn).await?;
+        let (outcome, took, ran) =
             run_batch_with_retries(conn, tables, options, job, &from, &end, size, batch_number)
                 .await?;
+        size = ran;
         summary.batches = batch_number;
         summary.rows_updated += u64::try_from(outcome.rows_updated).unwrap_or_default();
         keys_total += u64::try_from(outcome.keys_read).unwrap_or_default();
@@ -343,8 +349,9 @@ async fn run_batch_with_retries(
     end: &[String],
     size: u32,
     batch: u64,
-) -> Result<(BatchOutcome, Duration), RunError> {
+) -> Result<(BatchOutcome, Duration, u32), RunError> {
     let mut attempt = 1;
+    let mut size = size;
     loop {
         let began = Instant::now();
         let result: Result<BatchOutcome, sqlx::Error> = async {
@@ -369,11 +376,13 @@ async fn run_batch_with_retries(
         }
         .await;
         match result {
-            Ok(outcome) => return Ok((outcome, began.elapsed())),
+            Ok(outcome) => return Ok((outcome, began.elapsed(), size)),
             Err(source) if is_retryable(&source) && attempt < options.retry.max_attempts => {
                 let delay = options.retry.delay(attempt, jitter());
                 tracing::warn!(backfill = %job.id(), batch, attempt, delay_ms = delay.as_millis() as u64, error = %source, "backfill batch hit a lock timeout; retrying");
                 tokio::time::sleep(delay).await;
+                // A smaller batch holds fewer rows while it waits.
+                size = (size / 2).max(*BATCH_SIZES.start());
                 attempt += 1;
             }
             Err(source) => {

@@ -66,6 +66,34 @@ pub enum RunError {
         /// What to do.
         advice: String,
     },
+    /// The session holding the runner lock ended during the run (terminated, timed out, its
+    /// connection dropped), so another runner may hold the lock now; this run stopped.
+    #[error(
+        "the session holding the runner lock (backend pid {pid}) ended during the run, so another runner may have the lock; this run stopped before its next group or batch, and running it again resumes there (check idle_session_timeout, proxies that drop idle connections, and PgBouncer transaction pooling, which cannot hold a session lock)"
+    )]
+    LockLost {
+        /// The lock session's backend pid.
+        pid: i32,
+    },
+    /// A walk ended with rows still to fill, after walking its key range twice.
+    #[error(
+        "backfill {backfill} walked its key range twice and {rows} row(s) are still to fill: a binary writes rows the plan does not fill (one that bypasses the release's views or triggers); find it, then run backfill again"
+    )]
+    BackfillLeftRows {
+        /// The backfill id.
+        backfill: String,
+        /// Rows left.
+        rows: u64,
+    },
+    /// A group's R9 order check refused it: the phases ran out of order.
+    #[error("{file} refused to run: its release-order check failed: {source}")]
+    OrderCheck {
+        /// The group's file.
+        file: String,
+        /// The check's error (its message says which phase must run first).
+        #[source]
+        source: sqlx::Error,
+    },
     /// An applied step's SQL is not what the plan now says.
     #[error(
         "step {step} was applied with SQL of SHA-384 {applied}, but the embedded plan's SQL for it has SHA-384 {planned}: applied migrations are never edited; build the binary from the accepted migrations"

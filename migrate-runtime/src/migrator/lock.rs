@@ -14,10 +14,47 @@ use sqlx::{Connection, PgConnection, PgPool, Postgres};
 use super::error::RunError;
 use super::options::{LockWait, RunOptions};
 
+/// Settings for the runner's own sessions: no server default may end them while they wait or
+/// sit idle (the lock session idles for the whole run; losing it would free the lock), and
+/// its own statements (counts, catalog reads) have no time limit. The `lock_timeout` a DBA set
+/// is kept: groups set their own, and concurrent builds set none.
+pub(crate) const SESSION_SETUP: &str = "SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; \
+SELECT set_config('idle_session_timeout', '0', false) WHERE current_setting('server_version_num')::int >= 140000";
+
 /// The held runner lock. Dropping it closes its connection, which releases the lock;
 /// [`RunnerLock::release`] does so and waits for the close.
 pub(crate) struct RunnerLock {
     conn: Option<PgConnection>,
+    /// What the work session checks, before each group and batch, to know it still holds it.
+    pub(crate) probe: LockProbe,
+}
+
+/// Whether the lock session still holds the runner lock, asked from another session.
+#[derive(Debug, Clone)]
+pub(crate) struct LockProbe {
+    pid: i32,
+    key: i64,
+}
+
+impl LockProbe {
+    /// Fails with [`RunError::LockLost`] when the lock session is gone (terminated, timed out,
+    /// its connection dropped): another runner may have the lock by now.
+    pub(crate) async fn check(&self, conn: &mut PgConnection) -> Result<(), RunError> {
+        let held: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1 \
+             AND classid = (($2::bigint >> 32) & 4294967295)::oid AND objid = ($2::bigint & 4294967295)::oid AND objsubid = 1)",
+        )
+        .bind(self.pid)
+        .bind(self.key)
+        .fetch_one(conn)
+        .await
+        .map_err(RunError::db("checking the runner lock"))?;
+        if held {
+            Ok(())
+        } else {
+            Err(RunError::LockLost { pid: self.pid })
+        }
+    }
 }
 
 impl RunnerLock {
@@ -47,6 +84,13 @@ pub(crate) async fn acquire(pool: &PgPool, options: &RunOptions) -> Result<Runne
         .map_err(RunError::db("opening the runner-lock connection"))?;
     // Its own session, never returned to the pool: closing it releases the lock.
     let mut conn = pooled.detach();
+    sqlx::Executor::execute(&mut conn, sqlx::raw_sql(SESSION_SETUP))
+        .await
+        .map_err(RunError::db("setting up the runner-lock session"))?;
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut conn)
+        .await
+        .map_err(RunError::db("reading the runner-lock session's pid"))?;
     let key = lock_key(&options.tracking_schema);
     let started = Instant::now();
     let mut last_message: Option<Instant> = None;
@@ -63,7 +107,10 @@ pub(crate) async fn acquire(pool: &PgPool, options: &RunOptions) -> Result<Runne
                     "took the runner lock"
                 );
             }
-            return Ok(RunnerLock { conn: Some(conn) });
+            return Ok(RunnerLock {
+                conn: Some(conn),
+                probe: LockProbe { pid, key },
+            });
         }
         let holder = holder_pid(&mut conn, key).await;
         let holder_text = holder

@@ -61,7 +61,7 @@ pub use options::{
 pub use state::{BackfillProgress, Due, PhaseProgress, ReleaseStatus, Status};
 pub use tracking::{StepOutcome, sql_sha384};
 
-use lock::RunnerLock;
+use lock::{LockProbe, RunnerLock};
 use tracking::{Tables, Tracked};
 
 /// What one operation did.
@@ -227,13 +227,14 @@ impl Migrator {
             .map_err(RunError::db("opening the work session"))?;
         // Its own session: the timeouts it sets never reach the application's pool.
         let mut conn = pooled.detach();
-        sqlx::Executor::execute(&mut conn, sqlx::raw_sql("SET lock_timeout = 0; SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0"))
+        sqlx::Executor::execute(&mut conn, sqlx::raw_sql(lock::SESSION_SETUP))
             .await
             .map_err(RunError::db("setting up the work session"))?;
         let tables = Tables::new(&self.options.tracking_schema);
         let mut run = Run {
             plans: &self.plans,
             options: &self.options,
+            probe: lock.probe.clone(),
             lock: Some(lock),
             conn,
             tables,
@@ -258,6 +259,7 @@ impl Migrator {
 struct Run<'m> {
     plans: &'m [Plan],
     options: &'m RunOptions,
+    probe: LockProbe,
     lock: Option<RunnerLock>,
     conn: PgConnection,
     tables: Tables,
@@ -269,12 +271,10 @@ impl Run<'_> {
     async fn prepare(&mut self) -> Result<(), RunError> {
         self.tables.ensure(&mut self.conn).await?;
         self.reload().await?;
-        if self.tracked.steps.is_empty() {
-            self.report.adopted =
-                takeover::take_over(&mut self.conn, &self.tables, self.plans).await?;
-            if !self.report.adopted.is_empty() {
-                self.reload().await?;
-            }
+        self.report.adopted =
+            takeover::take_over(&mut self.conn, &self.tables, self.plans, &self.tracked).await?;
+        if !self.report.adopted.is_empty() {
+            self.reload().await?;
         }
         for plan in self.plans {
             for step in &plan.steps {
@@ -344,7 +344,7 @@ impl Run<'_> {
         let release = next.release;
         if let Some(previous) = status
             .release(release.saturating_sub(1))
-            .filter(|p| !p.contract.is_done())
+            .filter(|p| !p.is_done())
         {
             return Err(RunError::not_yet(
                 release,
@@ -471,6 +471,7 @@ impl Run<'_> {
                     self.run_backfill(plan, &id).await?;
                 }
             }
+            self.probe.check(&mut self.conn).await?;
             let applied =
                 apply::run_group(&mut self.conn, &self.tables, self.options, plan, group).await;
             match applied {
@@ -500,6 +501,7 @@ impl Run<'_> {
             &mut self.conn,
             &self.tables,
             self.options,
+            &self.probe,
             plan.release.number,
             &SqlJob(job),
             record.as_ref(),
@@ -510,13 +512,9 @@ impl Run<'_> {
         let left = summary.rows_left;
         self.report.backfills.push(summary);
         if left > 0 {
-            return Err(RunError::BackfillIncomplete {
-                release: plan.release.number,
-                left: vec![RowsLeft {
-                    backfill: job.id.clone(),
-                    description: job.description.clone(),
-                    rows: left,
-                }],
+            return Err(RunError::BackfillLeftRows {
+                backfill: job.id.clone(),
+                rows: left,
             });
         }
         Ok(())

@@ -143,7 +143,9 @@ pub struct RunOptions {
     pub index_rebuilds: u32,
     /// Backfill pacing.
     pub throttle: Throttle,
-    /// `lock_timeout` of one backfill batch (it waits for the rows a writer holds).
+    /// `lock_timeout` of one backfill batch: how long it waits for a row a writer holds, while
+    /// writers wait for the rows it has already updated. A batch that times out is rolled
+    /// back and retried at half the size.
     pub batch_lock_timeout: Duration,
     /// Backfill progress output.
     pub progress: ProgressOutput,
@@ -160,7 +162,7 @@ impl Default for RunOptions {
             lock_poll: Duration::from_millis(250),
             index_rebuilds: 2,
             throttle: Throttle::default(),
-            batch_lock_timeout: Duration::from_secs(2),
+            batch_lock_timeout: Duration::from_millis(100),
             progress: ProgressOutput::Auto,
             checkpoint: None,
         }

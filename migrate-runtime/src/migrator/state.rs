@@ -105,6 +105,11 @@ impl Status {
                         total: steps.len(),
                     }
                 };
+                let contract = phase(Phase::Contract);
+                // Contract starts only once every backfill is complete, and may then drop the
+                // columns a job reads: from then on they count as complete, whatever their
+                // record says (a plan converted since has other checksums).
+                let contracting = contract.applied > 0;
                 ReleaseStatus {
                     release: plan.release.number,
                     expand: phase(Phase::Expand),
@@ -120,12 +125,12 @@ impl Status {
                                 id: b.id.clone(),
                                 description: b.description.clone(),
                                 rows_updated: record.map_or(0, |r| r.rows_updated),
-                                started: record.is_some(),
-                                complete: record.is_some_and(|r| r.complete),
+                                started: record.is_some() || contracting,
+                                complete: contracting || record.is_some_and(|r| r.complete),
                             }
                         })
                         .collect(),
-                    contract: phase(Phase::Contract),
+                    contract,
                 }
             })
             .collect();

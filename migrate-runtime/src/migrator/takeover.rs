@@ -10,7 +10,7 @@ use sqlx::{Connection, PgConnection, Row};
 
 use super::backfill::{BackfillJob, SqlJob};
 use super::error::RunError;
-use super::tracking::{StepOutcome, Tables};
+use super::tracking::{StepOutcome, Tables, Tracked};
 
 /// The sqlx version of a group's file: the digits its file name starts with.
 fn version(group: &StepGroup) -> Option<i64> {
@@ -19,18 +19,31 @@ fn version(group: &StepGroup) -> Option<i64> {
     digits.parse().ok()
 }
 
-/// Records what sqlx applied, when the runner has no records yet. Returns the adopted steps.
+/// Records what sqlx applied that the runner has no record of (on every run: sqlx may have
+/// applied files between two runs). Returns the adopted steps.
 pub(crate) async fn take_over(
     conn: &mut PgConnection,
     tables: &Tables,
     plans: &[Plan],
+    tracked: &Tracked,
 ) -> Result<Vec<String>, RunError> {
+    let recorded = |plan: &Plan, group: &StepGroup| {
+        plan.group_steps(group).all(|s| {
+            tracked
+                .steps
+                .get(&s.id)
+                .is_some_and(|r| r.outcome.is_applied())
+        })
+    };
     let has_sqlx: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
         .fetch_one(&mut *conn)
         .await
         .map_err(RunError::db("looking for sqlx's migration table"))?;
     if !has_sqlx {
-        return refuse_unrecorded(conn, plans).await.map(|()| Vec::new());
+        if tracked.steps.is_empty() {
+            refuse_unrecorded(conn, plans).await?;
+        }
+        return Ok(Vec::new());
     }
     let rows =
         sqlx::query("SELECT version, success, description FROM _sqlx_migrations ORDER BY version")
@@ -66,9 +79,10 @@ pub(crate) async fn take_over(
             "sqlx applied migration {v} ({d}), which no embedded release has: the database is ahead of this binary, or was migrated from other files"
         )));
     }
+    let by_sqlx = |g: &StepGroup| version(g).is_some_and(|v| applied.contains_key(&v));
     let done = order
         .iter()
-        .take_while(|(_, g)| version(g).is_some_and(|v| applied.contains_key(&v)))
+        .take_while(|(p, g)| by_sqlx(g) || recorded(p, g))
         .count();
     if let Some((_, g)) = order[done..]
         .iter()
@@ -85,7 +99,7 @@ pub(crate) async fn take_over(
         .await
         .map_err(RunError::db("recording the takeover"))?;
     let mut adopted = Vec::new();
-    for (plan, group) in &order[..done] {
+    for (plan, group) in order[..done].iter().filter(|(p, g)| !recorded(p, g)) {
         let steps: Vec<_> = plan.group_steps(group).collect();
         for step in steps {
             tables
@@ -102,14 +116,27 @@ pub(crate) async fn take_over(
             adopted.push(step.id.clone());
         }
     }
-    // The backfills of the releases whose expand sqlx completed: complete where nothing is
+    // The backfills of the releases sqlx expanded and has not begun to contract (once contract
+    // begins they count as complete, and may read dropped columns): complete where nothing is
     // left to fill; the others the runner walks.
+    let applied_step = |id: &String| {
+        adopted.contains(id)
+            || tracked
+                .steps
+                .get(id)
+                .is_some_and(|r| r.outcome.is_applied())
+    };
     for plan in plans {
-        let expanded = plan.phase(Phase::Expand).all(|s| adopted.contains(&s.id));
-        if !expanded {
+        let expanded = plan.phase(Phase::Expand).all(|s| applied_step(&s.id));
+        let contracting = plan.phase(Phase::Contract).any(|s| applied_step(&s.id));
+        if !expanded || contracting || adopted.is_empty() {
             continue;
         }
-        for job in &plan.backfills {
+        for job in plan
+            .backfills
+            .iter()
+            .filter(|j| !tracked.backfills.contains_key(&j.id))
+        {
             let left = SqlJob(job).rows_left(&mut tx).await.map_err(RunError::db(
                 "counting a backfill's rows during the takeover",
             ))?;

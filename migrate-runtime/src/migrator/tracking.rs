@@ -219,7 +219,7 @@ CREATE TABLE IF NOT EXISTS {backfills} (
         let finished = outcome != StepOutcome::Running;
         sqlx::query(&format!(
             "INSERT INTO {steps} (step_id, release, phase, step_index, sql_sha384, started_at, finished_at, attempts, duration_ms, outcome)
-             VALUES ($1, $2, $3, $4, $5, now() - make_interval(secs => coalesce($6, 0)::double precision / 1000), CASE WHEN $7 THEN now() END, $8, $6, $9)
+             VALUES ($1, $2, $3, $4, $5, clock_timestamp() - make_interval(secs => coalesce($6, 0)::double precision / 1000), CASE WHEN $7 THEN clock_timestamp() END, $8, $6, $9)
              ON CONFLICT (step_id) DO UPDATE SET sql_sha384 = EXCLUDED.sql_sha384, started_at = EXCLUDED.started_at,
                  finished_at = EXCLUDED.finished_at, attempts = EXCLUDED.attempts, duration_ms = EXCLUDED.duration_ms, outcome = EXCLUDED.outcome",
             steps = self.steps
