@@ -347,49 +347,49 @@ async fn reset_session(conn: &mut PgConnection) {
     .await;
 }
 
-async fn pre_check(conn: &mut PgConnection, step: &Step) -> Result<(), Failure> {
-    let Some(check) = &step.pre_check else {
-        return Ok(());
-    };
-    let count: i64 = sqlx::query_scalar(&check.sql)
+/// Runs a check's `SELECT count(*)`; a check passes when it counts 0.
+async fn count(
+    conn: &mut PgConnection,
+    sql: &str,
+    which: &str,
+    step: &Step,
+) -> Result<i64, Failure> {
+    sqlx::query_scalar(sql)
         .fetch_one(&mut *conn)
         .await
         .map_err(|source| {
             Failure::Fatal(RunError::Database {
-                doing: format!("running the pre-check of {}", step.id),
+                doing: format!("running the {which} of {}", step.id),
                 source,
             })
-        })?;
-    if count != 0 {
-        return Err(Failure::Fatal(RunError::PreCheck {
+        })
+}
+
+async fn pre_check(conn: &mut PgConnection, step: &Step) -> Result<(), Failure> {
+    let Some(check) = &step.pre_check else {
+        return Ok(());
+    };
+    match count(conn, &check.sql, "pre-check", step).await? {
+        0 => Ok(()),
+        count => Err(Failure::Fatal(RunError::PreCheck {
             step: step.id.clone(),
             count,
             message: check.failure.clone(),
-        }));
+        })),
     }
-    Ok(())
 }
 
 async fn post_check(conn: &mut PgConnection, step: &Step) -> Result<(), Failure> {
     let Some(check) = &step.post_check else {
         return Ok(());
     };
-    let count: i64 = sqlx::query_scalar(&check.sql())
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|source| {
-            Failure::Fatal(RunError::Database {
-                doing: format!("running the post-check of {}", step.id),
-                source,
-            })
-        })?;
-    if count != 0 {
-        return Err(Failure::Fatal(RunError::PostCheck {
+    match count(conn, &check.sql(), "post-check", step).await? {
+        0 => Ok(()),
+        count => Err(Failure::Fatal(RunError::PostCheck {
             step: step.id.clone(),
             message: check.failure(count),
-        }));
+        })),
     }
-    Ok(())
 }
 
 fn step_failure(step: &Step, attempt: u32, source: sqlx::Error) -> Failure {

@@ -22,6 +22,31 @@
 //! transaction that did it, steps outside transactions are safe to repeat, and backfills
 //! resume at their recorded cursor.
 //!
+//! Setting it up needs no database:
+//!
+//! ```
+//! use std::time::Duration;
+//! use migrate_runtime::migrator::{LockWait, Migrator, RetryPolicy, RunOptions};
+//!
+//! let options = RunOptions {
+//!     lock_wait: LockWait::NoWait, // a second deploy job stops at once
+//!     retry: RetryPolicy { max_attempts: 5, ..RetryPolicy::default() },
+//!     ..RunOptions::default()
+//! };
+//! let migrator = Migrator::embedded(&[])?.with_options(options)?;
+//! assert!(migrator.plans().is_empty());
+//! // The third retry waits between 400 and 800 ms (jitter).
+//! assert_eq!(RetryPolicy::default().delay(3, 0.0), Duration::from_millis(400));
+//! // A tracking schema that is not a plain identifier is refused.
+//! assert!(Migrator::embedded(&[])?.with_options(RunOptions {
+//!     tracking_schema: "migrate; drop".into(),
+//!     ..RunOptions::default()
+//! }).is_err());
+//! # Ok::<(), migrate_runtime::migrator::LoadError>(())
+//! ```
+//!
+//! Applying it, on a pool:
+//!
 //! ```no_run
 //! # async fn deploy(pool: sqlx::PgPool, plans: &[&str]) -> Result<(), Box<dyn std::error::Error>> {
 //! use migrate_runtime::migrator::Migrator;
