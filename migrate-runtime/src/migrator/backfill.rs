@@ -425,3 +425,45 @@ pub(crate) async fn interrupt(
     }
     RunError::Interrupted(format!("stopped {at}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{BATCH_SIZES, next_batch_size};
+    use std::time::Duration;
+
+    const TARGET: Duration = Duration::from_millis(50);
+
+    #[test]
+    fn a_batch_on_target_keeps_its_size() {
+        assert_eq!(next_batch_size(1000, TARGET, TARGET), 1000);
+    }
+
+    #[test]
+    fn a_fast_batch_at_most_doubles_and_a_slow_one_at_most_halves() {
+        assert_eq!(
+            next_batch_size(1000, Duration::from_millis(1), TARGET),
+            2000
+        );
+        assert_eq!(
+            next_batch_size(1000, Duration::from_millis(40), TARGET),
+            1250
+        );
+        assert_eq!(next_batch_size(1000, Duration::from_secs(5), TARGET), 500);
+        assert_eq!(
+            next_batch_size(1000, Duration::from_millis(80), TARGET),
+            625
+        );
+    }
+
+    #[test]
+    fn sizes_stay_in_the_range_the_batch_sql_is_checked_for() {
+        let (low, high) = (*BATCH_SIZES.start(), *BATCH_SIZES.end());
+        assert_eq!(next_batch_size(high, Duration::ZERO, TARGET), high);
+        assert_eq!(next_batch_size(low, Duration::from_secs(60), TARGET), low);
+        let mut size = 1000;
+        for took in [0, 1, 2, 500, 3, 0, 0, 0, 0, 0] {
+            size = next_batch_size(size, Duration::from_millis(took), TARGET);
+            assert!(BATCH_SIZES.contains(&size), "{size}");
+        }
+    }
+}

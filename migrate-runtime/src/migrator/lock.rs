@@ -163,3 +163,14 @@ async fn holder_pid(conn: &mut PgConnection, key: i64) -> Option<i32> {
     .ok()
     .flatten()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::lock_key;
+
+    #[test]
+    fn each_tracking_schema_has_its_own_stable_lock_key() {
+        assert_eq!(lock_key("migrate"), lock_key("migrate"));
+        assert_ne!(lock_key("migrate"), lock_key("migrate_staging"));
+    }
+}

@@ -192,3 +192,33 @@ pub(crate) fn jitter() -> f64 {
     );
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{RetryPolicy, jitter};
+    use std::time::Duration;
+
+    #[test]
+    fn delays_double_from_the_base_up_to_the_cap_with_jitter_within_half() {
+        let policy = RetryPolicy {
+            max_attempts: 10,
+            base: Duration::from_millis(100),
+            max_delay: Duration::from_millis(1000),
+        };
+        let whole = |attempt| policy.delay(attempt, 1.0);
+        assert_eq!(whole(1), Duration::from_millis(100));
+        assert_eq!(whole(2), Duration::from_millis(200));
+        assert_eq!(whole(4), Duration::from_millis(800));
+        assert_eq!(whole(5), Duration::from_millis(1000));
+        assert_eq!(whole(64), Duration::from_millis(1000));
+        assert_eq!(policy.delay(2, 0.0), Duration::from_millis(100));
+        assert_eq!(policy.delay(2, 7.0), Duration::from_millis(200));
+    }
+
+    #[test]
+    fn jitter_is_in_the_unit_interval_and_varies() {
+        let values: Vec<f64> = (0..64).map(|_| jitter()).collect();
+        assert!(values.iter().all(|j| (0.0..1.0).contains(j)));
+        assert!(values.windows(2).any(|w| w[0] != w[1]));
+    }
+}
