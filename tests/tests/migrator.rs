@@ -966,3 +966,97 @@ async fn example_shop_readme_runner_walk_takes_release_4_through_every_phase() {
         0
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// The runner lock lost; an older binary; status of a database sqlx migrated.
+
+/// Terminates the session holding the runner lock, from a thread of its own (a checkpoint
+/// hook is synchronous).
+fn kill_the_lock_session(url: String) {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            use sqlx::Connection as _;
+            let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+            let killed: Vec<bool> = sqlx::query_scalar(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .expect("terminate");
+            assert_eq!(killed, vec![true], "one lock session");
+        });
+    })
+    .join()
+    .expect("the killer thread");
+}
+
+#[tokio::test]
+async fn a_run_whose_lock_session_dies_stops_and_the_next_run_converges() {
+    let (scenario, db) = users_expanded(20_000).await;
+    let url = db.url.clone();
+    let options = RunOptions {
+        checkpoint: Some(hook(move |c| {
+            if matches!(c, Checkpoint::BatchDone { batch: 1, .. }) {
+                kill_the_lock_session(url.clone());
+            }
+            CheckpointAction::Continue
+        })),
+        ..quiet()
+    };
+    let err = with(scenario.plans(), options)
+        .backfill(&db.pool)
+        .await
+        .expect_err("the lock is gone");
+    assert!(matches!(err, RunError::LockLost { .. }), "{err}");
+    let report = with(scenario.plans(), quiet())
+        .backfill(&db.pool)
+        .await
+        .expect("a new run takes the lock and resumes");
+    assert!(report.backfills[0].resumed, "{report:?}");
+    assert_eq!(
+        scalar_i64(&db.pool, "SELECT rows_updated FROM migrate.backfills").await,
+        20_000
+    );
+}
+
+#[tokio::test]
+async fn a_binary_older_than_the_database_refuses_to_run() {
+    let (scenario, db) = users_expanded(10).await;
+    let err = with(scenario.plans(), quiet())
+        .through(1)
+        .up(&db.pool)
+        .await
+        .expect_err("release 2 is applied");
+    assert!(
+        matches!(err, RunError::Takeover(_)) && err.to_string().contains("ahead of this binary"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn status_counts_what_sqlx_applied_and_writes_nothing() {
+    let migrations = golden_cases()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("second-release"))
+        .expect("the second-release golden case");
+    let db = TestDb::create().await;
+    apply_releases_through(&db.pool, &migrations, 1).await;
+    let status = with(plans_in(&migrations), quiet())
+        .status(&db.pool)
+        .await
+        .expect("status");
+    assert_eq!(status.due, Due::Expand(2), "{status}");
+    assert_eq!(
+        scalar_i64(
+            &db.pool,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'migrate'"
+        )
+        .await,
+        0,
+        "status wrote nothing"
+    );
+}

@@ -12,6 +12,7 @@ use tracing::Instrument as _;
 
 use super::backfill::interrupt;
 use super::error::RunError;
+use super::lock::LockProbe;
 use super::options::{Checkpoint, CheckpointAction, RunOptions, jitter};
 use super::retry::{is_retryable, sqlstate};
 use super::tracking::{StepOutcome, Tables};
@@ -29,6 +30,7 @@ pub(crate) async fn run_group(
     conn: &mut PgConnection,
     tables: &Tables,
     options: &RunOptions,
+    probe: &LockProbe,
     plan: &Plan,
     group: &StepGroup,
 ) -> Result<Vec<String>, RunError> {
@@ -37,9 +39,11 @@ pub(crate) async fn run_group(
     async {
         let mut attempt = 1;
         loop {
+            // Every attempt, a retry included, runs only while this runner holds the lock.
+            probe.check(conn).await?;
             let began = Instant::now();
             let result = if group.transaction.is_transactional() {
-                transactional(conn, tables, options, plan, group, &steps, attempt).await
+                transactional(conn, tables, options, probe, plan, group, &steps, attempt).await
             } else {
                 alone(conn, tables, options, plan, steps[0], attempt)
                     .instrument(tracing::info_span!("step", id = %steps[0].id))
@@ -125,10 +129,12 @@ fn lock_hint(step: &Step, group: &StepGroup) -> String {
 }
 
 /// One attempt at a transactional group: everything commits together, or nothing does.
+#[allow(clippy::too_many_arguments)]
 async fn transactional(
     conn: &mut PgConnection,
     tables: &Tables,
     options: &RunOptions,
+    probe: &LockProbe,
     plan: &Plan,
     group: &StepGroup,
     steps: &[&Step],
@@ -166,6 +172,15 @@ async fn transactional(
         step_in_transaction(&mut tx, tables, options, plan, step, attempt)
             .instrument(span)
             .await?;
+    }
+    // The lock session may have died while the group ran: then another runner may hold the
+    // lock, and this work must not commit.
+    let held = probe
+        .held(&mut tx)
+        .await
+        .map_err(db("checking the runner lock"))?;
+    if !held {
+        return Err(Failure::Fatal(RunError::LockLost { pid: probe.pid() }));
     }
     tx.commit()
         .await

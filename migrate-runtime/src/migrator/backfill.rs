@@ -305,9 +305,18 @@ async fn walk_range(
     while let Some(from) = cursor.take() {
         let batch_number = summary.batches + 1;
         probe.check(conn).await?;
-        let (outcome, took, ran) =
-            run_batch_with_retries(conn, tables, options, job, &from, &end, size, batch_number)
-                .await?;
+        let (outcome, took, ran) = run_batch_with_retries(
+            conn,
+            tables,
+            options,
+            probe,
+            job,
+            &from,
+            &end,
+            size,
+            batch_number,
+        )
+        .await?;
         size = ran;
         summary.batches = batch_number;
         summary.rows_updated += u64::try_from(outcome.rows_updated).unwrap_or_default();
@@ -344,6 +353,7 @@ async fn run_batch_with_retries(
     conn: &mut PgConnection,
     tables: &Tables,
     options: &RunOptions,
+    probe: &LockProbe,
     job: &dyn BackfillJob,
     from: &[String],
     end: &[String],
@@ -354,7 +364,8 @@ async fn run_batch_with_retries(
     let mut size = size;
     loop {
         let began = Instant::now();
-        let result: Result<BatchOutcome, sqlx::Error> = async {
+        // `Ok(None)`: the runner lock was lost, and the batch rolled back.
+        let result: Result<Option<BatchOutcome>, sqlx::Error> = async {
             let mut tx = conn.begin().await?;
             let set = format!(
                 "SET LOCAL lock_timeout = '{}ms'",
@@ -371,12 +382,16 @@ async fn run_batch_with_retries(
                     outcome.rows_updated,
                 )
                 .await?;
+            if !probe.held(&mut tx).await? {
+                return Ok(None);
+            }
             tx.commit().await?;
-            Ok(outcome)
+            Ok(Some(outcome))
         }
         .await;
         match result {
-            Ok(outcome) => return Ok((outcome, began.elapsed(), size)),
+            Ok(Some(outcome)) => return Ok((outcome, began.elapsed(), size)),
+            Ok(None) => return Err(RunError::LockLost { pid: probe.pid() }),
             Err(source) if is_retryable(&source) && attempt < options.retry.max_attempts => {
                 let delay = options.retry.delay(attempt, jitter());
                 tracing::warn!(backfill = %job.id(), batch, attempt, delay_ms = delay.as_millis() as u64, error = %source, "backfill batch hit a lock timeout; retrying");

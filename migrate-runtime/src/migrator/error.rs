@@ -28,7 +28,7 @@ pub enum LoadError {
     },
     /// The tracking schema name is not a plain lowercase identifier.
     #[error(
-        "tracking schema `{0}` is not a plain identifier (lowercase letters, digits and `_`, at most 63 bytes, not starting with a digit or `pg_`)"
+        "tracking schema `{0}` is not a plain identifier of its own (lowercase letters, digits and `_`, at most 63 bytes, not starting with a digit or `pg_`, and not `public` or `information_schema`, whose tables are not the runner's)"
     )]
     TrackingSchema(String),
 }

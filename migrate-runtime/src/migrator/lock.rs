@@ -40,7 +40,20 @@ impl LockProbe {
     /// Fails with [`RunError::LockLost`] when the lock session is gone (terminated, timed out,
     /// its connection dropped): another runner may have the lock by now.
     pub(crate) async fn check(&self, conn: &mut PgConnection) -> Result<(), RunError> {
-        let held: bool = sqlx::query_scalar(
+        match self.held(conn).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(RunError::LockLost { pid: self.pid }),
+            Err(source) => Err(RunError::Database {
+                doing: "checking the runner lock".into(),
+                source,
+            }),
+        }
+    }
+
+    /// Whether the lock session still holds the lock. Asked inside a group's or a batch's
+    /// transaction just before it commits, so work done while the lock was lost rolls back.
+    pub(crate) async fn held(&self, conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+        sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1 \
              AND classid = (($2::bigint >> 32) & 4294967295)::oid AND objid = ($2::bigint & 4294967295)::oid AND objsubid = 1)",
         )
@@ -48,12 +61,11 @@ impl LockProbe {
         .bind(self.key)
         .fetch_one(conn)
         .await
-        .map_err(RunError::db("checking the runner lock"))?;
-        if held {
-            Ok(())
-        } else {
-            Err(RunError::LockLost { pid: self.pid })
-        }
+    }
+
+    /// The lock session's backend pid.
+    pub(crate) fn pid(&self) -> i32 {
+        self.pid
     }
 }
 
@@ -67,10 +79,10 @@ impl RunnerLock {
     }
 }
 
-/// The lock key: the first 8 bytes of sha256 of the tracking schema's name, so runners of
-/// different tracking schemas on one database do not exclude each other.
-pub(crate) fn lock_key(tracking_schema: &str) -> i64 {
-    let digest = Sha256::digest(format!("migrate-runtime:{tracking_schema}").as_bytes());
+/// The lock key: the first 8 bytes of sha256 of a fixed name. One key per database, whatever
+/// the tracking schema: runners with different tracking schemas still migrate the same tables.
+pub(crate) fn lock_key() -> i64 {
+    let digest = Sha256::digest(b"migrate-runtime: the runner lock");
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(bytes)
@@ -91,7 +103,7 @@ pub(crate) async fn acquire(pool: &PgPool, options: &RunOptions) -> Result<Runne
         .fetch_one(&mut conn)
         .await
         .map_err(RunError::db("reading the runner-lock session's pid"))?;
-    let key = lock_key(&options.tracking_schema);
+    let key = lock_key();
     let started = Instant::now();
     let mut last_message: Option<Instant> = None;
     loop {
@@ -169,8 +181,9 @@ mod tests {
     use super::lock_key;
 
     #[test]
-    fn each_tracking_schema_has_its_own_stable_lock_key() {
-        assert_eq!(lock_key("migrate"), lock_key("migrate"));
-        assert_ne!(lock_key("migrate"), lock_key("migrate_staging"));
+    fn the_lock_key_is_stable() {
+        // Runners of every version and tracking schema must agree on it.
+        assert_eq!(lock_key(), lock_key());
+        assert_eq!(lock_key(), 101_366_359_813_535_687);
     }
 }

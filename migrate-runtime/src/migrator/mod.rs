@@ -74,7 +74,7 @@ mod tracking;
 use std::time::{Duration, Instant};
 
 use migrate_contract::{Phase, Plan};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Connection as _, PgConnection, PgPool};
 use tracing::Instrument as _;
 
 pub use backfill::{BackfillJob, BackfillSummary, SqlJob};
@@ -157,6 +157,8 @@ impl Migrator {
         let plain = !name.is_empty()
             && name.len() <= 63
             && !name.starts_with("pg_")
+            && name != "public"
+            && name != "information_schema"
             && !name.starts_with(|c: char| c.is_ascii_digit())
             && name
                 .bytes()
@@ -185,20 +187,28 @@ impl Migrator {
         &self.options
     }
 
-    /// Where each release stands. Reads only; takes no lock.
+    /// Where each release stands, counting what `sqlx migrate run` applied as the next
+    /// operation will take it over. Writes nothing; takes no lock.
     pub async fn status(&self, pool: &PgPool) -> Result<Status, RunError> {
         let mut conn = pool.acquire().await.map_err(RunError::db("connecting"))?;
         let tables = Tables::new(&self.options.tracking_schema);
-        let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(&tables.steps)
-            .fetch_one(&mut *conn)
+        // What the next operation would see: its records, with what sqlx applied taken over,
+        // worked out in a transaction that is rolled back, so status writes nothing.
+        let mut tx = conn
+            .begin()
             .await
-            .map_err(RunError::db("looking for the tracking tables"))?;
-        let tracked = if exists {
-            tables.load(&mut conn).await?
+            .map_err(RunError::db("reading the status"))?;
+        tables.ensure(&mut tx).await?;
+        let recorded = tables.load(&mut tx).await?;
+        let adopted = takeover::take_over(&mut tx, &tables, &self.plans, &recorded).await?;
+        let tracked = if adopted.is_empty() {
+            recorded
         } else {
-            Tracked::default()
+            tables.load(&mut tx).await?
         };
+        tx.rollback()
+            .await
+            .map_err(RunError::db("reading the status"))?;
         Ok(Status::of(&self.plans, &tracked))
     }
 
@@ -300,6 +310,20 @@ impl Run<'_> {
             takeover::take_over(&mut self.conn, &self.tables, self.plans, &self.tracked).await?;
         if !self.report.adopted.is_empty() {
             self.reload().await?;
+        }
+        let newest = self.plans.len();
+        let ahead = self
+            .tracked
+            .steps
+            .iter()
+            .filter(|(_, r)| r.outcome.is_applied())
+            .filter_map(|(id, _)| id.split('.').next()?.parse::<usize>().ok())
+            .max()
+            .filter(|r| *r > newest);
+        if let Some(release) = ahead {
+            return Err(RunError::Takeover(format!(
+                "the runner has applied steps of release {release}, and this binary knows releases up to {newest}: the database is ahead of this binary; run the newer binary's migrator"
+            )));
         }
         for plan in self.plans {
             for step in &plan.steps {
@@ -496,9 +520,15 @@ impl Run<'_> {
                     self.run_backfill(plan, &id).await?;
                 }
             }
-            self.probe.check(&mut self.conn).await?;
-            let applied =
-                apply::run_group(&mut self.conn, &self.tables, self.options, plan, group).await;
+            let applied = apply::run_group(
+                &mut self.conn,
+                &self.tables,
+                self.options,
+                &self.probe,
+                plan,
+                group,
+            )
+            .await;
             match applied {
                 Ok(steps) => self.report.steps_applied.extend(steps),
                 Err(e) => {
