@@ -141,6 +141,31 @@ mod tests {
     }
 
     #[test]
+    fn a_hostile_plan_path_stays_the_argument_of_include_str() {
+        let files = vec![r#"/tmp/x"); pub fn evil() {} const _: &str = ("/0001.json"#.to_owned()];
+        let mut module = GeneratedModule::new();
+        module.push(super::EmbeddedPlans { files: &files });
+        let text = module.render().expect("renders");
+        let file: syn::File = syn::parse_str(&text).expect("parses");
+        assert_eq!(file.items.len(), 1, "{text}");
+        let syn::Item::Const(plans) = &file.items[0] else {
+            panic!("{text}")
+        };
+        let syn::Expr::Reference(reference) = &*plans.expr else {
+            panic!("{text}")
+        };
+        let syn::Expr::Array(array) = &*reference.expr else {
+            panic!("{text}")
+        };
+        assert_eq!(array.elems.len(), 1);
+        let syn::Expr::Macro(call) = &array.elems[0] else {
+            panic!("{text}")
+        };
+        let argument: syn::LitStr = syn::parse2(call.mac.tokens.clone()).expect("one literal");
+        assert_eq!(argument.value(), files[0]);
+    }
+
+    #[test]
     fn hostile_text_stays_inside_its_literal() {
         let hostile = "# Release 2\n\"; pub const EVIL: u8 = 1; const X: &str = \"\n\
                        r#\"raw\"# \"# */ /* // line\r\ncontrol \u{0} \u{1b} \u{7f} \\ \\\" {}\n\

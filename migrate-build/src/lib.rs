@@ -1353,7 +1353,8 @@ mod tests {
         let text =
             generated_rust(&Snapshot::default(), dir.path(), Some(pending)).expect("generates");
         let file = syn::parse_file(&text).expect("the generated file parses");
-        assert_eq!(file.items.len(), 4, "{text}");
+        assert_eq!(file.items.len(), 5, "{text}");
+        assert!(text.contains("pub const PLANS: &[&str] = &[];"), "{text}");
         let summary = file.items.iter().find_map(|item| match item {
             syn::Item::Const(c) if c.ident == "PLAN_SUMMARY" => match &*c.expr {
                 syn::Expr::Lit(syn::ExprLit {
