@@ -441,8 +441,15 @@ fn the_example_is_current() {
             .collect();
     summaries.sort();
     let plans: Vec<String> = summaries.iter().map(read).collect();
-    assert_eq!(file.items.len(), 4, "{generated}");
+    assert_eq!(file.items.len(), 5, "{generated}");
     assert_eq!(summary, Some(plans.join("\n")));
+    // PLANS embeds each accepted release's plan data, in order.
+    for release in 1..=plans.len() {
+        assert!(
+            generated.contains(&format!("migrations/plans/{release:04}.json\")")),
+            "release {release} is embedded: {generated}"
+        );
+    }
 }
 
 #[test]
