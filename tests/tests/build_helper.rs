@@ -446,7 +446,7 @@ fn the_example_is_current() {
     // PLANS embeds each accepted release's plan data, in order.
     for release in 1..=plans.len() {
         assert!(
-            generated.contains(&format!("migrations/plans/{release:04}.json\")")),
+            generated.contains(&format!("migrations/plans/{release:04}.json\"")),
             "release {release} is embedded: {generated}"
         );
     }
