@@ -302,7 +302,7 @@ struct Run<'m> {
     report: Report,
 }
 
-impl Run<'_> {
+impl<'m> Run<'m> {
     async fn prepare(&mut self) -> Result<(), RunError> {
         self.tables.ensure(&mut self.conn).await?;
         self.reload().await?;
@@ -363,7 +363,9 @@ impl Run<'_> {
         }
     }
 
-    fn plan(&self, release: u32) -> &Plan {
+    /// A release's plan: borrowed from the migrator, not from the run, so it can be held
+    /// while the run changes.
+    fn plan(&self, release: u32) -> &'m Plan {
         &self.plans[release as usize - 1]
     }
 
@@ -404,9 +406,9 @@ impl Run<'_> {
                 ),
             ));
         }
-        let plan = self.plan(release).clone();
+        let plan = self.plan(release);
         let span = tracing::info_span!("expand", release);
-        self.run_phase(&plan, Phase::Expand).instrument(span).await
+        self.run_phase(plan, Phase::Expand).instrument(span).await
     }
 
     async fn backfill_next(&mut self) -> Result<(), RunError> {
@@ -421,13 +423,13 @@ impl Run<'_> {
                 "its expand has not run; run `expand` first",
             ));
         }
-        let plan = self.plan(next.release).clone();
+        let plan = self.plan(next.release);
         let span = tracing::info_span!("backfill", release = next.release);
         async {
             for job in &plan.backfills {
                 let complete = next.backfills.iter().any(|b| b.id == job.id && b.complete);
                 if !complete {
-                    self.run_backfill(&plan, &job.id).await?;
+                    self.run_backfill(plan, &job.id).await?;
                 }
             }
             Ok(())
@@ -449,7 +451,7 @@ impl Run<'_> {
                 "its expand has not run; run `expand` first",
             ));
         }
-        let plan = self.plan(release).clone();
+        let plan = self.plan(release);
         // Once a contract step ran, the backfills were complete (checked before it), and the
         // columns their counts read may be gone.
         let started = next.contract.applied > 0;
@@ -489,9 +491,7 @@ impl Run<'_> {
             return Err(RunError::BackfillIncomplete { release, left });
         }
         let span = tracing::info_span!("contract", release);
-        self.run_phase(&plan, Phase::Contract)
-            .instrument(span)
-            .await
+        self.run_phase(plan, Phase::Contract).instrument(span).await
     }
 
     /// Runs a phase's groups that are not applied, each after the backfills it waits for.
