@@ -111,6 +111,43 @@ impl ToTokens for EmbeddedPlans<'_> {
     }
 }
 
+/// `BINDING`: the release the crate's accessors are bound to, for
+/// `migrate_runtime::access::Binding` (pool set-up, qualified names, the release tag).
+#[derive(Debug, Clone, Copy)]
+pub struct BindingConstant<'a> {
+    /// The decision the derive's statements follow too.
+    pub binding: &'a migrate_core::access::Binding,
+    /// The release's views (its tables' names), sorted.
+    pub views: &'a [String],
+    /// The label after the release tag in `application_name` (the package name).
+    pub label: &'a str,
+}
+
+impl ToTokens for BindingConstant<'_> {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        let release = Literal::u32_unsuffixed(self.binding.release);
+        let schema = Literal::string(&self.binding.views_schema);
+        let pending = self.binding.pending;
+        let views = self.views.iter().map(|v| Literal::string(v));
+        let label = Literal::string(self.label);
+        let doc = if pending {
+            "The release this crate's accessors are bound to: a plan pending review, whose views no database has until it is accepted and expanded (connecting refuses until then)."
+        } else {
+            "The release this crate's accessors are bound to: the accepted one."
+        };
+        tokens.extend(quote! {
+            #[doc = #doc]
+            pub const BINDING: ::migrate_runtime::access::Binding = ::migrate_runtime::access::Binding {
+                release: #release,
+                views_schema: #schema,
+                pending: #pending,
+                views: &[#(#views),*],
+                label: #label,
+            };
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{GeneratedModule, SchemaConstants};

@@ -33,6 +33,7 @@ mod report;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
+use migrate_core::access::Binding;
 use migrate_core::decide::Verdict;
 use migrate_core::pipeline::{self, CratePlan};
 use migrate_core::plan::{FORMAT_VERSION, Plan, PlanReadError, Target, TargetError, legacy};
@@ -41,7 +42,7 @@ use migrate_core::snapshot::{self, DEFAULT_FILE_NAME, Snapshot, SnapshotError};
 
 pub use cfg::Cfg;
 pub use codegen::CodegenError;
-use codegen::{EmbeddedPlans, GeneratedModule, SchemaConstants};
+use codegen::{BindingConstant, EmbeddedPlans, GeneratedModule, SchemaConstants};
 pub use discover::{Declarations, SourceFile};
 pub use migrate_core::manifest::Manifest;
 
@@ -95,7 +96,7 @@ pub mod stages {
     pub fn generated_rust(
         accepted: &Snapshot,
         migrations: &Path,
-        pending: Option<&str>,
+        pending: Option<crate::PendingRelease<'_>>,
     ) -> Result<String, Error> {
         crate::generated_rust(accepted, migrations, pending)
     }
@@ -878,7 +879,7 @@ impl Config {
             } else {
                 accepted
             };
-            let pending = outcome
+            let summary = outcome
                 .crate_plan
                 .plan
                 .as_ref()
@@ -891,9 +892,15 @@ impl Config {
                         None => Cow::Owned(render::render_summary(plan)),
                     }
                 });
+            let pending = summary
+                .as_deref()
+                .zip(outcome.crate_plan.next_snapshot.as_ref())
+                .map(|(summary, snapshot)| PendingRelease { summary, snapshot });
+            // The derive binds its statements to the same release as `BINDING`.
+            seen.manifest.binding = Some(binding_of(&accepted, pending));
             write_if_changed(
                 &out_dir.join("migrate_schema.rs"),
-                &generated_rust(&accepted, &migrations, pending.as_deref())?,
+                &generated_rust(&accepted, &migrations, pending)?,
             )?;
             let manifest_path = out_dir.join(MANIFEST_FILE);
             write_if_changed(&manifest_path, &seen.manifest.to_text())?;
@@ -1163,11 +1170,25 @@ fn check_manifest(root: &Path, migrations: &Path, accepted: &Snapshot) -> Result
     Err(Error::Stale(Stale::Files(problems)))
 }
 
+/// A plan waiting for review, as the generated file sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct PendingRelease<'a> {
+    /// Its summary.
+    pub summary: &'a str,
+    /// The snapshot accepting it would write.
+    pub snapshot: &'a Snapshot,
+}
+
+/// The release the accessors bind to (see [`migrate_core::access::Binding::decide`]).
+fn binding_of(accepted: &Snapshot, pending: Option<PendingRelease<'_>>) -> Binding {
+    Binding::decide(&accepted.release, pending.map(|p| &p.snapshot.release))
+}
+
 /// The Rust file `include_schema!()` pulls in.
 fn generated_rust(
     accepted: &Snapshot,
     migrations: &Path,
-    pending: Option<&str>,
+    pending: Option<PendingRelease<'_>>,
 ) -> Result<String, Error> {
     let plans = migrations.join(PLANS_DIR);
     let mut summaries = Vec::new();
@@ -1194,10 +1215,25 @@ fn generated_rust(
         release: accepted.release.number,
         views_schema: &accepted.release.views_schema,
         plan_summary: &summary,
-        pending,
+        pending: pending.map(|p| p.summary),
     });
     let files = embedded_plan_files(accepted, &plans)?;
     module.push(EmbeddedPlans { files: &files });
+    let bound = pending.map_or(accepted, |p| p.snapshot);
+    let mut views: Vec<String> = bound
+        .schema
+        .tables
+        .values()
+        .map(|t| t.name.name.clone())
+        .collect();
+    views.sort_unstable();
+    views.dedup();
+    let label = std::env::var("CARGO_PKG_NAME").unwrap_or_default();
+    module.push(BindingConstant {
+        binding: &binding_of(accepted, pending),
+        views: &views,
+        label: &label,
+    });
     Ok(module.render()?)
 }
 
@@ -1350,10 +1386,18 @@ mod tests {
         let hostile = "# Release 1\n\"; } pub fn evil() {} const _: &str = \"\n\"# */ \u{0}\n";
         std::fs::write(plans.join("0001.md"), hostile).expect("a summary");
         let pending = "pending \"# */\n";
-        let text =
-            generated_rust(&Snapshot::default(), dir.path(), Some(pending)).expect("generates");
+        let next = Snapshot::default();
+        let text = generated_rust(
+            &Snapshot::default(),
+            dir.path(),
+            Some(super::PendingRelease {
+                summary: pending,
+                snapshot: &next,
+            }),
+        )
+        .expect("generates");
         let file = syn::parse_file(&text).expect("the generated file parses");
-        assert_eq!(file.items.len(), 5, "{text}");
+        assert_eq!(file.items.len(), 6, "{text}");
         assert!(text.contains("pub const PLANS: &[&str] = &[];"), "{text}");
         let summary = file.items.iter().find_map(|item| match item {
             syn::Item::Const(c) if c.ident == "PLAN_SUMMARY" => match &*c.expr {

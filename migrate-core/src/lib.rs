@@ -10,12 +10,14 @@
 //! 5. [`plan`]: the changes that go ahead become steps with their lock, transaction mode and
 //!    phase.
 //! 6. [`render`]: steps → migration files (sqlx layout) and the plan summary.
+//! 7. [`access`]: a struct's accessor statements, bound to one release's views.
 //!
 //! The derive and the build helper call the same functions; nothing is parsed or decided twice.
 //!
 //! Plans, steps and messages cite safety-catalog rows (`C6`) and rules (`R1`); the repository's
 //! `docs/safety-catalog.md` explains each one.
 
+pub mod access;
 pub mod decide;
 pub mod declare;
 pub mod diagnostic;

@@ -14,6 +14,8 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::DeriveInput;
 
+use crate::access::Binding;
+
 /// The first line of a manifest file (its format version).
 const HEADER: &str = "# migrate-build manifest 1";
 
@@ -27,6 +29,8 @@ pub struct Manifest {
     pub files: BTreeSet<String>,
     /// Item name → (file, fingerprint) pairs of every declaration with that name.
     pub items: BTreeMap<String, BTreeSet<(String, String)>>,
+    /// The release the crate's accessors bind to, as the helper decided it.
+    pub binding: Option<Binding>,
 }
 
 /// Why a manifest's text was not read.
@@ -44,6 +48,13 @@ pub enum ManifestError {
     /// An `item` line without its three parts.
     #[error("line {line}: malformed item")]
     MalformedItem {
+        /// The line number (from 1).
+        line: usize,
+    },
+    /// A `bind` line that is not `bind <release> <views schema> accepted|pending`, or names a
+    /// schema that is not a valid identifier.
+    #[error("line {line}: malformed binding")]
+    MalformedBinding {
         /// The line number (from 1).
         line: usize,
     },
@@ -114,6 +125,10 @@ impl Manifest {
         } else {
             "partial\n"
         });
+        if let Some(b) = &self.binding {
+            let state = if b.pending { "pending" } else { "accepted" };
+            let _ = writeln!(out, "bind {} {state} {}", b.release, b.views_schema);
+        }
         for file in &self.files {
             let _ = writeln!(out, "file {file}");
         }
@@ -147,6 +162,28 @@ impl Manifest {
         for (n, line) in lines.enumerate() {
             if let Some(file) = line.strip_prefix("file ") {
                 manifest.files.insert(file.to_owned());
+            } else if let Some(rest) = line.strip_prefix("bind ") {
+                let malformed = ManifestError::MalformedBinding { line: n + 3 };
+                let mut parts = rest.splitn(3, ' ');
+                let (Some(release), Some(state), Some(schema)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(malformed);
+                };
+                let pending = match state {
+                    "pending" => true,
+                    "accepted" => false,
+                    _ => return Err(malformed),
+                };
+                // The schema reaches generated SQL: only a name the snapshot could hold.
+                if crate::sql::check_ident(schema).is_err() {
+                    return Err(malformed);
+                }
+                manifest.binding = Some(Binding {
+                    release: release.parse().map_err(|_| malformed)?,
+                    views_schema: schema.to_owned(),
+                    pending,
+                });
             } else if let Some(rest) = line.strip_prefix("item ") {
                 let mut parts = rest.splitn(3, ' ');
                 match (parts.next(), parts.next(), parts.next()) {

@@ -337,7 +337,7 @@ fn md_cell(text: &str) -> String {
 
 /// A fenced SQL block whose fence is longer than any run of backticks in `sql` (a literal in
 /// the SQL cannot close it early), then a newline.
-fn push_code_block(out: &mut String, sql: &str) {
+pub fn push_code_block(out: &mut String, sql: &str) {
     let mut longest = 0;
     let mut run = 0;
     for c in sql.chars() {

@@ -5,10 +5,13 @@
 //! compile time (and makes rustc track it), so an unsafe change fails the build with an error
 //! spanned on the offending field.
 
+mod accessors;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use migrate_core::access::Binding;
 use migrate_core::declare::{self, DeclaredType, NameIndex};
 use migrate_core::manifest::{self, Lookup, Manifest, ManifestError};
 use migrate_core::model::Schema;
@@ -51,6 +54,7 @@ fn snapshot_path() -> PathBuf {
 struct Accepted {
     schema: Schema,
     names: NameIndex,
+    release: migrate_core::snapshot::Release,
 }
 
 /// A snapshot as read from one file version: parsed (or refused) once.
@@ -182,6 +186,23 @@ fn check_seen(input: &DeriveInput, noun: &str) -> Option<Diagnostic> {
     Some(message)
 }
 
+/// The release this crate's accessors bind to: as the build helper decided it (its manifest),
+/// or, without the helper, the snapshot's accepted release.
+fn binding(snapshot: &Result<Loaded, Diagnostic>) -> Binding {
+    if let Some(path) = std::env::var_os(MANIFEST_ENV)
+        && let Ok(manifest) = load_manifest(Path::new(&path)).as_ref()
+        && let Some(binding) = &manifest.binding
+    {
+        return binding.clone();
+    }
+    let accepted = match snapshot {
+        Ok(loaded) => loaded.as_ref().as_ref().ok().map(|a| &a.release),
+        Err(_) => None,
+    };
+    let fallback = migrate_core::snapshot::Release::numbered(0);
+    Binding::decide(accepted.unwrap_or(&fallback), None)
+}
+
 fn stamp(path: &Path) -> FileStamp {
     let meta = std::fs::metadata(path).ok();
     (
@@ -200,10 +221,11 @@ fn load_cached(path: &Path) -> Loaded {
         return Arc::clone(loaded);
     }
     let loaded: Loaded = Arc::new(Snapshot::load(path).map(|found| {
-        let schema = found.map(|s| s.schema).unwrap_or_default();
+        let snapshot = found.unwrap_or_default();
         Accepted {
-            names: NameIndex::from_schema(&schema),
-            schema,
+            names: NameIndex::from_schema(&snapshot.schema),
+            schema: snapshot.schema,
+            release: snapshot.release,
         }
     }));
     *cache = Some((stamp, Arc::clone(&loaded)));
@@ -260,6 +282,7 @@ fn expand_table(input: &DeriveInput) -> TokenStream {
     let (snapshot, tracking) = load_snapshot(ident.span());
 
     let mut diagnostics: Vec<Diagnostic> = check_seen(input, "table").into_iter().collect();
+    let binding = binding(&snapshot);
     let (schema, table, columns, enum_types) = match &declared {
         Ok(decl) => {
             match &snapshot {
@@ -307,6 +330,16 @@ fn expand_table(input: &DeriveInput) -> TokenStream {
         }
     };
     let compile_errors = errors(&diagnostics);
+    let view = format!(
+        "{}.{}",
+        migrate_core::sql::quote_ident(&binding.views_schema),
+        migrate_core::sql::quote_ident(&table)
+    );
+    // Accessors only for a declaration that parsed: a broken one has its errors to show.
+    let accessors = match &declared {
+        Ok(decl) => accessors::expand(input, decl, &binding),
+        Err(_) => TokenStream::new(),
+    };
     quote! {
         #compile_errors
         // No `const _: () = { … }` around it: every item here is anonymous or an impl, and each
@@ -317,8 +350,10 @@ fn expand_table(input: &DeriveInput) -> TokenStream {
             const SCHEMA: &'static str = #schema;
             const TABLE: &'static str = #table;
             const COLUMNS: &'static [&'static str] = &[#(#columns),*];
+            const VIEW: &'static str = #view;
         }
         #(#enum_types)*
+        #accessors
     }
 }
 
@@ -424,15 +459,53 @@ fn expand_enum(input: &DeriveInput) -> TokenStream {
             fn from_label(_: &str) -> ::core::option::Option<Self> { ::core::option::Option::None }
         }
     };
+    let sql_name = format!(
+        "{}.{}",
+        migrate_core::sql::quote_ident(&schema),
+        migrate_core::sql::quote_ident(&type_name)
+    );
+    let rt = quote!(::migrate_runtime);
+    let pg = quote!(#rt::sqlx::postgres);
     quote! {
         #compile_errors
         #tracking
         #[automatically_derived]
-        impl ::migrate_runtime::PgEnum for #ident {
+        impl #rt::PgEnum for #ident {
             const SCHEMA: &'static str = #schema;
             const TYPE_NAME: &'static str = #type_name;
+            const SQL_NAME: &'static str = #sql_name;
             const LABELS: &'static [&'static str] = &[#(#labels),*];
             #body
+        }
+        #[automatically_derived]
+        impl #rt::sqlx::Type<#rt::sqlx::Postgres> for #ident {
+            fn type_info() -> #pg::PgTypeInfo {
+                #pg::PgTypeInfo::with_name(#sql_name)
+            }
+            fn compatible(ty: &#pg::PgTypeInfo) -> bool {
+                #rt::access::enum_compatible::<Self>(ty)
+            }
+        }
+        #[automatically_derived]
+        impl #pg::PgHasArrayType for #ident {
+            fn array_type_info() -> #pg::PgTypeInfo {
+                #pg::PgTypeInfo::array_of(#sql_name)
+            }
+            fn array_compatible(ty: &#pg::PgTypeInfo) -> bool {
+                #rt::access::enum_array_compatible::<Self>(ty)
+            }
+        }
+        #[automatically_derived]
+        impl<'q> #rt::sqlx::Encode<'q, #rt::sqlx::Postgres> for #ident {
+            fn encode_by_ref(&self, buf: &mut #pg::PgArgumentBuffer) -> ::core::result::Result<#rt::sqlx::encode::IsNull, #rt::sqlx::error::BoxDynError> {
+                #rt::access::encode_enum(self, buf)
+            }
+        }
+        #[automatically_derived]
+        impl<'r> #rt::sqlx::Decode<'r, #rt::sqlx::Postgres> for #ident {
+            fn decode(value: #pg::PgValueRef<'r>) -> ::core::result::Result<Self, #rt::sqlx::error::BoxDynError> {
+                #rt::access::decode_enum(value)
+            }
         }
     }
 }

@@ -28,9 +28,21 @@
 
 pub use migrate_macros::{PgEnum, Table};
 
+pub mod access;
 pub mod introspect;
 pub mod migrator;
+pub mod release_tag;
 pub mod runner;
+
+/// The sqlx the generated accessors are written against; name it in your own code to be sure
+/// both agree.
+pub use sqlx;
+
+/// The derives and the accessor traits, for `use migrate_runtime::prelude::*;`.
+pub mod prelude {
+    pub use crate::access::{Keyed, NewRecord, Record};
+    pub use crate::{PgEnum, Table};
+}
 
 /// The plan contract: the typed, versioned plan data (`migrations/plans/NNNN.json`) a runner
 /// reads with [`contract::Plan::from_json`]. Serde-only: reading plans compiles no SQL parser.
@@ -44,6 +56,9 @@ pub trait Table {
     const TABLE: &'static str;
     /// Column names in declaration order.
     const COLUMNS: &'static [&'static str];
+    /// The view this binary's release reads and writes the table through, qualified and
+    /// quoted for hand-written SQL: `"release_0004"."users"`.
+    const VIEW: &'static str;
 }
 
 /// Implemented by `#[derive(PgEnum)]`.
@@ -57,6 +72,8 @@ pub trait PgEnum: Sized + 'static {
     const SCHEMA: &'static str;
     /// The enum type's name.
     const TYPE_NAME: &'static str;
+    /// The qualified, quoted name: `"public"."status"`.
+    const SQL_NAME: &'static str;
     /// Labels in declaration order.
     const LABELS: &'static [&'static str];
     /// This value's label.
@@ -66,8 +83,9 @@ pub trait PgEnum: Sized + 'static {
 }
 
 /// Includes what the build helper generated for this crate (`OUT_DIR/migrate_schema.rs`):
-/// `RELEASE`, `VIEWS_SCHEMA`, `PLAN_SUMMARY`, `PENDING` and `PLANS` (every accepted release's
-/// plan data, for [`migrator::Migrator::embedded`]).
+/// `RELEASE`, `VIEWS_SCHEMA`, `PLAN_SUMMARY`, `PENDING`, `PLANS` (every accepted release's
+/// plan data, for [`migrator::Migrator::embedded`]) and `BINDING` (the release the crate's
+/// accessors are bound to, an [`access::Binding`]).
 #[macro_export]
 macro_rules! include_schema {
     () => {

@@ -322,6 +322,11 @@ impl TestDb {
             .expect("connect to the test database")
     }
 
+    /// Connect options for the test database.
+    pub fn connect_options(&self) -> PgConnectOptions {
+        self.url.parse().expect("test url")
+    }
+
     /// A dedicated connection (for a concurrent session).
     pub async fn connection(&self) -> PgConnection {
         let options: PgConnectOptions = self.url.parse().expect("test url");

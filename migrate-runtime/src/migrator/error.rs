@@ -127,6 +127,17 @@ pub enum RunError {
         /// Rows left per job.
         left: Vec<RowsLeft>,
     },
+    /// Contract refused: binaries of an older release are still connected.
+    #[error(
+        "release {release} cannot contract: binaries of an older release are still connected ({}); contract drops the views and columns they use: stop them (or wait for their deploy to finish) and run contract again, or pass the override (`RunOptions::allow_old_connections`) if they are known to be idle",
+        old.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    OldBinaryConnected {
+        /// The release.
+        release: u32,
+        /// The connections, by `application_name`.
+        old: Vec<super::OldConnections>,
+    },
     /// A pre-check found rows that would make its step fail; nothing of its group ran.
     #[error("step {step} refused by its pre-check: {count} row(s): {message}")]
     PreCheck {

@@ -62,6 +62,7 @@
 
 mod apply;
 pub mod backfill;
+mod connections;
 mod error;
 mod lock;
 mod options;
@@ -78,6 +79,7 @@ use sqlx::{Connection as _, PgConnection, PgPool};
 use tracing::Instrument as _;
 
 pub use backfill::{BackfillJob, BackfillSummary, SqlJob};
+pub use connections::OldConnections;
 pub use error::{LoadError, RowsLeft, RunError};
 pub use options::{
     Checkpoint, CheckpointAction, CheckpointHook, LockWait, ProgressOutput, RetryPolicy,
@@ -489,6 +491,23 @@ impl<'m> Run<'m> {
         }
         if !left.is_empty() {
             return Err(RunError::BackfillIncomplete { release, left });
+        }
+        // Contract drops what the older binaries read. Once it has begun, their views are gone
+        // already, and refusing would only hold back the rest.
+        if !started {
+            let old = connections::older_than(&mut self.conn, release)
+                .await
+                .map_err(RunError::db("reading pg_stat_activity"))?;
+            if !old.is_empty() {
+                if !self.options.allow_old_connections {
+                    return Err(RunError::OldBinaryConnected { release, old });
+                }
+                tracing::warn!(
+                    release,
+                    connections = %old.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+                    "contracting while connections of older releases are open, as allowed"
+                );
+            }
         }
         let span = tracing::info_span!("contract", release);
         self.run_phase(plan, Phase::Contract).instrument(span).await

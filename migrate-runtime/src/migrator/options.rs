@@ -151,6 +151,10 @@ pub struct RunOptions {
     pub progress: ProgressOutput,
     /// Called at every checkpoint.
     pub checkpoint: Option<CheckpointHook>,
+    /// Contract even while connections tagged with an older release (`application_name`, see
+    /// [`crate::access::Binding`]) are open. Off by default: contract then refuses, naming
+    /// them, because it drops what those binaries read and write.
+    pub allow_old_connections: bool,
 }
 
 impl Default for RunOptions {
@@ -165,6 +169,7 @@ impl Default for RunOptions {
             batch_lock_timeout: Duration::from_millis(100),
             progress: ProgressOutput::Auto,
             checkpoint: None,
+            allow_old_connections: false,
         }
     }
 }

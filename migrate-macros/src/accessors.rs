@@ -1,0 +1,218 @@
+//! The accessors `#[derive(Table)]` gives a struct: statement constants and bind functions
+//! for the traits in `migrate_runtime::access`, whose methods are written once there. The
+//! statements come from `migrate_core::access`; here they only become tokens.
+
+use migrate_core::access::{Binding, Statements};
+use migrate_core::declare::DeclaredTable;
+use migrate_core::render::push_code_block;
+use migrate_core::sql::escape_control;
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned as _;
+use syn::{DeriveInput, Field, Ident};
+
+/// The accessor items for one struct, or nothing for a generic struct (its rows have no one
+/// type to decode into).
+pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Binding) -> TokenStream {
+    if !input.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let syn::Data::Struct(data) = &input.data else {
+        return TokenStream::new();
+    };
+    let fields: Vec<&Field> = data.fields.iter().collect();
+    let statements = Statements::for_table(decl, &binding.views_schema);
+    // The struct field behind each column, in column order.
+    let columns: Vec<&Field> = statements
+        .columns
+        .iter()
+        .filter_map(|c| fields.iter().copied().find(|f| field_name(f) == c.field))
+        .collect();
+    if columns.len() != statements.columns.len() {
+        // Only when the declaration did not parse into these fields; its errors are reported.
+        return TokenStream::new();
+    }
+    let ident = &input.ident;
+    let rt = quote!(::migrate_runtime);
+    let args_ty = quote!(#rt::sqlx::postgres::PgArguments);
+    let result_ty = quote!(::core::result::Result<(), #rt::sqlx::error::BoxDynError>);
+    let binds = |of: &[&Field], receiver: TokenStream| -> TokenStream {
+        of.iter()
+            .map(|f| {
+                let name = f.ident.as_ref();
+                quote_spanned! {f.ty.span()=> #rt::access::bind(arguments, &#receiver.#name)?; }
+            })
+            .collect()
+    };
+
+    let from_row: Vec<TokenStream> = fields
+        .iter()
+        .map(|f| {
+            let name = f.ident.as_ref();
+            match statements.columns.iter().find(|c| c.field == field_name(f)) {
+                Some(c) => {
+                    let column = &c.column;
+                    quote_spanned! {f.ty.span()=> #name: #rt::sqlx::Row::try_get(row, #column)? }
+                }
+                None => quote! { #name: ::core::default::Default::default() },
+            }
+        })
+        .collect();
+
+    let insert = &statements.insert;
+    let bind_row = binds(&columns, quote!(self));
+    let record_doc = record_doc(&statements, binding);
+    let mut items = quote! {
+        #[doc = #record_doc]
+        #[automatically_derived]
+        impl #rt::access::Record for #ident {
+            const INSERT: &'static str = #insert;
+            fn bind_row(&self, arguments: &mut #args_ty) -> #result_ty {
+                #bind_row
+                ::core::result::Result::Ok(())
+            }
+        }
+        #[automatically_derived]
+        impl<'r> #rt::sqlx::FromRow<'r, #rt::sqlx::postgres::PgRow> for #ident {
+            fn from_row(row: &'r #rt::sqlx::postgres::PgRow) -> ::core::result::Result<Self, #rt::sqlx::Error> {
+                ::core::result::Result::Ok(Self { #(#from_row),* })
+            }
+        }
+    };
+
+    if let Some(keyed) = &statements.keyed {
+        let key_fields: Vec<&Field> = keyed.key.iter().map(|&i| columns[i]).collect();
+        let key_types: Vec<&syn::Type> = key_fields.iter().map(|f| &f.ty).collect();
+        let (key_ty, bind_key) = if let [single] = key_types.as_slice() {
+            let span = single.span();
+            (
+                quote!(#single),
+                quote_spanned! {span=> #rt::access::bind(arguments, key)?; },
+            )
+        } else {
+            let indexes = (0..key_types.len()).map(syn::Index::from);
+            (
+                quote!((#(#key_types),*)),
+                quote! { #(#rt::access::bind(arguments, &key.#indexes)?;)* },
+            )
+        };
+        let (fetch, update, delete, upsert) =
+            (&keyed.fetch, &keyed.update, &keyed.delete, &keyed.upsert);
+        let conflicts = keyed.upsert_on.iter().map(|target| {
+            let name = Ident::new(&target.const_name, Span::call_site());
+            let sql = &target.sql;
+            let doc = format!(
+                "Upsert target: the unique constraint on ({}), for `upsert_on`.",
+                escape_control(&target.columns.join(", ")).replace('`', "'")
+            );
+            quote! {
+                #[doc = #doc]
+                pub const #name: #rt::access::Conflict<Self> = #rt::access::Conflict::new(#sql);
+            }
+        });
+        items.extend(quote! {
+            #[automatically_derived]
+            impl #rt::access::Keyed for #ident {
+                type Key = #key_ty;
+                const FETCH: &'static str = #fetch;
+                const UPDATE: &'static str = #update;
+                const DELETE: &'static str = #delete;
+                const UPSERT: &'static str = #upsert;
+                fn bind_key(key: &Self::Key, arguments: &mut #args_ty) -> #result_ty {
+                    #bind_key
+                    ::core::result::Result::Ok(())
+                }
+            }
+        });
+        if !keyed.upsert_on.is_empty() {
+            items.extend(quote! {
+                #[automatically_derived]
+                impl #ident { #(#conflicts)* }
+            });
+        }
+    }
+
+    if let Some(insert_new) = &statements.insert_new {
+        let given: Vec<&Field> = statements
+            .columns
+            .iter()
+            .zip(&columns)
+            .filter(|(c, _)| !c.database_default)
+            .map(|(_, f)| *f)
+            .collect();
+        let left: Vec<String> = statements
+            .columns
+            .iter()
+            .filter(|c| c.database_default)
+            .map(|c| c.field.clone())
+            .collect();
+        let new_ident = format_ident!("New{}", ident);
+        let vis = &input.vis;
+        let new_fields = given.iter().map(|f| {
+            let docs = f.attrs.iter().filter(|a| a.path().is_ident("doc"));
+            let (fvis, name, ty) = (&f.vis, &f.ident, &f.ty);
+            quote! { #(#docs)* #fvis #name: #ty }
+        });
+        let bind_new = binds(&given, quote!(self));
+        let doc = format!(
+            "A new [`{ident}`] whose {} the database fills in: `insert` returns the row as stored.",
+            left.iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        items.extend(quote! {
+            #[doc = #doc]
+            #vis struct #new_ident { #(#new_fields),* }
+            #[automatically_derived]
+            impl #rt::access::NewRecord for #new_ident {
+                type Record = #ident;
+                const INSERT: &'static str = #insert_new;
+                fn bind_new(&self, arguments: &mut #args_ty) -> #result_ty {
+                    #bind_new
+                    ::core::result::Result::Ok(())
+                }
+            }
+        });
+    }
+    items
+}
+
+fn field_name(field: &Field) -> String {
+    field
+        .ident
+        .as_ref()
+        .map(|i| i.to_string().trim_start_matches("r#").to_owned())
+        .unwrap_or_default()
+}
+
+/// What `cargo doc` shows on the struct's `Record` impl: the release and every statement.
+fn record_doc(statements: &Statements, binding: &Binding) -> String {
+    let mut doc = format!(
+        "Bound to release {}{}: reads and writes the view `{}`. `use migrate_runtime::prelude::*` to call its methods.\n\nInsert:\n\n",
+        binding.release,
+        if binding.pending {
+            " (pending review when this was built)"
+        } else {
+            ""
+        },
+        escape_control(&statements.view).replace('`', "'"),
+    );
+    push_code_block(&mut doc, &escape_control(&statements.insert));
+    if let Some(sql) = &statements.insert_new {
+        doc.push_str("\nInsert of a `New…` row:\n\n");
+        push_code_block(&mut doc, &escape_control(sql));
+    }
+    if let Some(keyed) = &statements.keyed {
+        for (what, sql) in [
+            ("Fetch", &keyed.fetch),
+            ("Update", &keyed.update),
+            ("Delete", &keyed.delete),
+            ("Upsert", &keyed.upsert),
+        ] {
+            doc.push_str(&format!("\n{what}:\n\n"));
+            push_code_block(&mut doc, &escape_control(sql));
+        }
+    }
+    doc
+}

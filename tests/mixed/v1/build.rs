@@ -1,0 +1,4 @@
+//! Plans this fixture's structs against its snapshot, like any application's build script.
+fn main() {
+    migrate_build::compile();
+}
