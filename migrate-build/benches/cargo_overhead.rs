@@ -42,6 +42,10 @@ const STRUCTS: usize = 200;
 const CHRONO: &str =
     r#"chrono = { version = "0.4", default-features = false, features = ["clock", "std"] }"#;
 
+const SQLX: &str =
+    r#"sqlx = { version = "0.8", default-features = false, features = ["postgres", "chrono"] }"#;
+const SQLX_DERIVE: &str = r#"sqlx = { version = "0.8", default-features = false, features = ["postgres", "chrono", "derive"] }"#;
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -254,11 +258,14 @@ enum Form {
     /// The same, in a crate that depends on `migrate-runtime` (which an application using the
     /// derive does anyway): what loading the crates costs, with no derive at all.
     PlainWithRuntime,
-    /// No derive, but the `impl Table` the derive emits written out by hand: what the generated
-    /// code costs to check, without running the macro.
+    /// No derive, but the `impl Table` the derive emits written out by hand: what its constants
+    /// cost to check, without running the macro (the accessors' impls are not written out).
     HandWritten,
-    /// `#[derive(Table)]` with its attributes.
+    /// `#[derive(Table)]` with its attributes (and, since issue 11, the accessors it generates).
     Derive,
+    /// `#[derive(sqlx::FromRow)]` and no attributes: what sqlx's own derive costs, the bar the
+    /// accessors are held to.
+    FromRow,
 }
 
 /// 200 structs × 10 fields in the given form.
@@ -269,6 +276,7 @@ fn structs_source(form: Form) -> String {
         Form::Plain => {}
         Form::PlainWithRuntime | Form::HandWritten => s.push_str("use migrate_runtime as _;\n"),
         Form::Derive => s.push_str("use migrate_runtime::Table;\n"),
+        Form::FromRow => {}
     }
     s.push('\n');
     let attr = |s: &mut String, text: &str| {
@@ -277,6 +285,9 @@ fn structs_source(form: Form) -> String {
         }
     };
     for t in 0..STRUCTS {
+        if form == Form::FromRow {
+            s.push_str("#[derive(sqlx::FromRow)]\n");
+        }
         if derive {
             let _ = writeln!(
                 s,
@@ -306,7 +317,7 @@ fn structs_source(form: Form) -> String {
         if form == Form::HandWritten {
             let _ = writeln!(
                 s,
-                "impl migrate_runtime::Table for Table{t} {{\n    const SCHEMA: &'static str = \"public\";\n    const TABLE: &'static str = \"table_{t}\";\n    const COLUMNS: &'static [&'static str] = &[\"id\", \"parent_id\", \"name\", \"description\", \"quantity\", \"active\", \"created_at\", \"updated_at\", \"score\", \"note\"];\n}}\n"
+                "impl migrate_runtime::Table for Table{t} {{\n    const SCHEMA: &'static str = \"public\";\n    const TABLE: &'static str = \"table_{t}\";\n    const COLUMNS: &'static [&'static str] = &[\"id\", \"parent_id\", \"name\", \"description\", \"quantity\", \"active\", \"created_at\", \"updated_at\", \"score\", \"note\"];\n    const VIEW: &'static str = \"\\\"release_0001\\\".\\\"table_{t}\\\"\";\n}}\n"
             );
         }
     }
@@ -319,6 +330,7 @@ fn structs(root: &Path, form: Form, helper: bool, optimized: bool) -> Crate {
         (Form::Plain, _, _) => "structs-plain",
         (Form::PlainWithRuntime, _, _) => "structs-plain-runtime",
         (Form::HandWritten, _, _) => "structs-hand-written",
+        (Form::FromRow, _, _) => "structs-from-row",
         (Form::Derive, false, false) => "structs-derive",
         (Form::Derive, true, false) => "structs-derive-helper",
         (Form::Derive, false, true) => "structs-derive-optimized",
@@ -329,8 +341,14 @@ fn structs(root: &Path, form: Form, helper: bool, optimized: bool) -> Crate {
     let original = structs_source(form);
     write(&edited, &original);
     let mut dependencies = vec![CHRONO.to_owned()];
-    if form != Form::Plain {
+    if !matches!(form, Form::Plain | Form::FromRow) {
         dependencies.push(runtime_dependency());
+    }
+    // The accessors and FromRow need sqlx to know chrono's types.
+    match form {
+        Form::Derive => dependencies.push(SQLX.to_owned()),
+        Form::FromRow => dependencies.push(SQLX_DERIVE.to_owned()),
+        _ => {}
     }
     if form == Form::Derive {
         let outcome = Config::new()
@@ -419,6 +437,7 @@ fn main() {
     let structs_helper = structs(root, Form::Derive, true, false);
     let structs_derive_opt = structs(root, Form::Derive, false, true);
     let structs_helper_opt = structs(root, Form::Derive, true, true);
+    let structs_from_row = structs(root, Form::FromRow, false, false);
 
     // Warm-up, not timed: dependencies, the build scripts, and a first incremental build of
     // every crate, edited once so the timed runs start from the same state.
@@ -432,6 +451,7 @@ fn main() {
         &structs_helper,
         &structs_derive_opt,
         &structs_helper_opt,
+        &structs_from_row,
     ];
     for c in shops {
         cargo.run(&c.dir, &["build"]);
@@ -489,6 +509,13 @@ fn main() {
         "naive + the derive's impls written by hand",
         checked[2],
         naive,
+    );
+    println!("   sqlx's own derive, the bar for the accessors (target: the derive costs no more)");
+    compared("#[derive(sqlx::FromRow)]", checked[7], naive);
+    compared(
+        "#[derive(Table)] against #[derive(sqlx::FromRow)]",
+        checked[3],
+        checked[7],
     );
     println!("   the derive against the naive crate that depends on migrate-runtime");
     compared("#[derive(Table)]", checked[3], checked[1]);

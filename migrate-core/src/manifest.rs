@@ -377,4 +377,34 @@ mod tests {
             "line 3: malformed item"
         );
     }
+
+    #[test]
+    fn the_binding_round_trips_and_a_hostile_schema_is_refused() {
+        let mut m = Manifest::new();
+        m.binding = Some(crate::access::Binding {
+            release: 7,
+            views_schema: "release 0007 \"x\"".to_owned(),
+            pending: true,
+        });
+        let text = m.to_text();
+        assert!(
+            text.contains("\nbind 7 pending release 0007 \"x\"\n"),
+            "{text}"
+        );
+        assert_eq!(Manifest::parse(&text).unwrap(), m);
+        for bad in [
+            "bind 7 pending",
+            "bind x accepted release_0001",
+            "bind 7 maybe release_0001",
+            "bind 7 accepted ",
+            "bind 7 accepted a$$b",
+        ] {
+            let text = format!("{HEADER}\ncomplete\n{bad}\n");
+            assert_eq!(
+                Manifest::parse(&text).unwrap_err(),
+                ManifestError::MalformedBinding { line: 3 },
+                "{bad}"
+            );
+        }
+    }
 }

@@ -36,11 +36,36 @@ pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Bindin
     let rt = quote!(::migrate_runtime);
     let args_ty = quote!(#rt::sqlx::postgres::PgArguments);
     let result_ty = quote!(::core::result::Result<(), #rt::sqlx::error::BoxDynError>);
-    let binds = |of: &[&Field], receiver: TokenStream| -> TokenStream {
+    // Fields of a type the derive does not know (taken for a PgEnum) go through
+    // `enum_column::<Inner>()`, spanned on the enum type inside the field's Option/Vec: every
+    // use of the field checks the one bound at the one place, so a type that is no PgEnum gets
+    // one error, the derive's.
+    let enum_field = |f: &Field| -> Option<TokenStream> {
+        decl.fields
+            .iter()
+            .any(|d| {
+                d.rust_name.trim_start_matches("r#") == field_name(f)
+                    && matches!(d.ty, migrate_core::declare::DeclaredType::RustEnum { .. })
+                    && d.column_type_span.is_none()
+            })
+            .then(|| crate::enum_shape(&f.ty))
+            .flatten()
+            .map(|(inner, shape)| {
+                let shape = Ident::new(shape, Span::call_site());
+                let column = quote_spanned! {inner.span()=> #rt::access::enum_column::<#inner>() };
+                quote! { #column.#shape() }
+            })
+    };
+    let binds = |of: &[&Field]| -> TokenStream {
         of.iter()
             .map(|f| {
-                let name = f.ident.as_ref();
-                quote_spanned! {f.ty.span()=> #rt::access::bind(arguments, &#receiver.#name)?; }
+                let (name, ty) = (f.ident.as_ref(), &f.ty);
+                match enum_field(f) {
+                    Some(column) => quote! { #column.bind(arguments, &self.#name)?; },
+                    None => {
+                        quote_spanned! {ty.span()=> #rt::access::bind(arguments, &self.#name)?; }
+                    }
+                }
             })
             .collect()
     };
@@ -50,6 +75,10 @@ pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Bindin
         .map(|f| {
             let name = f.ident.as_ref();
             match statements.columns.iter().find(|c| c.field == field_name(f)) {
+                Some(c) if enum_field(f).is_some() => {
+                    let (column, access) = (&c.column, enum_field(f));
+                    quote! { #name: #access.read(row, #column)? }
+                }
                 Some(c) => {
                     let column = &c.column;
                     quote_spanned! {f.ty.span()=> #name: #rt::sqlx::Row::try_get(row, #column)? }
@@ -60,7 +89,7 @@ pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Bindin
         .collect();
 
     let insert = &statements.insert;
-    let bind_row = binds(&columns, quote!(self));
+    let bind_row = binds(&columns);
     let record_doc = record_doc(&statements, binding);
     let mut items = quote! {
         #[doc = #record_doc]
@@ -153,7 +182,7 @@ pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Bindin
             let (fvis, name, ty) = (&f.vis, &f.ident, &f.ty);
             quote! { #(#docs)* #fvis #name: #ty }
         });
-        let bind_new = binds(&given, quote!(self));
+        let bind_new = binds(&given);
         let doc = format!(
             "A new [`{ident}`] whose {} the database fills in: `insert` returns the row as stored.",
             left.iter()

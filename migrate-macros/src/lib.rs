@@ -301,6 +301,7 @@ fn expand_table(input: &DeriveInput) -> TokenStream {
             // Fields whose Rust type maps to no SQL type by itself must be PgEnum enums;
             // a trait bound checks that, spanned on the field type.
             let enum_types: Vec<TokenStream> = input_fields(input)
+                .filter(|_| !input.generics.params.is_empty())
                 .filter(|(name, _)| {
                     decl.fields.iter().any(|f| {
                         &f.rust_name == name
@@ -370,8 +371,44 @@ fn input_fields(input: &DeriveInput) -> impl Iterator<Item = (String, &syn::Type
 }
 
 /// `const _: fn() = || need::<Inner>();` spanned on the field type, where `Inner` is the type
-/// with `Option<_>` and `Vec<_>` peeled off.
+/// with `Option<_>` and `Vec<_>` peeled off. Only for a struct without accessors (a generic
+/// one): the accessors check the same bound where they bind and read the field.
 fn enum_bound(ty: &syn::Type) -> TokenStream {
+    let inner = enum_inner(ty);
+    let span = syn::spanned::Spanned::span(inner);
+    let need = format_ident!("__migrate_need_pg_type", span = span);
+    quote::quote_spanned! {span=>
+        const _: fn() = || {
+            fn #need<T: ::migrate_runtime::PgEnum>() {}
+            #need::<#inner>();
+        };
+    }
+}
+
+/// The enum inside a field of shape `T`, `Option<T>`, `Vec<T>` or `Option<Vec<T>>`, and the
+/// `EnumColumn` method for that shape; `None` for other shapes (bound as sqlx binds them).
+fn enum_shape(ty: &syn::Type) -> Option<(&syn::Type, &'static str)> {
+    let (inner, optional) = declare::types::peel_option(ty);
+    let (inner, array) = match vec_elem(inner) {
+        Some(elem) => (elem, true),
+        None => (inner, false),
+    };
+    if declare::types::peel_option(inner).1 || vec_elem(inner).is_some() {
+        return None;
+    }
+    Some((
+        inner,
+        match (optional, array) {
+            (false, false) => "plain",
+            (true, false) => "option",
+            (false, true) => "vec",
+            (true, true) => "option_vec",
+        },
+    ))
+}
+
+/// The type with `Option<_>` and `Vec<_>` peeled off.
+fn enum_inner(ty: &syn::Type) -> &syn::Type {
     let mut inner = ty;
     loop {
         let (peeled, optional) = declare::types::peel_option(inner);
@@ -382,14 +419,7 @@ fn enum_bound(ty: &syn::Type) -> TokenStream {
             None => break,
         }
     }
-    let span = syn::spanned::Spanned::span(inner);
-    let need = format_ident!("__migrate_need_pg_type", span = span);
-    quote::quote_spanned! {span=>
-        const _: fn() = || {
-            fn #need<T: ::migrate_runtime::PgEnum>() {}
-            #need::<#inner>();
-        };
-    }
+    inner
 }
 
 fn vec_elem(ty: &syn::Type) -> Option<&syn::Type> {

@@ -4,6 +4,10 @@
 //! `build.rs` calling `migrate_build::compile()` turns the difference from the checked-in
 //! snapshot into migrations. The attribute reference is in the repository README.
 //!
+//! Each struct also gets typed accessors bound to its release's views ([`access`]: insert,
+//! fetch, update, delete, upsert, `FromRow`), and [`access::Binding`] (`BINDING`) opens pools
+//! tagged with the release, which contract waits for.
+//!
 //! At run time, [`migrator`] applies the embedded plans (`PLANS`, see [`include_schema!`])
 //! phase by phase: expand, backfill, contract, under one runner lock, with a tracking schema,
 //! lock-timeout retries and resumable backfills. [`introspect`] reads a live database back
@@ -67,7 +71,14 @@ pub trait Table {
     label = "no SQL type for this field",
     note = "derive it with `#[derive(PgEnum)]` if it is an enum, or declare the type on the field: `#[migrate(column_type = \"…\")]`"
 )]
-pub trait PgEnum: Sized + 'static {
+pub trait PgEnum:
+    Sized
+    + 'static
+    + sqlx::Type<sqlx::Postgres>
+    + for<'q> sqlx::Encode<'q, sqlx::Postgres>
+    + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+    + sqlx::postgres::PgHasArrayType
+{
     /// The schema of the enum type.
     const SCHEMA: &'static str;
     /// The enum type's name.

@@ -29,6 +29,10 @@ fn ui() {
     // SAFETY: set before any other thread of this test binary reads the environment.
     unsafe {
         std::env::set_var("MIGRATE_SNAPSHOT", fixture.join("migrate.snapshot.json"));
+        // The cases' own build (a project of trybuild's, every dependency built again in its
+        // target folder) needs no debug info: it only has to compile, or fail to. This is the
+        // longest test of the suite, and linking debug info was much of it.
+        std::env::set_var("CARGO_PROFILE_DEV_DEBUG", "0");
     }
     {
         let cases = trybuild::TestCases::new();

@@ -1,6 +1,7 @@
 //! The example shop. With no arguments it prints its accepted plan (no database needed);
 //! `example-shop migrate <command>` applies the embedded plans to `DATABASE_URL` with the
-//! runner, phase by phase, as a deploy job would.
+//! runner, phase by phase, as a deploy job would; `example-shop demo` places an order through
+//! the generated accessors, as the application of this release would.
 
 mod schema;
 
@@ -37,7 +38,12 @@ enum Command {
         /// Only the releases up to this one (default: every release this binary embeds).
         #[arg(long, global = true)]
         through: Option<u32>,
+        /// Contract even while binaries of an older release are connected.
+        #[arg(long, global = true)]
+        allow_old_connections: bool,
     },
+    /// Place an order through this release's accessors, on the database at DATABASE_URL.
+    Demo,
 }
 
 #[derive(Subcommand, Clone, Copy)]
@@ -63,12 +69,14 @@ fn main() -> ExitCode {
             print_plan();
             ExitCode::SUCCESS
         }
+        Some(Command::Demo) => run(demo()),
         Some(Command::Migrate {
             phase,
             no_wait,
             max_rows_per_sec,
             pause_ms,
             through,
+            allow_old_connections,
         }) => {
             tracing_subscriber::fmt()
                 .with_writer(std::io::stderr)
@@ -81,28 +89,95 @@ fn main() -> ExitCode {
             }
             options.throttle.max_rows_per_sec = max_rows_per_sec;
             options.throttle.pause = Duration::from_millis(pause_ms);
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(runtime) => runtime,
-                Err(e) => {
-                    eprintln!("error: cannot start the async runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(migrate(phase, options, through)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(message) => {
-                    eprintln!("error: {message}");
-                    ExitCode::FAILURE
-                }
-            }
+            options.allow_old_connections = allow_old_connections;
+            run(migrate(phase, options, through))
         }
     }
 }
 
+/// Runs one command on a fresh runtime, printing its error.
+fn run(command: impl std::future::Future<Output = Result<(), String>>) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn database_url() -> Result<String, String> {
+    std::env::var("DATABASE_URL").map_err(|_| {
+        "set DATABASE_URL to the database to use (postgres://user@host:5432/db)".to_owned()
+    })
+}
+
+/// What the application of this release does with its accessors: a pool bound to the
+/// release (its views, its `application_name`), a new customer and an order, whose
+/// identities and defaults the database fills in, then an update by key.
+async fn demo() -> Result<(), String> {
+    use migrate_runtime::prelude::*;
+    use schema::{NewCustomer, NewOrder, Order, OrderStatus};
+
+    let options: sqlx::postgres::PgConnectOptions = database_url()?
+        .parse()
+        .map_err(|e| format!("DATABASE_URL: {e}"))?;
+    let pool = BINDING
+        .connect(
+            sqlx::postgres::PgPoolOptions::new().max_connections(2),
+            options,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or_default();
+    let customer = NewCustomer {
+        email: format!("ada+{stamp}@example.com"),
+        display_name: "Ada".to_owned(),
+        phone: None,
+    }
+    .insert(&pool)
+    .await
+    .map_err(|e| format!("insert a customer: {e}"))?;
+    let order = NewOrder {
+        customer_id: customer.id,
+        customer_note: Some("leave it at the door".to_owned()),
+    }
+    .insert(&pool)
+    .await
+    .map_err(|e| format!("place an order: {e}"))?;
+    let paid = Order {
+        status: OrderStatus::Paid,
+        ..order
+    }
+    .update(&pool)
+    .await
+    .map_err(|e| format!("pay the order: {e}"))?
+    .ok_or("the order was deleted meanwhile")?;
+    println!(
+        "release {} ({}): customer {} ({}), order {} is {:?}, public ref {}",
+        BINDING.release,
+        BINDING.application_name(),
+        customer.id,
+        customer.email,
+        paid.id,
+        paid.status,
+        paid.public_ref.map(|u| u.to_string()).unwrap_or_default()
+    );
+    Ok(())
+}
+
 async fn migrate(phase: Phase, options: RunOptions, through: Option<u32>) -> Result<(), String> {
-    let url = std::env::var("DATABASE_URL").map_err(|_| {
-        "set DATABASE_URL to the database to migrate (postgres://user@host:5432/db)".to_owned()
-    })?;
+    let url = database_url()?;
     let migrator = Migrator::embedded(PLANS)
         .and_then(|m| m.with_options(options))
         .map(|m| match through {

@@ -4,10 +4,81 @@
 
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgTypeKind, PgValueRef};
-use sqlx::{Decode, Encode, TypeInfo as _};
+use sqlx::postgres::{PgArgumentBuffer, PgArguments, PgRow, PgTypeInfo, PgTypeKind, PgValueRef};
+use sqlx::{Arguments as _, Decode, Encode, Row as _, TypeInfo as _};
 
 use crate::PgEnum;
+
+/// How the accessors bind and read a field whose type the derive took for a
+/// `#[derive(PgEnum)]` enum (a type it does not know, with no `column_type`). The derive calls
+/// [`enum_column`] with the enum inside the field's `Option`/`Vec`, spanned on it; that call is
+/// the only place the bound is checked (the shapes it returns are plain function pointers), so
+/// a type that is no PgEnum gets one error, the derive's.
+pub struct EnumColumn<T> {
+    plain: Shape<T>,
+    option: Shape<Option<T>>,
+    vec: Shape<Vec<T>>,
+    option_vec: Shape<Option<Vec<T>>>,
+}
+
+/// Binding and reading one shape of field (`T`, `Option<T>`, `Vec<T>`, `Option<Vec<T>>`).
+pub struct Shape<F> {
+    bind: fn(&F, &mut PgArguments) -> Result<(), BoxDynError>,
+    read: fn(&PgRow, &str) -> Result<F, sqlx::Error>,
+}
+
+impl<F> Shape<F> {
+    /// Binds the field's value.
+    pub fn bind(&self, arguments: &mut PgArguments, value: &F) -> Result<(), BoxDynError> {
+        (self.bind)(value, arguments)
+    }
+
+    /// Reads the field from a row's column.
+    pub fn read(&self, row: &PgRow, column: &str) -> Result<F, sqlx::Error> {
+        (self.read)(row, column)
+    }
+}
+
+/// The one bound every use of an enum field checks.
+pub fn enum_column<T: PgEnum>() -> EnumColumn<T> {
+    EnumColumn {
+        plain: Shape {
+            bind: |value, arguments| arguments.add(value),
+            read: |row, column| row.try_get(column),
+        },
+        option: Shape {
+            bind: |value, arguments| arguments.add(value),
+            read: |row, column| row.try_get(column),
+        },
+        vec: Shape {
+            bind: |value, arguments| arguments.add(value),
+            read: |row, column| row.try_get(column),
+        },
+        option_vec: Shape {
+            bind: |value, arguments| arguments.add(value),
+            read: |row, column| row.try_get(column),
+        },
+    }
+}
+
+impl<T> EnumColumn<T> {
+    /// A field of the enum itself.
+    pub fn plain(&self) -> &Shape<T> {
+        &self.plain
+    }
+    /// An `Option` of it.
+    pub fn option(&self) -> &Shape<Option<T>> {
+        &self.option
+    }
+    /// A `Vec` of it (an array column).
+    pub fn vec(&self) -> &Shape<Vec<T>> {
+        &self.vec
+    }
+    /// An `Option<Vec>` of it (a nullable array column).
+    pub fn option_vec(&self) -> &Shape<Option<Vec<T>>> {
+        &self.option_vec
+    }
+}
 
 /// Whether a column's type is this enum: by name, as the server reports it (`typname`, not
 /// qualified), or as the declared qualified name (before the server has resolved it).

@@ -48,7 +48,10 @@ use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::{Arguments as _, FromRow, PgExecutor};
 
 pub use binding::{BindError, Binding};
-pub use enums::{decode_enum, encode_enum, enum_array_compatible, enum_compatible};
+pub use enums::{
+    EnumColumn, Shape, decode_enum, encode_enum, enum_array_compatible, enum_column,
+    enum_compatible,
+};
 
 use crate::Table;
 
