@@ -206,11 +206,16 @@ fn shop(root: &Path, helper: bool) -> Crate {
         dir.join("migrate.snapshot.json"),
     )
     .expect("copy the snapshot");
+    // The example's own dependencies, as the workspace declares them.
     let dependencies = [
         CHRONO.to_owned(),
         runtime_dependency(),
         "serde_json = \"1\"".to_owned(),
         "uuid = \"1\"".to_owned(),
+        r#"clap = { version = "4", features = ["derive"] }"#.to_owned(),
+        r#"tokio = { version = "1", features = ["macros", "rt-multi-thread"] }"#.to_owned(),
+        r#"tracing-subscriber = { version = "0.3", default-features = false, features = ["fmt", "ansi"] }"#.to_owned(),
+        r#"sqlx = { version = "0.8", default-features = false, features = ["runtime-tokio", "postgres", "uuid", "chrono", "json"] }"#.to_owned(),
     ];
     manifest(&dir, name, false, &dependencies, helper, false);
     if helper {

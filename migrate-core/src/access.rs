@@ -168,9 +168,13 @@ impl Statements {
                     .map(|c| quote_ident(c))
                     .collect::<Vec<_>>()
                     .join(", ");
+                // An upsert on another unique constraint never moves the row's key: the
+                // conflicting row keeps it (children and references keep pointing at it).
+                let on_key = target.len() == key_columns.len()
+                    && target.iter().all(|t| key_columns.contains(t));
                 let updates: Vec<String> = columns
                     .iter()
-                    .filter(|c| !target.contains(&c.column))
+                    .filter(|c| !target.contains(&c.column) && (on_key || !c.key))
                     .map(|c| {
                         let name = quote_ident(&c.column);
                         format!("{name} = EXCLUDED.{name}")
@@ -212,11 +216,26 @@ impl Statements {
                         columns: target,
                     })
                 })
-                .fold(Vec::<UpsertTarget>::new(), |mut acc, t| {
+                .fold(Vec::<UpsertTarget>::new(), |mut acc, mut t| {
                     // Two constraints over the same columns (in any order) are one target.
-                    if !acc.iter().any(|a| a.const_name == t.const_name) {
-                        acc.push(t);
+                    let mut set = t.columns.clone();
+                    set.sort_unstable();
+                    if acc.iter().any(|a| {
+                        let mut other = a.columns.clone();
+                        other.sort_unstable();
+                        other == set
+                    }) {
+                        return acc;
                     }
+                    // Other columns whose name is taken (`a_b` and `(a, b)`): `_2`, `_3`, … so
+                    // no constraint loses its target.
+                    let base = t.const_name.clone();
+                    let mut n = 1;
+                    while acc.iter().any(|a| a.const_name == t.const_name) {
+                        n += 1;
+                        t.const_name = format!("{base}_{n}");
+                    }
+                    acc.push(t);
                     acc
                 });
             KeyedStatements {
@@ -263,4 +282,46 @@ fn params(range: std::ops::RangeInclusive<usize>) -> String {
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Statements;
+
+    fn statements(source: &str) -> Statements {
+        let input: syn::DeriveInput = syn::parse_str(source).expect("parses");
+        let table = crate::declare::parse_table(&input).expect("declares");
+        Statements::for_table(&table, "release_0002")
+    }
+
+    #[test]
+    fn upsert_targets_never_share_a_name_or_move_the_key() {
+        let s = statements(
+            "#[migrate(unique(a, b))] #[migrate(unique(b, a))] struct T { #[migrate(primary_key)] id: i64, #[migrate(unique)] a_b: String, a: i64, b: i64 }",
+        );
+        let keyed = s.keyed.expect("a key");
+        let names: Vec<(&str, Vec<&str>)> = keyed
+            .upsert_on
+            .iter()
+            .map(|t| {
+                (
+                    t.const_name.as_str(),
+                    t.columns.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [("ON_A_B", vec!["a", "b"]), ("ON_A_B_2", vec!["a_b"])],
+            "(a, b) and (b, a) are one target; a_b gets a name of its own"
+        );
+        for target in &keyed.upsert_on {
+            assert!(!target.sql.contains("\"id\" = EXCLUDED"), "{}", target.sql);
+        }
+        assert!(
+            keyed.upsert.contains("ON CONFLICT (\"id\")"),
+            "{}",
+            keyed.upsert
+        );
+    }
 }

@@ -51,7 +51,7 @@ pub enum ManifestError {
         /// The line number (from 1).
         line: usize,
     },
-    /// A `bind` line that is not `bind <release> <views schema> accepted|pending`, or names a
+    /// A `bind` line that is not `bind <release> accepted|pending <views schema>`, or names a
     /// schema that is not a valid identifier.
     #[error("line {line}: malformed binding")]
     MalformedBinding {

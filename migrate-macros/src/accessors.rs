@@ -14,7 +14,9 @@ use syn::{DeriveInput, Field, Ident};
 /// The accessor items for one struct, or nothing for a generic struct (its rows have no one
 /// type to decode into).
 pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Binding) -> TokenStream {
-    if !input.generics.params.is_empty() {
+    // A generic struct's rows have no one type to decode into; a dropped table has no view
+    // in its release.
+    if !input.generics.params.is_empty() || decl.drop.is_some() {
         return TokenStream::new();
     }
     let syn::Data::Struct(data) = &input.data else {
@@ -131,8 +133,8 @@ pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Bindin
             let name = Ident::new(&target.const_name, Span::call_site());
             let sql = &target.sql;
             let doc = format!(
-                "Upsert target: the unique constraint on ({}), for `upsert_on`.",
-                escape_control(&target.columns.join(", ")).replace('`', "'")
+                "Upsert target: the unique constraint on ({}), for `upsert_on`. The conflicting row keeps its key; its other columns take the new row's.",
+                doc_text(&target.columns.join(", "))
             );
             quote! {
                 #[doc = #doc]
@@ -207,6 +209,24 @@ pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Bindin
     items
 }
 
+/// Names as plain text in rustdoc's Markdown: control characters escaped, and the characters
+/// Markdown or HTML would act on written as entities.
+fn doc_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in escape_control(text).chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '`' | '*' | '_' | '[' | ']' | '\\' | '#' | '|' | '!' => {
+                out.push_str(&format!("&#{};", u32::from(c)))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn field_name(field: &Field) -> String {
     field
         .ident
@@ -218,14 +238,14 @@ fn field_name(field: &Field) -> String {
 /// What `cargo doc` shows on the struct's `Record` impl: the release and every statement.
 fn record_doc(statements: &Statements, binding: &Binding) -> String {
     let mut doc = format!(
-        "Bound to release {}{}: reads and writes the view `{}`. `use migrate_runtime::prelude::*` to call its methods.\n\nInsert:\n\n",
+        "Bound to release {}{}: reads and writes the view {}. `use migrate_runtime::prelude::*` to call its methods.\n\nInsert:\n\n",
         binding.release,
         if binding.pending {
             " (pending review when this was built)"
         } else {
             ""
         },
-        escape_control(&statements.view).replace('`', "'"),
+        doc_text(&statements.view),
     );
     push_code_block(&mut doc, &escape_control(&statements.insert));
     if let Some(sql) = &statements.insert_new {

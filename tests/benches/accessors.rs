@@ -251,7 +251,11 @@ async fn main() {
         },
     )
     .await;
-    report("  FromRow by name against a tuple, both through the view", &a, &b);
+    report(
+        "  FromRow by name against a tuple, both through the view",
+        &a,
+        &b,
+    );
     let (a, b) = interleaved(
         n,
         |i| {
@@ -277,7 +281,11 @@ async fn main() {
         },
     )
     .await;
-    report("  the view against the plain table, both as a tuple", &a, &b);
+    report(
+        "  the view against the plain table, both as a tuple",
+        &a,
+        &b,
+    );
     let (a, b) = interleaved(
         n,
         |i| {

@@ -145,12 +145,12 @@ async fn each_accessor_works_on_a_pool_a_connection_and_a_transaction() {
     .await
     .expect("upsert on email");
     assert_eq!(
-        by_email.id, 2_000_000,
-        "the conflicting row took every other column"
+        by_email.id, 1_000_000,
+        "the conflicting row keeps its key and takes every other column"
     );
     assert_eq!(by_email.moods, [Mood::Busy]);
     assert_eq!(
-        Member::fetch_optional(pool, &1_000_000)
+        Member::fetch_optional(pool, &2_000_000)
             .await
             .expect("fetch"),
         None
@@ -324,6 +324,33 @@ async fn a_binary_whose_views_are_missing_is_refused_at_connect() {
         "{err}"
     );
     assert!(err.to_string().contains("MIGRATE_ACCEPT=1"), "{err}");
+    // Views of that name, made by an accepted plan of release 2 (another branch's, say), are
+    // still not the pending build's: it is refused all the same.
+    Migrator::embedded(mixed_v2::PLANS)
+        .expect("plans")
+        .with_options(quiet())
+        .expect("options")
+        .expand(&db.pool)
+        .await
+        .expect("an accepted release 2 expands");
+    mixed_v2::BINDING
+        .connect(
+            PgPoolOptions::new().max_connections(1),
+            db.connect_options(),
+        )
+        .await
+        .expect("the accepted build connects");
+    let err = pending
+        .connect(
+            PgPoolOptions::new().max_connections(1),
+            db.connect_options(),
+        )
+        .await
+        .expect_err("the pending build is refused even so");
+    assert!(
+        matches!(err, BindError::Pending { release: 2, .. }),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -384,7 +411,8 @@ async fn contract_waits_for_the_older_binary_to_disconnect_unless_overridden() {
     drop(_held);
     old.close().await;
 
-    // Once the old binary is gone, a plain contract has nothing to refuse.
+    // Once the old binary is gone, a plain contract has nothing to refuse (and nothing to do).
+    v2.contract(&db.pool).await.expect("a plain contract");
     let status = v2.status(&db.pool).await.expect("status");
     assert!(
         status.releases.iter().all(|r| r.contract.is_done()),

@@ -5,23 +5,32 @@
 //! through their generated accessors while release 2 expands, backfills and contracts:
 //!
 //! 1. binary 1 alone (release 1 applied) writes the first rows;
-//! 2. release 2 expands while binary 1 keeps writing; binary 2 starts and takes over half of
-//!    binary 1's rows; both write at once while the backfill runs, and every write is read
-//!    back through the other binary's views;
+//! 2. release 2 expands while binary 1 keeps writing (expand walks the backfills the new
+//!    views wait for); binary 2 starts and takes over half of binary 1's rows; both write at
+//!    once while the other backfill runs, and every write is read back through the other
+//!    binary's views;
 //! 3. both stop: the physical columns must agree; binary 1 disconnects;
 //! 4. contract runs while binary 2 keeps writing; then everything binary 2 reads must be the
 //!    model of every operation.
 //!
-//! Each writer owns its keys, so the model is exact under concurrency: any write the other
-//! binary could not see, any lost update and any error fails the test. `MIXED_VERSION_OPS`
+//! At every group and batch the runner commits, a hook holds it until the writers have done
+//! `PACE` more operations, so the phases' steps fall between writes. Each writer owns its
+//! keys, so the model is exact under concurrency: any write the other binary could not see,
+//! any lost write and any error fails the test. (The two binaries never write the same row at
+//! once; that race is not covered here.) `MIXED_VERSION_OPS`
 //! sets the operations per kind (default 20,000).
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use migrate_runtime::migrator::{Migrator, ProgressOutput, RunOptions};
+use migrate_runtime::migrator::{
+    Checkpoint, CheckpointAction, CheckpointHook, Migrator, ProgressOutput, RunOptions,
+};
+
+/// Operations the writers do between two of the runner's commits.
+const PACE: usize = 40;
 use migrate_runtime::prelude::*;
 use migrate_tests::pg::TestDb;
 use sqlx::PgPool;
@@ -142,10 +151,12 @@ struct Writer<K: Kind> {
     next_key: i64,
     rng: Rng,
     tally: Tally,
+    /// Operations of both writers, for the runner's pacing hook.
+    ops: Arc<AtomicUsize>,
 }
 
 impl<K: Kind> Writer<K> {
-    fn new(who: Who, own: PgPool, first_key: i64, seed: u64) -> Self {
+    fn new(who: Who, own: PgPool, first_key: i64, seed: u64, ops: Arc<AtomicUsize>) -> Self {
         Self {
             who,
             own,
@@ -154,6 +165,7 @@ impl<K: Kind> Writer<K> {
             next_key: first_key,
             rng: Rng(seed | 1),
             tally: Tally::default(),
+            ops,
         }
     }
 
@@ -210,6 +222,7 @@ impl<K: Kind> Writer<K> {
             }
         }
         self.tally.ops += 1;
+        self.ops.fetch_add(1, Ordering::SeqCst);
     }
 
     async fn write(&mut self, id: i64, value: K::Value, how: Write) {
@@ -361,15 +374,39 @@ async fn mixed_version<K: Kind>() {
         .expect("plans 1")
         .with_options(quiet())
         .expect("options");
+    // At every committed group and backfill batch, the runner waits until the writers have
+    // done `PACE` more operations (at most 3 s), so every phase boundary of release 2 falls
+    // between writes of both binaries, not before or after all of them.
+    let ops = Arc::new(AtomicUsize::new(0));
+    let paced = Arc::new(AtomicUsize::new(0));
+    let hook = {
+        let (ops, paced) = (Arc::clone(&ops), Arc::clone(&paced));
+        CheckpointHook(Arc::new(move |checkpoint: &Checkpoint| {
+            if !matches!(checkpoint, Checkpoint::StepRan { .. }) {
+                let until = ops.load(Ordering::SeqCst) + PACE;
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+                while ops.load(Ordering::SeqCst) < until && std::time::Instant::now() < deadline {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                if ops.load(Ordering::SeqCst) >= until {
+                    paced.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            CheckpointAction::Continue
+        }))
+    };
     let v2 = Migrator::embedded(mixed_v2::PLANS)
         .expect("plans 2")
-        .with_options(quiet())
+        .with_options(RunOptions {
+            checkpoint: Some(hook),
+            ..quiet()
+        })
         .expect("options");
     v1.up(&db.pool).await.expect("release 1");
 
     // 1. Binary 1 alone.
     let old_pool = bound_pool(&db, &mixed_v1::BINDING).await;
-    let old = Writer::<K>::new(Who::Old, old_pool.clone(), 1, 0x1234_5678)
+    let old = Writer::<K>::new(Who::Old, old_pool.clone(), 1, 0x1234_5678, Arc::clone(&ops))
         .run(first)
         .await;
 
@@ -380,7 +417,13 @@ async fn mixed_version<K: Kind>() {
     stop.store(true, Ordering::SeqCst);
     let mut old = writing.await.expect("binary 1 during expand");
     let new_pool = bound_pool(&db, &mixed_v2::BINDING).await;
-    let mut new = Writer::<K>::new(Who::New, new_pool.clone(), 1_000_000_000, 0x9e37_79b9);
+    let mut new = Writer::<K>::new(
+        Who::New,
+        new_pool.clone(),
+        1_000_000_000,
+        0x9e37_79b9,
+        Arc::clone(&ops),
+    );
     // Binary 2 takes over every other row binary 1 wrote.
     let handed: Vec<i64> = old.model.keys().copied().step_by(2).collect();
     for id in handed {
@@ -451,6 +494,14 @@ async fn mixed_version<K: Kind>() {
     );
     let status = v2.status(&db.pool).await.expect("status");
     assert!(status.releases.iter().all(|r| r.contract.is_done()));
+    // Expand, backfill and contract of release 2 commit some 20 groups and batches; most
+    // must have had the writers' operations between them.
+    let paced = paced.load(Ordering::SeqCst);
+    assert!(
+        paced >= 10,
+        "{}: only {paced} runner commits fell between writes",
+        K::NAME
+    );
     new_pool.close().await;
 }
 

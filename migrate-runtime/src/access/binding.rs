@@ -1,7 +1,5 @@
 //! The release a binary is bound to, and the connection set-up that goes with it.
 
-use std::sync::Arc;
-
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection as _, PgConnection, PgPool};
 
@@ -27,9 +25,10 @@ pub struct Binding {
 /// Why a connection cannot be used with this binary's release.
 #[derive(Debug, thiserror::Error)]
 pub enum BindError {
-    /// Built with a plan pending review, whose views are not in this database.
+    /// Built with a plan pending review: no runner created views for that plan, so none are
+    /// this binary's, whatever the database holds under the schema's name.
     #[error(
-        "this binary was built while release {release} was pending review, and its views (schema {schema}) are not in this database: review migrate.pending/, accept it with `MIGRATE_ACCEPT=1 cargo build`, run its expand, then start the binary again"
+        "this binary was built while release {release} was pending review, so no database has its views (schema {schema}; views of that name, if any, come from another plan): review migrate.pending/, accept it with `MIGRATE_ACCEPT=1 cargo build`, build the binary again, run its expand, then start it"
     )]
     Pending {
         /// The pending release.
@@ -95,10 +94,14 @@ impl Binding {
 
     /// Pool options whose every new connection gets [`Binding::configure`]. A connection whose
     /// set-up fails is not handed out; `connect` then fails with the reason.
+    ///
+    /// This sets the pool's `after_connect` hook, which sqlx keeps one of: a hook set before is
+    /// replaced, and one set after replaces this one (its connections would then carry no
+    /// release tag, and contract could not see them). To run your own set-up too, write one
+    /// hook that calls [`Binding::configure`] and then yours.
     pub fn pool_options(&self, options: PgPoolOptions) -> PgPoolOptions {
-        let binding = Arc::new(*self);
+        let binding = *self;
         options.after_connect(move |conn, _meta| {
-            let binding = Arc::clone(&binding);
             Box::pin(async move {
                 binding
                     .configure(conn)
@@ -160,14 +163,16 @@ impl Binding {
             .copied()
             .filter(|v| !found.iter().any(|f| f == v))
             .collect();
-        if missing.is_empty() {
-            return Ok(());
-        }
+        // A pending plan is not embedded anywhere, so no runner of this build made views of
+        // that name: whatever holds them (another branch's release, say) is not this plan.
         if self.pending {
             return Err(BindError::Pending {
                 release: self.release,
                 schema: self.views_schema,
             });
+        }
+        if missing.is_empty() {
+            return Ok(());
         }
         Err(BindError::ViewsMissing {
             release: self.release,
