@@ -441,7 +441,11 @@ fn the_example_is_current() {
             .collect();
     summaries.sort();
     let plans: Vec<String> = summaries.iter().map(read).collect();
-    assert_eq!(file.items.len(), 5, "{generated}");
+    assert_eq!(file.items.len(), 6, "{generated}");
+    assert!(
+        generated.contains("pub const BINDING: ::migrate_runtime::access::Binding"),
+        "{generated}"
+    );
     assert_eq!(summary, Some(plans.join("\n")));
     // PLANS embeds each accepted release's plan data, in order.
     for release in 1..=plans.len() {
