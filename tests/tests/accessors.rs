@@ -156,6 +156,22 @@ async fn each_accessor_works_on_a_pool_a_connection_and_a_transaction() {
         None
     );
 
+    // The futures hold neither the key nor the row: both are encoded when the call is made.
+    let lookups: Vec<_> = [by_email.id, 7]
+        .iter()
+        .map(|id| {
+            let key = *id; // dropped when the closure returns, before the future runs
+            Member::fetch_optional(pool, &key)
+        })
+        .collect();
+    let mut found = Vec::new();
+    for lookup in lookups {
+        found.push(lookup.await.expect("fetch").is_some());
+    }
+    assert_eq!(found, [true, false]);
+    let pending_update = by_email.clone().update(pool);
+    assert!(pending_update.await.expect("update").is_some());
+
     // Update of a missing row, delete, delete again.
     let ghost = Member {
         id: 42,

@@ -67,7 +67,7 @@ pub trait Record: Table + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {
     fn insert<'e, E: PgExecutor<'e> + 'e>(
         &self,
         executor: E,
-    ) -> impl Future<Output = Result<Self, sqlx::Error>> + Send + 'e {
+    ) -> impl Future<Output = Result<Self, sqlx::Error>> + Send + use<'e, E, Self> {
         fetch_one(executor, Self::INSERT, row_arguments(self))
     }
 }
@@ -92,7 +92,7 @@ pub trait Keyed: Record {
     fn fetch<'e, E: PgExecutor<'e> + 'e>(
         executor: E,
         key: &Self::Key,
-    ) -> impl Future<Output = Result<Self, sqlx::Error>> + Send + 'e {
+    ) -> impl Future<Output = Result<Self, sqlx::Error>> + Send + use<'e, E, Self> {
         fetch_one(executor, Self::FETCH, key_arguments::<Self>(key))
     }
 
@@ -100,7 +100,7 @@ pub trait Keyed: Record {
     fn fetch_optional<'e, E: PgExecutor<'e> + 'e>(
         executor: E,
         key: &Self::Key,
-    ) -> impl Future<Output = Result<Option<Self>, sqlx::Error>> + Send + 'e {
+    ) -> impl Future<Output = Result<Option<Self>, sqlx::Error>> + Send + use<'e, E, Self> {
         fetch_optional(executor, Self::FETCH, key_arguments::<Self>(key))
     }
 
@@ -109,7 +109,7 @@ pub trait Keyed: Record {
     fn update<'e, E: PgExecutor<'e> + 'e>(
         &self,
         executor: E,
-    ) -> impl Future<Output = Result<Option<Self>, sqlx::Error>> + Send + 'e {
+    ) -> impl Future<Output = Result<Option<Self>, sqlx::Error>> + Send + use<'e, E, Self> {
         fetch_optional(executor, Self::UPDATE, row_arguments(self))
     }
 
@@ -117,7 +117,7 @@ pub trait Keyed: Record {
     fn delete<'e, E: PgExecutor<'e> + 'e>(
         executor: E,
         key: &Self::Key,
-    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send + 'e {
+    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send + use<'e, E, Self> {
         let arguments = key_arguments::<Self>(key);
         async move {
             let done = executor
@@ -131,7 +131,7 @@ pub trait Keyed: Record {
     fn upsert<'e, E: PgExecutor<'e> + 'e>(
         &self,
         executor: E,
-    ) -> impl Future<Output = Result<Self, sqlx::Error>> + Send + 'e {
+    ) -> impl Future<Output = Result<Self, sqlx::Error>> + Send + use<'e, E, Self> {
         fetch_one(executor, Self::UPSERT, row_arguments(self))
     }
 
@@ -141,7 +141,7 @@ pub trait Keyed: Record {
         &self,
         executor: E,
         target: Conflict<Self>,
-    ) -> impl Future<Output = Result<Self, sqlx::Error>> + Send + 'e {
+    ) -> impl Future<Output = Result<Self, sqlx::Error>> + Send + use<'e, E, Self> {
         fetch_one(executor, target.sql, row_arguments(self))
     }
 }
@@ -161,7 +161,7 @@ pub trait NewRecord: Send + Sync {
     fn insert<'e, E: PgExecutor<'e> + 'e>(
         &self,
         executor: E,
-    ) -> impl Future<Output = Result<Self::Record, sqlx::Error>> + Send + 'e {
+    ) -> impl Future<Output = Result<Self::Record, sqlx::Error>> + Send + use<'e, E, Self> {
         let mut arguments = PgArguments::default();
         let bound = self.bind_new(&mut arguments).map(|()| arguments);
         fetch_one(executor, Self::INSERT, bound.map_err(sqlx::Error::Encode))
