@@ -45,11 +45,7 @@ pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Bindin
     let enum_field = |f: &Field| -> Option<TokenStream> {
         decl.fields
             .iter()
-            .any(|d| {
-                d.rust_name.trim_start_matches("r#") == field_name(f)
-                    && matches!(d.ty, migrate_core::declare::DeclaredType::RustEnum { .. })
-                    && d.column_type_span.is_none()
-            })
+            .any(|d| d.rust_name.trim_start_matches("r#") == field_name(f) && d.takes_pg_enum())
             .then(|| crate::enum_shape(&f.ty))
             .flatten()
             .map(|(inner, shape)| {
@@ -76,16 +72,13 @@ pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Bindin
         .iter()
         .map(|f| {
             let name = f.ident.as_ref();
-            match statements.columns.iter().find(|c| c.field == field_name(f)) {
-                Some(c) if enum_field(f).is_some() => {
-                    let (column, access) = (&c.column, enum_field(f));
-                    quote! { #name: #access.read(row, #column)? }
-                }
-                Some(c) => {
-                    let column = &c.column;
+            let column = statements.columns.iter().find(|c| c.field == field_name(f));
+            match (column.map(|c| &c.column), enum_field(f)) {
+                (Some(column), Some(access)) => quote! { #name: #access.read(row, #column)? },
+                (Some(column), None) => {
                     quote_spanned! {f.ty.span()=> #name: #rt::sqlx::Row::try_get(row, #column)? }
                 }
-                None => quote! { #name: ::core::default::Default::default() },
+                (None, _) => quote! { #name: ::core::default::Default::default() },
             }
         })
         .collect();

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use migrate_core::access::Binding;
-use migrate_core::declare::{self, DeclaredType, NameIndex};
+use migrate_core::declare::{self, NameIndex};
 use migrate_core::manifest::{self, Lookup, Manifest, ManifestError};
 use migrate_core::model::Schema;
 use migrate_core::snapshot::{DEFAULT_FILE_NAME, Snapshot, SnapshotError};
@@ -303,11 +303,9 @@ fn expand_table(input: &DeriveInput) -> TokenStream {
             let enum_types: Vec<TokenStream> = input_fields(input)
                 .filter(|_| !input.generics.params.is_empty())
                 .filter(|(name, _)| {
-                    decl.fields.iter().any(|f| {
-                        &f.rust_name == name
-                            && matches!(f.ty, DeclaredType::RustEnum { .. })
-                            && f.column_type_span.is_none()
-                    })
+                    decl.fields
+                        .iter()
+                        .any(|f| &f.rust_name == name && f.takes_pg_enum())
                 })
                 .map(|(_, ty)| enum_bound(ty))
                 .collect();

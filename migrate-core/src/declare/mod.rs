@@ -123,6 +123,14 @@ pub struct DeclaredField {
     pub allow_unsafe: Option<Spanned<String>>,
 }
 
+impl DeclaredField {
+    /// Whether the field's Rust type maps to no SQL type by itself and no `column_type` is
+    /// declared: the derive takes it for a `#[derive(PgEnum)]` enum, and checks that it is one.
+    pub fn takes_pg_enum(&self) -> bool {
+        matches!(self.ty, DeclaredType::RustEnum { .. }) && self.column_type_span.is_none()
+    }
+}
+
 /// A declared unique constraint.
 #[derive(Debug, Clone)]
 pub struct DeclaredUnique {
