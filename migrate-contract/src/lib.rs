@@ -46,8 +46,8 @@ pub use catalog::{CatalogRow, UnknownCatalogRow, VerdictKind};
 pub use name::QualifiedName;
 pub use plan::{
     Backfill, BackfillGate, ChangeSummary, IndexRepair, Lock, LockMode, Phase, Plan, PostCheck,
-    PreCheck, Release, Step, StepGroup, Transaction, Undo, backfill_id, set_local_timeouts,
-    step_id,
+    PreCheck, Release, RustCompute, Step, StepGroup, Transaction, Undo, backfill_id,
+    set_local_timeouts, step_id,
 };
 pub use quote::{push_quoted, quote_ident, quote_literal};
 pub use verify::PlanInvariant;

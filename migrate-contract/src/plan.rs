@@ -451,6 +451,38 @@ pub struct Backfill {
     /// step that waits names it in its [`Step::gate`].
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub before_deploy: bool,
+    /// Set when the values come from a Rust function of the application (a field declared
+    /// with `compute(..)`): then [`Backfill::batch_sql`] only reads the batch's rows, and the
+    /// application's registered job computes the values and writes them with
+    /// [`RustCompute::write_sql`]. Contract runs the walk once more, for the rows an older
+    /// binary wrote after it, before it enforces anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute: Option<RustCompute>,
+}
+
+/// A backfill whose values a Rust function computes, in the application's binary.
+///
+/// The batch query (format 2 parameters) returns, for at most `size + 1` keys from the
+/// batch's first key in key order: the `k` key columns as text, `xmin` as text, whether the
+/// row is pending (a bool), then the source columns under their column names. The first
+/// `size` rows are the batch; a row past them is where the next batch starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RustCompute {
+    /// What the application registers: `schema.table.column` of the declared table.
+    pub job: String,
+    /// The declaring struct, for messages (`Article`).
+    pub declared_by: String,
+    /// The function's path as declared (`crate::slug::of_title`).
+    pub function: String,
+    /// The column it fills, physical name.
+    pub column: String,
+    /// The columns the function reads (physical names), in argument order.
+    pub sources: Vec<String>,
+    /// Writes the computed values: `$1..$k` the keys (text arrays), `$k+1` the rows' `xmin`
+    /// as read (text array), `$k+2` the values (an array of the column's type). A row
+    /// written since it was read, or no longer pending, is left alone.
+    pub write_sql: String,
 }
 
 impl Backfill {
@@ -464,6 +496,18 @@ impl Backfill {
         );
         // Strings, numbers and a bool: serialising cannot fail. Format 1 data has no bounds
         // query, and its checksums cover exactly what they covered when it was written.
+        if let Some(compute) = &self.compute {
+            let bytes = serde_json::to_vec(&(
+                &self.table,
+                &self.key,
+                &self.bounds_sql,
+                &self.batch_sql,
+                &self.rows_left_sql,
+                targets,
+                compute,
+            ));
+            return crate::sha256_hex(&bytes.unwrap_or_default());
+        }
         let bytes = if self.bounds_sql.is_empty() {
             serde_json::to_vec(&(
                 &self.table,

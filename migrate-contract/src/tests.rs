@@ -57,6 +57,7 @@ fn sample() -> Plan {
             initial_batch_size: 1000,
             target_batch_ms: 50,
             before_deploy: true,
+            compute: None,
         }],
         groups: Vec::new(),
     };

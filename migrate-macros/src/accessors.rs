@@ -3,7 +3,7 @@
 //! statements come from `migrate_core::access`; here they only become tokens.
 
 use migrate_core::access::{Binding, Statements};
-use migrate_core::declare::DeclaredTable;
+use migrate_core::declare::{DeclaredCompute, DeclaredTable};
 use migrate_core::render::push_code_block;
 use migrate_core::sql::escape_control;
 use proc_macro2::{Span, TokenStream};
@@ -11,16 +11,46 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned as _;
 use syn::{DeriveInput, Field, Ident};
 
+/// What the derive adds for the accessors.
+#[derive(Default)]
+pub(crate) struct Accessors {
+    /// The trait impls and the `New…` struct.
+    pub(crate) items: TokenStream,
+    /// `Table::COMPUTED`'s value, when some column is computed in Rust.
+    pub(crate) computed: Option<TokenStream>,
+}
+
+/// A field computed by a Rust function, with the fields it reads.
+struct ComputedField<'a> {
+    field: &'a Field,
+    compute: &'a DeclaredCompute,
+    sources: Vec<&'a Field>,
+}
+
+impl ComputedField<'_> {
+    /// The function called on the sources, each read as `#prefix<field>`: `self.` or a local.
+    fn call(&self, read: &dyn Fn(&Field) -> TokenStream) -> TokenStream {
+        let function = &self.compute.function;
+        let args = self.sources.iter().map(|f| read(f));
+        quote! { #function(#(&#args),*) }
+    }
+}
+
+/// The local a field is decoded into.
+fn local(f: &Field) -> Ident {
+    format_ident!("__migrate_{}", field_name(f))
+}
+
 /// The accessor items for one struct, or nothing for a generic struct (its rows have no one
 /// type to decode into).
-pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Binding) -> TokenStream {
+pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Binding) -> Accessors {
     // A generic struct's rows have no one type to decode into; a dropped table has no view
     // in its release.
     if !input.generics.params.is_empty() || decl.drop.is_some() {
-        return TokenStream::new();
+        return Accessors::default();
     }
     let syn::Data::Struct(data) = &input.data else {
-        return TokenStream::new();
+        return Accessors::default();
     };
     let fields: Vec<&Field> = data.fields.iter().collect();
     let statements = Statements::for_table(decl, &binding.views_schema);
@@ -32,8 +62,30 @@ pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Bindin
         .collect();
     if columns.len() != statements.columns.len() {
         // Only when the declaration did not parse into these fields; its errors are reported.
-        return TokenStream::new();
+        return Accessors::default();
     }
+    let by_name = |name: &str| fields.iter().copied().find(|f| field_name(f) == name);
+    let computed: Vec<ComputedField> = decl
+        .fields
+        .iter()
+        .filter_map(|d| {
+            let compute = &d.compute.as_ref()?.value;
+            Some(ComputedField {
+                field: by_name(&d.rust_name)?,
+                compute,
+                sources: compute
+                    .from
+                    .iter()
+                    .filter_map(|s| by_name(&s.value))
+                    .collect(),
+            })
+        })
+        .collect();
+    let computed_of = |f: &Field| {
+        computed
+            .iter()
+            .find(|c| field_name(c.field) == field_name(f))
+    };
     let ident = &input.ident;
     let rt = quote!(::migrate_runtime);
     let args_ty = quote!(#rt::sqlx::postgres::PgArguments);
@@ -58,6 +110,13 @@ pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Bindin
         of.iter()
             .map(|f| {
                 let (name, ty) = (f.ident.as_ref(), &f.ty);
+                if let Some(c) = computed_of(f) {
+                    let value = c.call(&|source| {
+                        let name = &source.ident;
+                        quote!(self.#name)
+                    });
+                    return quote_spanned! {ty.span()=> #rt::access::bind(arguments, &#value)?; };
+                }
                 match enum_field(f) {
                     Some(column) => quote! { #column.bind(arguments, &self.#name)?; },
                     None => {
@@ -68,20 +127,43 @@ pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Bindin
             .collect()
     };
 
-    let from_row: Vec<TokenStream> = fields
+    // Every field into a local, then the computed ones that read NULL (a row an older binary
+    // wrote) from their sources.
+    let mut decode: Vec<TokenStream> = fields
         .iter()
         .map(|f| {
-            let name = f.ident.as_ref();
+            let local = local(f);
             let column = statements.columns.iter().find(|c| c.field == field_name(f));
+            let ty = &f.ty;
             match (column.map(|c| &c.column), enum_field(f)) {
-                (Some(column), Some(access)) => quote! { #name: #access.read(row, #column)? },
+                (Some(column), _) if computed_of(f).is_some() => quote_spanned! {ty.span()=>
+                    let #local: ::core::option::Option<#ty> = #rt::sqlx::Row::try_get(row, #column)?;
+                },
+                (Some(column), Some(access)) => quote! { let #local = #access.read(row, #column)?; },
                 (Some(column), None) => {
-                    quote_spanned! {f.ty.span()=> #name: #rt::sqlx::Row::try_get(row, #column)? }
+                    quote_spanned! {ty.span()=> let #local: #ty = #rt::sqlx::Row::try_get(row, #column)?; }
                 }
-                (None, _) => quote! { #name: ::core::default::Default::default() },
+                (None, _) => quote! { let #local: #ty = ::core::default::Default::default(); },
             }
         })
         .collect();
+    decode.extend(computed.iter().map(|c| {
+        let local = local(c.field);
+        let value = c.call(&|source| {
+            let local = self::local(source);
+            quote!(#local)
+        });
+        quote! {
+            let #local = match #local {
+                ::core::option::Option::Some(value) => value,
+                ::core::option::Option::None => #value,
+            };
+        }
+    }));
+    let construct = fields.iter().map(|f| {
+        let (name, local) = (&f.ident, local(f));
+        quote! { #name: #local }
+    });
 
     let insert = &statements.insert;
     let bind_row = binds(&columns);
@@ -99,7 +181,8 @@ pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Bindin
         #[automatically_derived]
         impl<'r> #rt::sqlx::FromRow<'r, #rt::sqlx::postgres::PgRow> for #ident {
             fn from_row(row: &'r #rt::sqlx::postgres::PgRow) -> ::core::result::Result<Self, #rt::sqlx::Error> {
-                ::core::result::Result::Ok(Self { #(#from_row),* })
+                #(#decode)*
+                ::core::result::Result::Ok(Self { #(#construct),* })
             }
         }
     };
@@ -172,7 +255,21 @@ pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Bindin
             .collect();
         let new_ident = format_ident!("New{}", ident);
         let vis = &input.vis;
-        let new_fields = given.iter().map(|f| {
+        for c in &computed {
+            if let Some(missing) = c
+                .sources
+                .iter()
+                .find(|s| !given.iter().any(|g| field_name(g) == field_name(s)))
+            {
+                let message = format!(
+                    "`{}` is computed from `{}`, which the database fills in on insert, so `New{ident}` cannot compute it; compute it from fields the application sets",
+                    field_name(c.field),
+                    field_name(missing)
+                );
+                items.extend(quote_spanned! {c.field.span()=> ::core::compile_error!(#message); });
+            }
+        }
+        let new_fields = given.iter().filter(|f| computed_of(f).is_none()).map(|f| {
             let docs = f.attrs.iter().filter(|a| a.path().is_ident("doc"));
             let (fvis, name, ty) = (&f.vis, &f.ident, &f.ty);
             quote! { #(#docs)* #fvis #name: #ty }
@@ -199,7 +296,79 @@ pub(crate) fn expand(input: &DeriveInput, decl: &DeclaredTable, binding: &Bindin
             }
         });
     }
-    items
+    Accessors {
+        items,
+        computed: compute_jobs(decl, &computed, &statements),
+    }
+}
+
+/// `Table::COMPUTED`: one job per computed field, which computes the values of the rows the
+/// runner's backfill read (the sources under their column names).
+fn compute_jobs(
+    decl: &DeclaredTable,
+    computed: &[ComputedField],
+    statements: &Statements,
+) -> Option<TokenStream> {
+    if computed.is_empty() {
+        return None;
+    }
+    let rt = quote!(::migrate_runtime);
+    let column_of = |f: &Field| {
+        statements
+            .columns
+            .iter()
+            .find(|c| c.field == field_name(f))
+            .map(|c| c.column.clone())
+            .unwrap_or_default()
+    };
+    let jobs = computed.iter().enumerate().map(|(i, c)| {
+        let job_ident = format_ident!("__MigrateCompute{i}");
+        let job = format!("{}.{}.{}", decl.name.schema, decl.name.name, column_of(c.field));
+        let function = &c.compute.function_text;
+        let ty = &c.field.ty;
+        let reads = c.sources.iter().map(|s| {
+            let (local, ty, column) = (local(s), &s.ty, column_of(s));
+            quote_spanned! {ty.span()=> let #local: #ty = #rt::sqlx::Row::try_get(row, #column)?; }
+        });
+        let value = c.call(&|source| {
+            let local = local(source);
+            quote!(#local)
+        });
+        (
+            job_ident.clone(),
+            quote! {
+                #[derive(Debug)]
+                struct #job_ident;
+                impl #rt::access::ComputeJob for #job_ident {
+                    fn job(&self) -> &'static str {
+                        #job
+                    }
+                    fn function(&self) -> &'static str {
+                        #function
+                    }
+                    fn bind_values<'q>(
+                        &self,
+                        query: #rt::access::PlanQuery<'q>,
+                        rows: &[#rt::sqlx::postgres::PgRow],
+                    ) -> ::core::result::Result<#rt::access::PlanQuery<'q>, #rt::sqlx::Error> {
+                        let mut values: ::std::vec::Vec<#ty> = ::std::vec::Vec::with_capacity(rows.len());
+                        for row in rows {
+                            #(#reads)*
+                            values.push(#value);
+                        }
+                        ::core::result::Result::Ok(query.bind(values))
+                    }
+                }
+            },
+        )
+    });
+    let (idents, impls): (Vec<Ident>, Vec<TokenStream>) = jobs.unzip();
+    Some(quote! {
+        {
+            #(#impls)*
+            &[#(&#idents),*]
+        }
+    })
 }
 
 /// Names as plain text in rustdoc's Markdown: control characters escaped, and the characters

@@ -337,8 +337,12 @@ fn expand_table(input: &DeriveInput) -> TokenStream {
     // Accessors only for a declaration that parsed: a broken one has its errors to show.
     let accessors = match &declared {
         Ok(decl) => accessors::expand(input, decl, &binding),
-        Err(_) => TokenStream::new(),
+        Err(_) => accessors::Accessors::default(),
     };
+    let computed = accessors.computed.map(|jobs| {
+        quote! { const COMPUTED: &'static [&'static dyn ::migrate_runtime::access::ComputeJob] = #jobs; }
+    });
+    let accessors = accessors.items;
     quote! {
         #compile_errors
         // No `const _: () = { … }` around it: every item here is anonymous or an impl, and each
@@ -350,6 +354,7 @@ fn expand_table(input: &DeriveInput) -> TokenStream {
             const TABLE: &'static str = #table;
             const COLUMNS: &'static [&'static str] = &[#(#columns),*];
             const VIEW: &'static str = #view;
+            #computed
         }
         #(#enum_types)*
         #accessors

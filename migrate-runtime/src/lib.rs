@@ -63,6 +63,9 @@ pub trait Table {
     /// The view this binary's release reads and writes the table through, qualified and
     /// quoted for hand-written SQL: `"release_0004"."users"`.
     const VIEW: &'static str;
+    /// Its columns computed by a Rust function (`compute(..)`), for the runner's backfill:
+    /// pass them to `Migrator::computing`.
+    const COMPUTED: &'static [&'static dyn access::ComputeJob] = &[];
 }
 
 /// Implemented by `#[derive(PgEnum)]`.

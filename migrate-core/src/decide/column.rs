@@ -4,11 +4,32 @@
 use migrate_contract::CatalogRow;
 
 use super::{ALLOW, Verdict, phased, refused};
+use crate::diff::Computed;
 use crate::model::{Column, QualifiedName};
 use crate::sql::{Volatility, volatility};
 
 /// C1–C4, C12: a new column on an existing table.
-pub(super) fn add_column(table: &QualifiedName, column: &Column) -> (CatalogRow, Verdict) {
+pub(super) fn add_column(
+    table: &QualifiedName,
+    column: &Column,
+    compute: Option<&Computed>,
+) -> (CatalogRow, Verdict) {
+    if let Some(compute) = compute.filter(|_| !column.nullable && column.default.is_none()) {
+        return (
+            CatalogRow::C4,
+            phased(format!(
+                "new column `{table}.{}` is computed by `{}` from {}: it is added nullable, a trigger sets it back to NULL where the running binary changes {} without it, the new binary computes it on every write and on reading a NULL, a backfill run by the application's binary computes the existing rows, and contract computes what the old binary wrote since, then makes it NOT NULL",
+                column.name,
+                compute.function,
+                compute.sources.join(", "),
+                if compute.sources.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                },
+            )),
+        );
+    }
     if column.identity {
         return (
             CatalogRow::C12,

@@ -288,7 +288,11 @@ fn verdict_for(change: &Change, accepted: &Schema) -> (CatalogRow, Verdict) {
         Change::DropTable { table, declared } => table::drop_table(table, *declared),
         Change::RenameTable { from, to } => table::rename_table(from, to),
         Change::RenameObject { from, to, .. } => table::rename_object(from, to),
-        Change::AddColumn { table, column } => column::add_column(table, column),
+        Change::AddColumn {
+            table,
+            column,
+            compute,
+        } => column::add_column(table, column, compute.as_ref()),
         Change::DropColumn { table, column } => column::drop_column(table, column),
         Change::ColumnDisappeared { table, column } => column::disappeared(table, column),
         Change::RenameColumn { table, from, to } => column::rename_column(table, from, to),

@@ -10,8 +10,8 @@ use syn::{Data, DeriveInput, Fields, LitStr};
 
 use super::types::{DeclaredType, map_rust_type};
 use super::{
-    DeclaredCheck, DeclaredEnum, DeclaredField, DeclaredForeignKey, DeclaredIndex, DeclaredKey,
-    DeclaredTable, DeclaredUnique, Spanned, snake_case,
+    DeclaredCheck, DeclaredCompute, DeclaredEnum, DeclaredField, DeclaredForeignKey, DeclaredIndex,
+    DeclaredKey, DeclaredTable, DeclaredUnique, Spanned, snake_case,
 };
 use crate::diagnostic::{Ctxt, Diagnostic};
 use crate::model::ParseSqlType as _;
@@ -24,7 +24,7 @@ pub const ATTR: &str = "migrate";
 const STRUCT_KEYS: &str = "table_name, schema, primary_key(..), unique(..), index(..), check(..), \
     foreign_key(..), renamed_from, drop, drop_column, allow_unsafe";
 const FIELD_KEYS: &str = "column_name, column_type, extension, primary_key, unique, index, default, check, \
-    backfill, convert(to_new, to_old), references, on_delete, on_update, identity, renamed_from, skip, allow_unsafe";
+    backfill, convert(to_new, to_old), compute(with, from(..)), references, on_delete, on_update, identity, renamed_from, skip, allow_unsafe";
 const INDEX_KEYS: &str = "columns(..), expr, name, method, where, unique";
 const FK_KEYS: &str = "columns(..), references, on_delete, on_update, name";
 
@@ -424,6 +424,7 @@ fn parse_table_inner(cx: &mut Ctxt, input: &DeriveInput) -> DeclaredTable {
             declared_fields.push(f);
         }
     }
+    check_compute_sources(cx, &declared_fields);
     if declared_fields.is_empty() && !cx.has_errors() {
         cx.error(
             input.ident.span(),
@@ -704,6 +705,7 @@ struct FieldAttrs {
     default: Option<Spanned<String>>,
     backfill: Option<Spanned<String>>,
     convert: Option<Spanned<ConversionDraft>>,
+    compute: Option<Spanned<DeclaredCompute>>,
     check: Option<Spanned<String>>,
     references: Option<Spanned<LitStr>>,
     on_delete: Option<Spanned<FkAction>>,
@@ -767,6 +769,7 @@ fn parse_field(
         identity: a.identity.is_some(),
         backfill: a.backfill,
         convert,
+        compute: a.compute,
         renamed_from: a.renamed_from,
         allow_unsafe: a.allow_unsafe,
     })
@@ -824,6 +827,10 @@ fn parse_field_key(cx: &mut Ctxt, a: &mut FieldAttrs, meta: &ParseNestedMeta) ->
             let v = parse_conversion(meta)?;
             set_once(cx, &mut a.convert, v, span, &key);
         }
+        "compute" => {
+            let v = parse_compute(meta)?;
+            set_once(cx, &mut a.compute, v, span, &key);
+        }
         "references" => {
             let v = lit(meta)?;
             set_once(cx, &mut a.references, v, span, &key);
@@ -867,6 +874,7 @@ fn check_skipped(cx: &mut Ctxt, a: &FieldAttrs, skip: Span) {
         || a.default.is_some()
         || a.backfill.is_some()
         || a.convert.is_some()
+        || a.compute.is_some()
         || a.references.is_some()
         || a.index.is_some()
         || a.unique.is_some()
@@ -935,6 +943,9 @@ fn field_type(cx: &mut Ctxt, field: &syn::Field, a: &FieldAttrs) -> (DeclaredTyp
 /// `column_type`, `on_delete`/`on_update` without `references`, identity on an unfit column,
 /// `backfill` where no row needs one.
 fn check_field_attrs(cx: &mut Ctxt, a: &FieldAttrs, ty: &DeclaredType, nullable: bool) {
+    if let Some(compute) = &a.compute {
+        check_computed_field(cx, a, compute.span, nullable);
+    }
     match (&a.extension, &a.column_type) {
         (Some(ext), None) => cx.error(
             ext.span,
@@ -1061,6 +1072,148 @@ fn field_constraints(
             on_update: a.on_update.take().map_or(FkAction::NoAction, |a| a.value),
             span: references.span,
         });
+    }
+}
+
+/// `compute(with = "path::to::function", from(field, ..))`.
+fn parse_compute(meta: &ParseNestedMeta) -> syn::Result<DeclaredCompute> {
+    let mut function: Option<(proc_macro2::TokenStream, String)> = None;
+    let mut from: Option<Vec<Spanned<String>>> = None;
+    meta.parse_nested_meta(|inner| {
+        let key = key_of(&inner);
+        match key.as_str() {
+            "with" if function.is_some() => Err(inner.error("duplicate `with` in `compute(..)`")),
+            "with" => {
+                let lit = lit(&inner)?;
+                function = Some(function_path(&lit)?);
+                Ok(())
+            }
+            "from" if from.is_some() => Err(inner.error("duplicate `from(..)` in `compute(..)`")),
+            "from" => {
+                let mut names = Vec::new();
+                inner.parse_nested_meta(|field| {
+                    let Some(ident) = field.path.get_ident() else {
+                        return Err(field.error("`from(..)` lists field names of this struct"));
+                    };
+                    let name = ident.to_string().trim_start_matches("r#").to_owned();
+                    names.push(Spanned::new(name, ident.span()));
+                    Ok(())
+                })?;
+                if names.is_empty() {
+                    return Err(inner.error(
+                        "`from(..)` names the fields the function reads; it needs at least one",
+                    ));
+                }
+                from = Some(names);
+                Ok(())
+            }
+            _ => Err(inner.error(format!(
+                "unknown key `{key}` in `compute(..)`; expected `with = \"path::to::function\"` and `from(field, ..)`"
+            ))),
+        }
+    })?;
+    let Some((function, function_text)) = function else {
+        return Err(meta.error(
+            "`compute(..)` needs `with = \"path::to::function\"`: the Rust function that computes the value",
+        ));
+    };
+    let Some(from) = from else {
+        return Err(meta.error(
+            "`compute(..)` needs `from(field, ..)`: the fields the function reads, in its argument order",
+        ));
+    };
+    Ok(DeclaredCompute {
+        function,
+        function_text,
+        from,
+    })
+}
+
+/// The path of a function, as tokens spanned on the string and as text. Only plain
+/// identifiers joined by `::`: the text reaches plan data and messages.
+fn function_path(lit: &LitStr) -> syn::Result<(proc_macro2::TokenStream, String)> {
+    let invalid = || {
+        syn::Error::new(
+            lit.span(),
+            format!(
+                "`{}` is not a function path; write one like `crate::slug::of_title` (identifiers joined by `::`, no generics)",
+                lit.value().escape_debug()
+            ),
+        )
+    };
+    let path: syn::Path = lit.parse().map_err(|_| invalid())?;
+    if path.segments.iter().any(|s| !s.arguments.is_none()) {
+        return Err(invalid());
+    }
+    let text = path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::");
+    let text = if path.leading_colon.is_some() {
+        format!("::{text}")
+    } else {
+        text
+    };
+    Ok((quote::quote!(#path), text))
+}
+
+/// A computed column is NOT NULL (NULL marks the rows its function has not computed yet) and
+/// takes its value from the function alone.
+fn check_computed_field(cx: &mut Ctxt, a: &FieldAttrs, span: Span, nullable: bool) {
+    if nullable {
+        cx.error(
+            span,
+            "a computed field cannot be `Option<_>`: while an older binary writes, NULL marks the rows whose value is still to compute; make the field's type non-optional",
+        );
+    }
+    let conflicts = [
+        ("default", a.default.is_some()),
+        ("backfill", a.backfill.is_some()),
+        ("convert", a.convert.is_some()),
+        ("identity", a.identity.is_some()),
+        ("primary_key", a.primary_key.is_some()),
+        ("references", a.references.is_some()),
+    ];
+    for (key, _) in conflicts.iter().filter(|(_, set)| *set) {
+        cx.error(
+            span,
+            format!(
+                "a computed field takes its value from its function alone; remove `{key}` or `compute`"
+            ),
+        );
+    }
+}
+
+/// Each field a `compute` reads is another declared column of the struct that is not itself
+/// computed.
+fn check_compute_sources(cx: &mut Ctxt, fields: &[DeclaredField]) {
+    for field in fields {
+        let Some(compute) = &field.compute else {
+            continue;
+        };
+        for source in &compute.value.from {
+            let found = fields.iter().find(|f| f.rust_name == source.value);
+            let problem = match found {
+                None => Some(format!(
+                    "`compute` reads `{}`, which is no column field of this struct (a `skip`ped field has no column); name the fields it reads",
+                    source.value
+                )),
+                Some(f) if f.rust_name == field.rust_name => Some(format!(
+                    "`compute` of `{}` cannot read the field itself",
+                    field.rust_name
+                )),
+                Some(f) if f.compute.is_some() => Some(format!(
+                    "`compute` reads `{}`, which is computed too; read the fields it is computed from",
+                    f.rust_name
+                )),
+                Some(_) => None,
+            };
+            if let Some(problem) = problem {
+                cx.error(source.span, problem);
+            }
+        }
     }
 }
 

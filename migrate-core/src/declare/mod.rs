@@ -117,10 +117,26 @@ pub struct DeclaredField {
     /// `convert(to_new = "…", to_old = "…")`: the conversion of a type change (C10) that has
     /// no lossless cast, both ways.
     pub convert: Option<Spanned<crate::model::Conversion>>,
+    /// `compute(with = "path", from(..))`: the value is computed by a Rust function of other
+    /// fields, on every write of the accessors and, for rows an older binary wrote, on read
+    /// and by the backfill.
+    pub compute: Option<Spanned<DeclaredCompute>>,
     /// `renamed_from = "old"`.
     pub renamed_from: Option<Spanned<String>>,
     /// `allow_unsafe = "reason"`.
     pub allow_unsafe: Option<Spanned<String>>,
+}
+
+/// `compute(with = "crate::slug::of_title", from(title))`: a column whose value a Rust function
+/// computes from other fields of the same struct.
+#[derive(Debug, Clone)]
+pub struct DeclaredCompute {
+    /// The function's path, spanned on the attribute's string: the derive calls it.
+    pub function: proc_macro2::TokenStream,
+    /// The path as text (`crate::slug::of_title`): plain identifiers and `::` only.
+    pub function_text: String,
+    /// The fields it reads, by Rust name, in argument order.
+    pub from: Vec<Spanned<String>>,
 }
 
 impl DeclaredField {

@@ -26,6 +26,7 @@ impl TableWalk<'_, '_> {
                         Change::AddColumn {
                             table: new.table.name.clone(),
                             column: column.clone(),
+                            compute: self.computed(field),
                         },
                         field.span,
                         field.allow_unsafe.as_ref(),
@@ -35,6 +36,28 @@ impl TableWalk<'_, '_> {
         }
         self.drop_column_hints();
         self.leftover_columns(&matched);
+    }
+
+    /// The `compute(..)` of a field, its sources by column name.
+    fn computed(&self, field: &DeclaredField) -> Option<super::Computed> {
+        let compute = &field.compute.as_ref()?.value;
+        let sources = compute
+            .from
+            .iter()
+            .map(|s| {
+                self.new
+                    .decl
+                    .fields
+                    .iter()
+                    .find(|f| f.rust_name == s.value)
+                    .map_or_else(|| s.value.clone(), |f| f.column.clone())
+            })
+            .collect();
+        Some(super::Computed {
+            function: compute.function_text.clone(),
+            sources,
+            declared_by: self.new.decl.rust_name.clone(),
+        })
     }
 
     /// C6, C7, C9–C12 on a column that is accepted already, after its hints.

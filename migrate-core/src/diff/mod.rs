@@ -22,6 +22,18 @@ use crate::model::{
 };
 pub use enums::diff_enum;
 
+/// A column whose values a Rust function computes from other columns of its row
+/// (`#[migrate(compute(with = "…", from(..)))]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Computed {
+    /// The function's path as written (`crate::slug::of_title`).
+    pub function: String,
+    /// The columns it reads (SQL names), in argument order.
+    pub sources: Vec<String>,
+    /// The struct that declares it, which registers the job with the runner.
+    pub declared_by: String,
+}
+
 /// One difference between the snapshot and the declarations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -47,6 +59,8 @@ pub enum Change {
         table: QualifiedName,
         /// The column.
         column: Column,
+        /// `compute(..)`: its values come from a Rust function of other columns.
+        compute: Option<Computed>,
     },
     /// C5: `drop_column = "…"`.
     DropColumn {

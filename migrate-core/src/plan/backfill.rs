@@ -59,6 +59,7 @@ pub(super) fn backfill_job(
         initial_batch_size: 1_000,
         target_batch_ms: 50,
         before_deploy: false,
+        compute: None,
     }
 }
 
@@ -127,7 +128,13 @@ impl BackfillParts {
     /// whose right side is a ROW of parameters or scalar subqueries (a row sublink,
     /// `(a, b) <= (SELECT …)`, is not indexable), after bounds on the leading column that
     /// keep the planner's row estimate low without statistics.
-    fn range(&self, alias: &str, op: &str, lower: &[String], upper: &[String]) -> String {
+    pub(super) fn range(
+        &self,
+        alias: &str,
+        op: &str,
+        lower: &[String],
+        upper: &[String],
+    ) -> String {
         let lead = format!("{alias}{}", quote_ident(&self.key[0].name));
         if self.key.len() == 1 {
             return format!("{lead} {op} {} AND {lead} <= {}", lower[0], upper[0]);

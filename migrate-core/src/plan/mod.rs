@@ -14,6 +14,7 @@
 mod backfill;
 mod check;
 mod column;
+mod computed;
 mod constraint;
 mod group;
 mod index;
@@ -227,7 +228,15 @@ fn contract_phase(
 fn plan_change(input: &PlanInput<'_>, d: &Decision, names: &PhysicalNames, out: &mut Planned<'_>) {
     let catalog = d.catalog;
     match &d.located.change {
-        Change::AddColumn { table, column } => {
+        Change::AddColumn {
+            table,
+            column,
+            compute: Some(compute),
+        } if matches!(d.verdict, Verdict::Phased { .. }) => {
+            computed::ComputedColumn::new(input, names, table, column, compute)
+                .plan(input, names, out)
+        }
+        Change::AddColumn { table, column, .. } => {
             column::add_column(input, d, names, table, column, out)
         }
         Change::DropColumn { table, column } => {

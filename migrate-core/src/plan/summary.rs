@@ -11,7 +11,7 @@ pub(super) fn change_description(change: &Change) -> String {
     match change {
         Change::CreateTable(t) => format!("create table {}", t.name),
         Change::CreateEnum(e) => format!("create enum type {}", e.name),
-        Change::AddColumn { table, column } => format!("add column {table}.{}", column.name),
+        Change::AddColumn { table, column, .. } => format!("add column {table}.{}", column.name),
         Change::AddIndex { table, index } => format!("create index {} on {table}", index.name),
         Change::AlterColumnType {
             table,

@@ -297,3 +297,41 @@ fn c12_identity_on_an_existing_column_is_refused() {
         &["add a new column"],
     );
 }
+
+const COMPUTED: &str =
+    "    #[migrate(compute(with = \"crate::slug::of\", from(email)))]\n    slug: String,\n";
+
+#[test]
+fn c4_computed_column_is_nullable_until_contract_and_filled_in_rust() {
+    let p = support::plan(BASE, &users_with(COMPUTED));
+    let d = p.expect(CatalogRow::C4, VerdictKind::Phased);
+    assert!(d.diagnostic().is_none());
+    let steps = p.steps(CatalogRow::C4);
+    assert_eq!(support::phases(&steps), [Phase::Expand, Phase::Contract]);
+    assert!(
+        steps[0]
+            .sql
+            .contains("ADD COLUMN IF NOT EXISTS \"slug\" text;"),
+        "{}",
+        steps[0].sql
+    );
+    assert!(
+        steps[1].sql.contains("BEFORE UPDATE OF \"email\""),
+        "{}",
+        steps[1].sql
+    );
+    assert!(steps.iter().any(|s| s.sql.contains("SET NOT NULL")));
+    let job = &p.plan().backfills[0];
+    let compute = job.compute.as_ref().expect("a Rust job");
+    assert_eq!(compute.job, "public.users.slug");
+    assert_eq!(compute.function, "crate::slug::of");
+    assert_eq!(compute.sources, ["email"]);
+    assert!(!job.before_deploy);
+    support::assert_guarded(&steps);
+    assert_snapshot!(format!(
+        "{}\n-- read\n{}\n-- write\n{}\n",
+        support::render_steps(&steps),
+        job.batch_sql,
+        compute.write_sql
+    ));
+}

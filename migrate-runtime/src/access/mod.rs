@@ -38,6 +38,7 @@
 //! ```
 
 mod binding;
+mod computed;
 mod enums;
 
 use std::future::Future;
@@ -48,6 +49,7 @@ use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::{Arguments as _, FromRow, PgExecutor};
 
 pub use binding::{BindError, Binding};
+pub use computed::{ComputeJob, PlanQuery};
 pub use enums::{
     EnumColumn, Shape, decode_enum, encode_enum, enum_array_compatible, enum_column,
     enum_compatible,

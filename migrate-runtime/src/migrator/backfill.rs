@@ -69,6 +69,12 @@ pub trait BackfillJob: Send + Sync {
         end: &'a [String],
         size: u32,
     ) -> BoxFuture<'a, Result<BatchOutcome, sqlx::Error>>;
+    /// Whether rows may be left after its walk while an older binary runs (its values come
+    /// from the application, and the older binary writes rows without them): contract walks
+    /// it once more, once that binary is gone, instead of the backfill failing.
+    fn settles_in_contract(&self) -> bool {
+        false
+    }
     /// Rows still to fill.
     fn rows_left<'a>(
         &'a self,
@@ -241,12 +247,15 @@ pub(crate) async fn walk(
             .map_err(db("counting the rows left"))?;
         summary.rows_left = left;
         passes += 1;
-        if left == 0 || passes > 1 {
+        let settles = job.settles_in_contract();
+        if left == 0 || passes > 1 || settles {
             tables
-                .finish_backfill(conn, &id, left == 0)
+                .finish_backfill(conn, &id, left == 0 || settles)
                 .await
                 .map_err(db("recording the end"))?;
-            if left > 0 {
+            if left > 0 && settles {
+                tracing::info!(backfill = %id, rows_left = left, "the walk is complete; the rows an older binary wrote meanwhile are computed by contract's final pass");
+            } else if left > 0 {
                 tracing::warn!(backfill = %id, rows_left = left, "the backfill walked its whole key range twice and rows are still left: a binary writes rows the plan does not fill");
             }
             return Ok(summary);

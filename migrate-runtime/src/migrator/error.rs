@@ -75,6 +75,23 @@ pub enum RunError {
         /// The lock session's backend pid.
         pid: i32,
     },
+    /// A backfill computes its values with a Rust function of the application, and this
+    /// migrator was not given the job.
+    #[error(
+        "backfill {backfill} computes {job} with the Rust function `{function}`, which this migrator was not given; register it: `Migrator::embedded(PLANS)?.computing(<{declared_by} as migrate_runtime::Table>::COMPUTED)`, in the binary built with release {release}'s declarations"
+    )]
+    ComputeNotRegistered {
+        /// The backfill id.
+        backfill: String,
+        /// `schema.table.column`.
+        job: String,
+        /// The function's path as declared.
+        function: String,
+        /// The struct that declares it.
+        declared_by: String,
+        /// The release whose plan holds it.
+        release: u32,
+    },
     /// A walk ended with rows still to fill, after walking its key range twice.
     #[error(
         "backfill {backfill} walked its key range twice and {rows} row(s) are still to fill: a binary writes rows the plan does not fill (one that bypasses the release's views or triggers); find it, then run backfill again"

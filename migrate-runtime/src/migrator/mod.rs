@@ -68,13 +68,16 @@ mod lock;
 mod options;
 mod progress;
 mod retry;
+mod rust_job;
 mod state;
 mod takeover;
 mod tracking;
 
 use std::time::{Duration, Instant};
 
-use migrate_contract::{Phase, Plan};
+use migrate_contract::{Backfill, Phase, Plan};
+
+use crate::access::ComputeJob;
 use sqlx::{Connection as _, PgConnection, PgPool};
 use tracing::Instrument as _;
 
@@ -85,6 +88,7 @@ pub use options::{
     Checkpoint, CheckpointAction, CheckpointHook, LockWait, ProgressOutput, RetryPolicy,
     RunOptions, Throttle,
 };
+pub use rust_job::RustJob;
 pub use state::{BackfillProgress, Due, PhaseProgress, ReleaseStatus, Status};
 pub use tracking::{StepOutcome, sql_sha384};
 
@@ -118,6 +122,7 @@ impl Report {
 pub struct Migrator {
     plans: Vec<Plan>,
     options: RunOptions,
+    computed: Vec<&'static dyn ComputeJob>,
 }
 
 impl Migrator {
@@ -149,7 +154,32 @@ impl Migrator {
         Ok(Migrator {
             plans,
             options: RunOptions::default(),
+            computed: Vec::new(),
         })
+    }
+
+    /// The same plans, with the application's jobs for the columns it computes in Rust
+    /// (`<Article as Table>::COMPUTED`, one call per struct): backfills and contracts whose
+    /// values come from these functions run them. A backfill whose job is missing is refused
+    /// with [`RunError::ComputeNotRegistered`]. A job given twice is kept once.
+    pub fn computing(mut self, jobs: &[&'static dyn ComputeJob]) -> Migrator {
+        for job in jobs {
+            if !self.computed.iter().any(|j| j.job() == job.job()) {
+                self.computed.push(*job);
+            }
+        }
+        self
+    }
+
+    /// The Rust jobs the plans need and this migrator was not given (`schema.table.column`).
+    pub fn missing_jobs(&self) -> Vec<&str> {
+        self.plans
+            .iter()
+            .flat_map(|p| &p.backfills)
+            .filter_map(|b| b.compute.as_ref())
+            .filter(|c| !self.computed.iter().any(|j| j.job() == c.job))
+            .map(|c| c.job.as_str())
+            .collect()
     }
 
     /// The same plans with these options. Refuses a tracking schema that is not a plain
@@ -271,6 +301,7 @@ impl Migrator {
         let mut run = Run {
             plans: &self.plans,
             options: &self.options,
+            computed: &self.computed,
             probe: lock.probe.clone(),
             lock: Some(lock),
             conn,
@@ -296,6 +327,7 @@ impl Migrator {
 struct Run<'m> {
     plans: &'m [Plan],
     options: &'m RunOptions,
+    computed: &'m [&'static dyn ComputeJob],
     probe: LockProbe,
     lock: Option<RunnerLock>,
     conn: PgConnection,
@@ -457,6 +489,28 @@ impl<'m> Run<'m> {
         // Once a contract step ran, the backfills were complete (checked before it), and the
         // columns their counts read may be gone.
         let started = next.contract.applied > 0;
+        // Contract drops what the older binaries read. Once it has begun, their views are gone
+        // already, and refusing would only hold back the rest.
+        if !started {
+            let old = connections::older_than(&mut self.conn, release)
+                .await
+                .map_err(RunError::db("reading pg_stat_activity"))?;
+            if !old.is_empty() {
+                if !self.options.allow_old_connections {
+                    return Err(RunError::OldBinaryConnected { release, old });
+                }
+                tracing::warn!(
+                    release,
+                    connections = %old.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+                    "contracting while connections of older releases are open, as allowed"
+                );
+            }
+            // The final pass: the rows the older binary wrote after the backfill have no value
+            // yet, and only the application's function can give them one.
+            for job in plan.backfills.iter().filter(|b| b.compute.is_some()) {
+                self.walk_backfill(plan, job, true).await?;
+            }
+        }
         let mut left = Vec::new();
         for job in plan.backfills.iter().filter(|_| !started) {
             let rows = SqlJob(job)
@@ -466,10 +520,11 @@ impl<'m> Run<'m> {
                     "counting the rows backfill {} left",
                     job.id
                 )))?;
-            let recorded = status
-                .release(release)
-                .and_then(|r| r.backfills.iter().find(|b| b.id == job.id))
-                .is_some_and(|b| b.complete);
+            let recorded = self
+                .tracked
+                .backfills
+                .get(&job.id)
+                .is_some_and(|b| b.complete && b.checksum == job.checksum);
             if rows > 0 {
                 left.push(RowsLeft {
                     backfill: job.id.clone(),
@@ -491,23 +546,6 @@ impl<'m> Run<'m> {
         }
         if !left.is_empty() {
             return Err(RunError::BackfillIncomplete { release, left });
-        }
-        // Contract drops what the older binaries read. Once it has begun, their views are gone
-        // already, and refusing would only hold back the rest.
-        if !started {
-            let old = connections::older_than(&mut self.conn, release)
-                .await
-                .map_err(RunError::db("reading pg_stat_activity"))?;
-            if !old.is_empty() {
-                if !self.options.allow_old_connections {
-                    return Err(RunError::OldBinaryConnected { release, old });
-                }
-                tracing::warn!(
-                    release,
-                    connections = %old.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
-                    "contracting while connections of older releases are open, as allowed"
-                );
-            }
         }
         let span = tracing::info_span!("contract", release);
         self.run_phase(plan, Phase::Contract).instrument(span).await
@@ -564,20 +602,57 @@ impl<'m> Run<'m> {
         let Some(job) = plan.backfill(id) else {
             return Ok(());
         };
+        self.walk_backfill(plan, job, false).await
+    }
+
+    /// Walks one job: resuming its recorded walk, or, for contract's final pass over a Rust
+    /// job (`fresh`), from fresh bounds.
+    async fn walk_backfill(
+        &mut self,
+        plan: &Plan,
+        job: &Backfill,
+        fresh: bool,
+    ) -> Result<(), RunError> {
         if !job.has_bounds() {
             return Err(RunError::OldBackfillFormat {
                 backfill: job.id.clone(),
             });
         }
-        let record = self.tracked.backfills.get(id).cloned();
-        let span = tracing::info_span!("backfill_job", backfill = id);
+        let rust;
+        let sql = SqlJob(job);
+        let executable: &dyn BackfillJob = match &job.compute {
+            None => &sql,
+            Some(compute) => {
+                let Some(registered) = self.computed.iter().find(|j| j.job() == compute.job) else {
+                    return Err(RunError::ComputeNotRegistered {
+                        backfill: job.id.clone(),
+                        job: compute.job.clone(),
+                        function: compute.function.clone(),
+                        declared_by: compute.declared_by.clone(),
+                        release: plan.release.number,
+                    });
+                };
+                rust = RustJob {
+                    backfill: job,
+                    compute,
+                    job: *registered,
+                };
+                &rust
+            }
+        };
+        let record = if fresh {
+            None
+        } else {
+            self.tracked.backfills.get(&job.id).cloned()
+        };
+        let span = tracing::info_span!("backfill_job", backfill = %job.id, final_pass = fresh);
         let summary = backfill::walk(
             &mut self.conn,
             &self.tables,
             self.options,
             &self.probe,
             plan.release.number,
-            &SqlJob(job),
+            executable,
             record.as_ref(),
         )
         .instrument(span)
@@ -585,7 +660,7 @@ impl<'m> Run<'m> {
         self.reload().await?;
         let left = summary.rows_left;
         self.report.backfills.push(summary);
-        if left > 0 {
+        if left > 0 && !executable.settles_in_contract() {
             return Err(RunError::BackfillLeftRows {
                 backfill: job.id.clone(),
                 rows: left,

@@ -119,3 +119,14 @@ pub struct Item {
     /// NOT NULL in release 2.
     pub sku: Option<String>,
 }
+
+/// Kind `rust_computed`: release 2 adds `slug`, computed from `title` in Rust.
+#[derive(Debug, Clone, PartialEq, Table)]
+#[migrate(table_name = "posts")]
+pub struct Post {
+    /// Key.
+    #[migrate(primary_key)]
+    pub id: i64,
+    /// What release 2 computes its slug from.
+    pub title: String,
+}

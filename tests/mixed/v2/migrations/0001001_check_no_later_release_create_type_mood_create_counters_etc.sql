@@ -70,6 +70,13 @@ CREATE TABLE IF NOT EXISTS "public"."notes" (
     CONSTRAINT "notes_pkey" PRIMARY KEY ("id")
 );
 
+-- T1 create table public.posts: ACCESS EXCLUSIVE on public.posts (new table)
+CREATE TABLE IF NOT EXISTS "public"."posts" (
+    "id" bigint NOT NULL,
+    "title" text NOT NULL,
+    CONSTRAINT "posts_pkey" PRIMARY KEY ("id")
+);
+
 -- T1 create table public.profiles: ACCESS EXCLUSIVE on public.profiles (new table)
 CREATE TABLE IF NOT EXISTS "public"."profiles" (
     "id" bigint NOT NULL,
@@ -93,5 +100,6 @@ CREATE OR REPLACE VIEW "release_0001"."items" WITH (security_invoker = true) AS 
 CREATE OR REPLACE VIEW "release_0001"."members" WITH (security_invoker = true) AS SELECT "id", "email", "moods", "mood", "joined_at" FROM "public"."members";
 CREATE OR REPLACE VIEW "release_0001"."memberships" WITH (security_invoker = true) AS SELECT "member_id", "team", "role" FROM "public"."memberships";
 CREATE OR REPLACE VIEW "release_0001"."notes" WITH (security_invoker = true) AS SELECT "id", "body", "note" FROM "public"."notes";
+CREATE OR REPLACE VIEW "release_0001"."posts" WITH (security_invoker = true) AS SELECT "id", "title" FROM "public"."posts";
 CREATE OR REPLACE VIEW "release_0001"."profiles" WITH (security_invoker = true) AS SELECT "id", "name", "legacy" FROM "public"."profiles";
 CREATE OR REPLACE VIEW "release_0001"."tickets" WITH (security_invoker = true) AS SELECT "id", "title" FROM "public"."tickets";

@@ -1,4 +1,4 @@
--- migrate: release 2, expand, file 2 of 6. Generated from the declared schema; do not edit.
+-- migrate: release 2, expand, file 2 of 7. Generated from the declared schema; do not edit.
 -- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
 SET LOCAL lock_timeout = '100ms';
 SET LOCAL statement_timeout = '5000ms';

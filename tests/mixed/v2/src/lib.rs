@@ -122,3 +122,35 @@ pub struct Item {
     #[migrate(backfill = "'none'")]
     pub sku: String,
 }
+
+/// Kind `rust_computed`: release 2 adds `slug`, computed from `title` by [`slug_of`]: on every
+/// write of these accessors, on reading a row binary 1 wrote, and by the runner's backfill.
+#[derive(Debug, Clone, PartialEq, Table)]
+#[migrate(table_name = "posts")]
+pub struct Post {
+    /// Key.
+    #[migrate(primary_key)]
+    pub id: i64,
+    /// Unchanged.
+    pub title: String,
+    /// New in release 2; whatever a writer puts here, the accessors store `slug_of(title)`.
+    #[migrate(compute(with = "slug_of", from(title)))]
+    pub slug: String,
+}
+
+/// The slug of a title: lowercase ASCII letters and digits, runs of anything else as one `-`.
+/// No SQL expression in the plan computes it: only this function does.
+pub fn slug_of(title: &str) -> String {
+    let mut slug = String::with_capacity(title.len());
+    for c in title.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    slug
+}

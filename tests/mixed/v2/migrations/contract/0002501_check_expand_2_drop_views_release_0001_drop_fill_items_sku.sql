@@ -1,4 +1,4 @@
--- migrate: release 2, contract, file 1 of 14. Generated from the declared schema; do not edit.
+-- migrate: release 2, contract, file 1 of 19. Generated from the declared schema; do not edit.
 -- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
 SET LOCAL lock_timeout = '100ms';
 SET LOCAL statement_timeout = '5000ms';
@@ -29,6 +29,7 @@ DROP VIEW IF EXISTS "release_0001"."items";
 DROP VIEW IF EXISTS "release_0001"."members";
 DROP VIEW IF EXISTS "release_0001"."memberships";
 DROP VIEW IF EXISTS "release_0001"."notes";
+DROP VIEW IF EXISTS "release_0001"."posts";
 DROP VIEW IF EXISTS "release_0001"."profiles";
 DROP VIEW IF EXISTS "release_0001"."tickets";
 DROP SCHEMA IF EXISTS "release_0001";

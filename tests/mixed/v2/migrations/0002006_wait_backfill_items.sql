@@ -1,4 +1,4 @@
--- migrate: release 2, expand, file 4 of 6. Generated from the declared schema; do not edit.
+-- migrate: release 2, expand, file 6 of 7. Generated from the declared schema; do not edit.
 
 -- R9 every file checks that its phase has begun and is not over (run the files in order)
 DO $$
@@ -15,13 +15,11 @@ BEGIN
 END
 $$;
 
--- C10 wait for the backfill of public.counters: copy public.counters.hits (bigint) into shadow columns (the triggers convert each touched row): no table lock
+-- C6 wait for the backfill of public.items: fill the NULLs of public.items: sku with 'none': no table lock
 DO $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."counters"'::regclass AND attname = 'hits_r2_324ec59c_shadow' AND NOT attisdropped) THEN
-        IF (SELECT count(*) FROM "public"."counters" WHERE ("hits_r2_324ec59c_shadow" IS NULL AND "hits" IS NOT NULL)) > 0 THEN
-            RAISE EXCEPTION 'public.counters has % row(s) the backfill has not filled yet; run the backfill of release 2 (see its plan), then run expand again: the new release''s views wait for it', (SELECT count(*) FROM "public"."counters" WHERE ("hits_r2_324ec59c_shadow" IS NULL AND "hits" IS NOT NULL));
-        END IF;
+    IF (SELECT count(*) FROM "public"."items" WHERE "sku" IS NULL) > 0 THEN
+        RAISE EXCEPTION 'public.items has % row(s) the backfill has not filled yet; run the backfill of release 2 (see its plan), then run expand again: the new release''s views wait for it', (SELECT count(*) FROM "public"."items" WHERE "sku" IS NULL);
     END IF;
 END
 $$;

@@ -1,4 +1,4 @@
--- migrate: release 2, contract, file 9 of 14. Generated from the declared schema; do not edit.
+-- migrate: release 2, contract, file 12 of 19. Generated from the declared schema; do not edit.
 -- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
 SET LOCAL lock_timeout = '100ms';
 SET LOCAL statement_timeout = '5000ms';
@@ -18,5 +18,11 @@ BEGIN
 END
 $$;
 
--- C5 drop column public.profiles.legacy: ACCESS EXCLUSIVE on public.profiles
-ALTER TABLE "public"."profiles" DROP COLUMN IF EXISTS "legacy";
+-- C6 add constraint items_sku_not_null to public.items NOT VALID: ACCESS EXCLUSIVE on public.items
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = '"public"."items"'::regclass AND conname = 'items_sku_not_null') AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."items"'::regclass AND attname = 'sku' AND NOT attnotnull AND NOT attisdropped) THEN
+        ALTER TABLE "public"."items" ADD CONSTRAINT "items_sku_not_null" CHECK ("sku" IS NOT NULL) NOT VALID;
+    END IF;
+END
+$$;

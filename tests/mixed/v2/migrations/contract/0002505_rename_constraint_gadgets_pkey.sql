@@ -1,4 +1,7 @@
--- migrate: release 2, contract, file 7 of 14. Generated from the declared schema; do not edit.
+-- migrate: release 2, contract, file 5 of 19. Generated from the declared schema; do not edit.
+-- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
+SET LOCAL lock_timeout = '100ms';
+SET LOCAL statement_timeout = '5000ms';
 
 -- R9 every file checks that its phase has begun and is not over (run the files in order)
 DO $$
@@ -15,13 +18,11 @@ BEGIN
 END
 $$;
 
--- C10 validate constraint counters_hits_r2_324ec59c_shadow_not_null of public.counters: SHARE UPDATE EXCLUSIVE on public.counters
+-- T3 rename constraint gadgets_pkey of public.widgets to widgets_pkey: ACCESS EXCLUSIVE on public.widgets
 DO $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."counters"'::regclass AND attname = 'hits_r2_324ec59c_shadow' AND NOT attisdropped) THEN
-        IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."counters"'::regclass AND attname = 'hits_r2_324ec59c_shadow' AND NOT attisdropped) THEN
-            ALTER TABLE "public"."counters" VALIDATE CONSTRAINT "counters_hits_r2_324ec59c_shadow_not_null";
-        END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = '"public"."widgets"'::regclass AND conname = 'gadgets_pkey') THEN
+        ALTER TABLE "public"."widgets" RENAME CONSTRAINT "gadgets_pkey" TO "widgets_pkey";
     END IF;
 END
 $$;

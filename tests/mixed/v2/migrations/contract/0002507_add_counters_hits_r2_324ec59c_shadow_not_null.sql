@@ -1,4 +1,4 @@
--- migrate: release 2, contract, file 2 of 14. Generated from the declared schema; do not edit.
+-- migrate: release 2, contract, file 7 of 19. Generated from the declared schema; do not edit.
 -- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
 SET LOCAL lock_timeout = '100ms';
 SET LOCAL statement_timeout = '5000ms';
@@ -18,11 +18,15 @@ BEGIN
 END
 $$;
 
--- C8 rename column public.notes.note to remark: ACCESS EXCLUSIVE on public.notes
+-- C10 add constraint counters_hits_r2_324ec59c_shadow_not_null to public.counters NOT VALID: ACCESS EXCLUSIVE on public.counters
 DO $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."notes"'::regclass AND attname = 'note' AND NOT attisdropped) THEN
-        ALTER TABLE "public"."notes" RENAME COLUMN "note" TO "remark";
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."counters"'::regclass AND attname = 'hits_r2_324ec59c_shadow' AND NOT attisdropped) THEN
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."counters"'::regclass AND attname = 'hits_r2_324ec59c_shadow' AND NOT attisdropped) THEN
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = '"public"."counters"'::regclass AND conname = 'counters_hits_r2_324ec59c_shadow_not_null') THEN
+                ALTER TABLE "public"."counters" ADD CONSTRAINT "counters_hits_r2_324ec59c_shadow_not_null" CHECK ("hits_r2_324ec59c_shadow" IS NOT NULL) NOT VALID;
+            END IF;
+        END IF;
     END IF;
 END
 $$;

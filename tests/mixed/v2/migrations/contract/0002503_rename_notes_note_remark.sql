@@ -1,4 +1,4 @@
--- migrate: release 2, contract, file 3 of 14. Generated from the declared schema; do not edit.
+-- migrate: release 2, contract, file 3 of 19. Generated from the declared schema; do not edit.
 -- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
 SET LOCAL lock_timeout = '100ms';
 SET LOCAL statement_timeout = '5000ms';
@@ -18,5 +18,11 @@ BEGIN
 END
 $$;
 
--- T3 rename table public.gadgets to widgets: ACCESS EXCLUSIVE on public.gadgets
-ALTER TABLE IF EXISTS "public"."gadgets" RENAME TO "widgets";
+-- C8 rename column public.notes.note to remark: ACCESS EXCLUSIVE on public.notes
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."notes"'::regclass AND attname = 'note' AND NOT attisdropped) THEN
+        ALTER TABLE "public"."notes" RENAME COLUMN "note" TO "remark";
+    END IF;
+END
+$$;

@@ -1,7 +1,4 @@
--- migrate: release 2, contract, file 6 of 14. Generated from the declared schema; do not edit.
--- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
-SET LOCAL lock_timeout = '100ms';
-SET LOCAL statement_timeout = '5000ms';
+-- migrate: release 2, contract, file 13 of 19. Generated from the declared schema; do not edit.
 
 -- R9 every file checks that its phase has begun and is not over (run the files in order)
 DO $$
@@ -18,15 +15,11 @@ BEGIN
 END
 $$;
 
--- C10 add constraint counters_hits_r2_324ec59c_shadow_not_null to public.counters NOT VALID: ACCESS EXCLUSIVE on public.counters
+-- C6 validate constraint items_sku_not_null of public.items: SHARE UPDATE EXCLUSIVE on public.items
 DO $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."counters"'::regclass AND attname = 'hits_r2_324ec59c_shadow' AND NOT attisdropped) THEN
-        IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."counters"'::regclass AND attname = 'hits_r2_324ec59c_shadow' AND NOT attisdropped) THEN
-            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = '"public"."counters"'::regclass AND conname = 'counters_hits_r2_324ec59c_shadow_not_null') THEN
-                ALTER TABLE "public"."counters" ADD CONSTRAINT "counters_hits_r2_324ec59c_shadow_not_null" CHECK ("hits_r2_324ec59c_shadow" IS NOT NULL) NOT VALID;
-            END IF;
-        END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = '"public"."items"'::regclass AND conname = 'items_sku_not_null') THEN
+        ALTER TABLE "public"."items" VALIDATE CONSTRAINT "items_sku_not_null";
     END IF;
 END
 $$;

@@ -1,4 +1,4 @@
--- migrate: release 2, expand, file 6 of 6. Generated from the declared schema; do not edit.
+-- migrate: release 2, expand, file 5 of 7. Generated from the declared schema; do not edit.
 
 -- R9 every file checks that its phase has begun and is not over (run the files in order)
 DO $$
@@ -15,7 +15,7 @@ BEGIN
 END
 $$;
 
--- R create the views of release 2 in schema release_0002: no table lock
+-- C10 wait for the backfill of public.counters: copy public.counters.hits (bigint) into shadow columns (the triggers convert each touched row): no table lock
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."counters"'::regclass AND attname = 'hits_r2_324ec59c_shadow' AND NOT attisdropped) THEN
@@ -25,19 +25,3 @@ BEGIN
     END IF;
 END
 $$;
-DO $$
-BEGIN
-    IF (SELECT count(*) FROM "public"."items" WHERE "sku" IS NULL) > 0 THEN
-        RAISE EXCEPTION 'public.items has % row(s) the backfill has not filled yet; run the backfill of release 2 (see its plan), then run expand again: the new release''s views wait for it', (SELECT count(*) FROM "public"."items" WHERE "sku" IS NULL);
-    END IF;
-END
-$$;
-CREATE SCHEMA IF NOT EXISTS "release_0002";
-CREATE OR REPLACE VIEW "release_0002"."counters" WITH (security_invoker = true) AS SELECT "id", "hits_r2_324ec59c_shadow" AS "hits" FROM "public"."counters";
-CREATE OR REPLACE VIEW "release_0002"."items" WITH (security_invoker = true) AS SELECT "id", "sku" FROM "public"."items";
-CREATE OR REPLACE VIEW "release_0002"."members" WITH (security_invoker = true) AS SELECT "id", "email", "moods", "mood", "joined_at" FROM "public"."members";
-CREATE OR REPLACE VIEW "release_0002"."memberships" WITH (security_invoker = true) AS SELECT "member_id", "team", "role" FROM "public"."memberships";
-CREATE OR REPLACE VIEW "release_0002"."notes" WITH (security_invoker = true) AS SELECT "id", "body", "note" AS "remark" FROM "public"."notes";
-CREATE OR REPLACE VIEW "release_0002"."profiles" WITH (security_invoker = true) AS SELECT "id", "name" FROM "public"."profiles";
-CREATE OR REPLACE VIEW "release_0002"."tickets" WITH (security_invoker = true) AS SELECT "id", "title", "public_ref" FROM "public"."tickets";
-CREATE OR REPLACE VIEW "release_0002"."widgets" WITH (security_invoker = true) AS SELECT "id", "label" FROM "public"."gadgets";

@@ -1,4 +1,4 @@
--- migrate: release 2, contract, file 5 of 14. Generated from the declared schema; do not edit.
+-- migrate: release 2, contract, file 11 of 19. Generated from the declared schema; do not edit.
 
 -- R9 every file checks that its phase has begun and is not over (run the files in order)
 DO $$
@@ -15,14 +15,11 @@ BEGIN
 END
 $$;
 
--- C10 check that the backfill filled every shadow column of public.counters: SHARE UPDATE EXCLUSIVE on public.counters
+-- C6 check that public.items.sku holds no NULL: no table lock
 DO $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."counters"'::regclass AND attname = 'hits_r2_324ec59c_shadow' AND NOT attisdropped) THEN
-        IF (SELECT count(*) FROM "public"."counters" WHERE ("hits_r2_324ec59c_shadow" IS NULL AND "hits" IS NOT NULL)) > 0 THEN
-            RAISE EXCEPTION 'public.counters has % row(s) not yet copied to the new column types: the backfill is not complete; run it before contract', (SELECT count(*) FROM "public"."counters" WHERE ("hits_r2_324ec59c_shadow" IS NULL AND "hits" IS NOT NULL));
-        END IF;
-        COMMENT ON COLUMN "public"."counters"."hits_r2_324ec59c_shadow" IS 'migrate: release 2 checked that the backfill filled this column';
+    IF (SELECT count(*) FROM "public"."items" WHERE "sku" IS NULL) > 0 THEN
+        RAISE EXCEPTION 'public.items.sku still has % NULL row(s): the backfill is not complete; run it before contract', (SELECT count(*) FROM "public"."items" WHERE "sku" IS NULL);
     END IF;
 END
 $$;

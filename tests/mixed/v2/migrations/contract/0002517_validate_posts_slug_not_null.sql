@@ -1,7 +1,4 @@
--- migrate: release 2, contract, file 11 of 14. Generated from the declared schema; do not edit.
--- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
-SET LOCAL lock_timeout = '100ms';
-SET LOCAL statement_timeout = '5000ms';
+-- migrate: release 2, contract, file 17 of 19. Generated from the declared schema; do not edit.
 
 -- R9 every file checks that its phase has begun and is not over (run the files in order)
 DO $$
@@ -18,11 +15,11 @@ BEGIN
 END
 $$;
 
--- C6 add constraint items_sku_not_null to public.items NOT VALID: ACCESS EXCLUSIVE on public.items
+-- C4 validate constraint posts_slug_not_null of public.posts: SHARE UPDATE EXCLUSIVE on public.posts
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = '"public"."items"'::regclass AND conname = 'items_sku_not_null') AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = '"public"."items"'::regclass AND attname = 'sku' AND NOT attnotnull AND NOT attisdropped) THEN
-        ALTER TABLE "public"."items" ADD CONSTRAINT "items_sku_not_null" CHECK ("sku" IS NOT NULL) NOT VALID;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = '"public"."posts"'::regclass AND conname = 'posts_slug_not_null') THEN
+        ALTER TABLE "public"."posts" VALIDATE CONSTRAINT "posts_slug_not_null";
     END IF;
 END
 $$;

@@ -1,4 +1,4 @@
--- migrate: release 2, contract, file 4 of 14. Generated from the declared schema; do not edit.
+-- migrate: release 2, contract, file 10 of 19. Generated from the declared schema; do not edit.
 -- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
 SET LOCAL lock_timeout = '100ms';
 SET LOCAL statement_timeout = '5000ms';
@@ -18,11 +18,5 @@ BEGIN
 END
 $$;
 
--- T3 rename constraint gadgets_pkey of public.widgets to widgets_pkey: ACCESS EXCLUSIVE on public.widgets
-DO $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = '"public"."widgets"'::regclass AND conname = 'gadgets_pkey') THEN
-        ALTER TABLE "public"."widgets" RENAME CONSTRAINT "gadgets_pkey" TO "widgets_pkey";
-    END IF;
-END
-$$;
+-- C5 drop column public.profiles.legacy: ACCESS EXCLUSIVE on public.profiles
+ALTER TABLE "public"."profiles" DROP COLUMN IF EXISTS "legacy";

@@ -1,4 +1,7 @@
--- migrate: release 2, contract, file 12 of 14. Generated from the declared schema; do not edit.
+-- migrate: release 2, contract, file 4 of 19. Generated from the declared schema; do not edit.
+-- Timeouts hold for this file's transaction only; on a lock timeout, run it again.
+SET LOCAL lock_timeout = '100ms';
+SET LOCAL statement_timeout = '5000ms';
 
 -- R9 every file checks that its phase has begun and is not over (run the files in order)
 DO $$
@@ -15,11 +18,5 @@ BEGIN
 END
 $$;
 
--- C6 validate constraint items_sku_not_null of public.items: SHARE UPDATE EXCLUSIVE on public.items
-DO $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = '"public"."items"'::regclass AND conname = 'items_sku_not_null') THEN
-        ALTER TABLE "public"."items" VALIDATE CONSTRAINT "items_sku_not_null";
-    END IF;
-END
-$$;
+-- T3 rename table public.gadgets to widgets: ACCESS EXCLUSIVE on public.gadgets
+ALTER TABLE IF EXISTS "public"."gadgets" RENAME TO "widgets";
