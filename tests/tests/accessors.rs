@@ -375,6 +375,7 @@ async fn contract_waits_for_the_older_binary_to_disconnect_unless_overridden() {
     at_release_1(&db).await;
     let v2 = Migrator::embedded(mixed_v2::PLANS)
         .expect("plans")
+        .computing(<mixed_v2::Post as Table>::COMPUTED)
         .with_options(quiet())
         .expect("options");
     v2.expand(&db.pool).await.expect("expand");
@@ -415,6 +416,7 @@ async fn contract_waits_for_the_older_binary_to_disconnect_unless_overridden() {
     // The override contracts anyway.
     let forced = Migrator::embedded(mixed_v2::PLANS)
         .expect("plans")
+        .computing(<mixed_v2::Post as Table>::COMPUTED)
         .with_options(RunOptions {
             allow_old_connections: true,
             ..quiet()
