@@ -7,7 +7,8 @@
 //! update of a title marks the slug for recomputing; the runner's backfill computes the rows
 //! from the application's function, resumes after an interruption, and is refused without
 //! it; contract's final pass computes what binary 1 wrote after the backfill, then the column
-//! is NOT NULL.
+//! is NOT NULL; and a contract stopped by a row written around it (an older binary it was
+//! allowed to run beside) computes the row when run again.
 
 use migrate_runtime::migrator::{
     Checkpoint, CheckpointAction, CheckpointHook, Migrator, ProgressOutput, RunError, RunOptions,
@@ -274,4 +275,90 @@ async fn accessors_compute_on_write_and_fall_back_on_read() {
     .expect("triggers");
     assert_eq!(triggers, 0);
     new.close().await;
+}
+
+/// Writes a row without a slug from a thread of its own (a checkpoint hook is synchronous),
+/// as an older binary the contract was allowed to run beside would.
+fn write_around(url: String) {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            use sqlx::Connection as _;
+            let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+            sqlx::query("INSERT INTO public.posts (id, title) VALUES (9001, 'Written Around')")
+                .execute(&mut conn)
+                .await
+                .expect("a row without its slug");
+        });
+    })
+    .join()
+    .expect("the writer thread");
+}
+
+#[tokio::test]
+async fn a_contract_stopped_by_a_row_written_around_it_computes_it_when_run_again() {
+    let db = TestDb::create().await;
+    Migrator::embedded(mixed_v1::PLANS)
+        .expect("plans")
+        .with_options(quiet())
+        .expect("options")
+        .up(&db.pool)
+        .await
+        .expect("release 1");
+    sqlx::query(
+        "INSERT INTO public.posts (id, title) SELECT g, 'Post ' || g FROM generate_series(1, 50) g",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("rows");
+    let v2 = release_2();
+    v2.expand(&db.pool).await.expect("expand");
+    v2.backfill(&db.pool).await.expect("backfill");
+    // Right after the trigger is dropped, a row arrives without its slug: the NOT NULL
+    // check stops the contract.
+    let url = db.url.clone();
+    let hook = CheckpointHook(Arc::new(move |c: &Checkpoint| {
+        if let Checkpoint::GroupDone { file } = c
+            && file.contains("drop_stale_posts_slug")
+        {
+            write_around(url.clone());
+        }
+        CheckpointAction::Continue
+    }));
+    let hooked = Migrator::embedded(mixed_v2::PLANS)
+        .expect("plans")
+        .computing(<mixed_v2::Post as Table>::COMPUTED)
+        .with_options(RunOptions {
+            checkpoint: Some(hook),
+            ..quiet()
+        })
+        .expect("options");
+    let stopped = hooked.contract(&db.pool).await.expect_err("a NULL slug");
+    assert!(
+        stopped
+            .to_string()
+            .contains("1 row(s): public.posts.slug still has"),
+        "{stopped}"
+    );
+    // Run again: the contract has begun, and the pass computes the row before the NOT NULL.
+    let report = release_2().contract(&db.pool).await.expect("contract");
+    assert_eq!(
+        report.backfills.iter().map(|b| b.rows_updated).sum::<u64>(),
+        1,
+        "{:?}",
+        report.backfills
+    );
+    let slug: String = sqlx::query_scalar("SELECT slug FROM public.posts WHERE id = 9001")
+        .fetch_one(&db.pool)
+        .await
+        .expect("slug");
+    assert_eq!(slug, "written-around");
+    let status = v2.status(&db.pool).await.expect("status");
+    assert!(
+        status.releases.iter().all(|r| r.contract.is_done()),
+        "{status}"
+    );
 }
