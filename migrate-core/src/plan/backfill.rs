@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use super::input::{PhysicalNames, PlanInput};
-use super::sql_parts::guarded;
+use super::sql_parts::{drop_trigger_sql, guarded, trigger_wanted_while_nullable};
 use super::step::{Backfill, LockMode, Phase, Step, StepBuilder};
 use crate::model::{Column, QualifiedName, Table};
-use crate::sql::{self, quote_ident, quote_literal};
+use crate::sql::{self, quote_ident};
 use migrate_contract::CatalogRow;
 
 /// A keyset walk over `table` that runs `UPDATE … SET <assignment>` on the rows where
@@ -239,11 +239,10 @@ impl NullFill {
         let function = self.function.sql();
         // The trigger only while the column can still hold NULL: never again once contract
         // made it NOT NULL.
-        let wanted = format!(
-            "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = {table_literal}::regclass AND tgname = {}) AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {table_literal}::regclass AND attname = {} AND NOT attnotnull AND NOT attisdropped)",
-            quote_literal(&self.trigger),
-            quote_literal(&self.physical_column),
-            table_literal = quote_literal(&table),
+        let wanted = trigger_wanted_while_nullable(
+            &self.physical_table,
+            &self.trigger,
+            &self.physical_column,
         );
         let body = format!(
             "BEGIN\n    IF NEW.{col} IS NULL THEN\n        NEW.{col} := {};\n    END IF;\n    RETURN NEW;\nEND",
@@ -278,12 +277,7 @@ impl NullFill {
 
     /// Drops the trigger, then its function.
     fn drop_sql(&self) -> String {
-        format!(
-            "DROP TRIGGER IF EXISTS {} ON {};\nDROP FUNCTION IF EXISTS {}();",
-            quote_ident(&self.trigger),
-            self.physical_table.sql(),
-            self.function.sql()
-        )
+        drop_trigger_sql(&self.trigger, &self.physical_table, &self.function)
     }
 
     pub(super) fn drop_step(&self) -> Step {

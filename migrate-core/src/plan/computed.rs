@@ -17,11 +17,11 @@ use super::backfill::{BackfillParts, KeyColumn, bounds_sql};
 use super::input::{PhysicalNames, PlanInput};
 use super::notnull::set_not_null_steps;
 use super::planned::Planned;
-use super::sql_parts::guarded;
+use super::sql_parts::{drop_trigger_sql, guarded, trigger_wanted_while_nullable};
 use super::step::{Backfill, LockMode, Phase, Step, StepBuilder};
 use crate::diff::Computed;
 use crate::model::{Column, QualifiedName, Table};
-use crate::sql::{self, quote_ident, quote_literal};
+use crate::sql::{self, quote_ident};
 use migrate_contract::{CatalogRow, RustCompute};
 
 /// The physical names and the trigger of one computed column.
@@ -135,12 +135,8 @@ impl<'a> ComputedColumn<'a> {
             .collect::<Vec<_>>()
             .join(", ");
         // Never again once contract made the column NOT NULL (a rerun of this file).
-        let wanted = format!(
-            "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = {table_literal}::regclass AND tgname = {}) AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {table_literal}::regclass AND attname = {} AND NOT attnotnull AND NOT attisdropped)",
-            quote_literal(&self.trigger),
-            quote_literal(&self.column.name),
-            table_literal = quote_literal(&table),
-        );
+        let wanted =
+            trigger_wanted_while_nullable(&self.physical_table, &self.trigger, &self.column.name);
         let function = self.function.sql();
         let trigger = quote_ident(&self.trigger);
         Step::new(
@@ -169,12 +165,7 @@ impl<'a> ComputedColumn<'a> {
     }
 
     fn drop_sql(&self) -> String {
-        format!(
-            "DROP TRIGGER IF EXISTS {} ON {};\nDROP FUNCTION IF EXISTS {}();",
-            quote_ident(&self.trigger),
-            self.physical_table.sql(),
-            self.function.sql()
-        )
+        drop_trigger_sql(&self.trigger, &self.physical_table, &self.function)
     }
 
     fn drop_trigger_step(&self) -> Step {

@@ -3,7 +3,7 @@
 //! module: it imports no step builder.
 
 use crate::model::{Column, ForeignKey, Index, QualifiedName, Table};
-use crate::sql::quote_ident;
+use crate::sql::{quote_ident, quote_literal};
 
 /// `DO $$ … IF <condition> THEN <statement> END IF; … $$;`: a catalog-probe guard for DDL that
 /// has no `IF [NOT] EXISTS` of its own.
@@ -86,5 +86,34 @@ pub(super) fn create_index_sql(table: &QualifiedName, index: &Index, concurrentl
             .as_ref()
             .map(|p| format!(" WHERE {p}"))
             .unwrap_or_default()
+    )
+}
+
+/// Drops a row trigger, then its function (R4: before the columns it reads).
+pub(super) fn drop_trigger_sql(
+    trigger: &str,
+    table: &QualifiedName,
+    function: &QualifiedName,
+) -> String {
+    format!(
+        "DROP TRIGGER IF EXISTS {} ON {};\nDROP FUNCTION IF EXISTS {}();",
+        quote_ident(trigger),
+        table.sql(),
+        function.sql()
+    )
+}
+
+/// The guard of a trigger that lives only while `column` can hold NULL: the catalog lacks the
+/// trigger and the column is not NOT NULL (so a rerun after contract never brings it back).
+pub(super) fn trigger_wanted_while_nullable(
+    table: &QualifiedName,
+    trigger: &str,
+    column: &str,
+) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = {table_literal}::regclass AND tgname = {}) AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {table_literal}::regclass AND attname = {} AND NOT attnotnull AND NOT attisdropped)",
+        quote_literal(trigger),
+        quote_literal(column),
+        table_literal = quote_literal(&table.sql()),
     )
 }
